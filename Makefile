@@ -1,0 +1,26 @@
+# The two commands: `make dev` runs the app, `make test` runs every test.
+# Both first install whatever is missing (scripts/toolchain.sh), then are fast.
+SHELL := /bin/bash
+CACHE ?= $(HOME)/.cache/rust-checkout
+export CHECKOUT_CACHE := $(CACHE)
+ENV_FILE := $(CACHE)/toolchain.env
+
+.PHONY: dev test setup fmt lint release
+
+dev: setup
+	. $(ENV_FILE) && cargo leptos watch --project $$LEPTOS_PROJECT
+
+test: setup
+	scripts/test.sh
+
+setup:
+	@scripts/toolchain.sh
+
+fmt: setup
+	. $(ENV_FILE) && cargo fmt --all
+
+lint: setup
+	. $(ENV_FILE) && cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+
+release: setup
+	. $(ENV_FILE) && cargo leptos build --release --project $$LEPTOS_PROJECT

@@ -1,0 +1,109 @@
+//! The server functions the browser calls. Each body runs on the server against the
+//! [`crate::backend::ShopBackend`] in context; on the client each is an HTTP call to
+//! `/api/{endpoint}` (stable paths so tests and tools can call them too).
+//!
+//! No request carries a price: amounts come from the catalogue. Checkout carries the
+//! total the shopper was shown, and fails if the server's total differs.
+
+use leptos::prelude::*;
+use leptos::server_fn::codec::JsonEncoding;
+use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
+
+use crate::shop::{CartView, OrderView, Product, ShopError};
+#[cfg(feature = "ssr")]
+use crate::{backend, shop};
+
+impl FromServerFnError for ShopError {
+    type Encoder = JsonEncoding;
+
+    /// Framework errors: on the server these are requests whose arguments could not be
+    /// read (a 400); in the browser, failures to reach the server.
+    fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        let error = ShopError::BadRequest(value.to_string());
+        #[cfg(feature = "ssr")]
+        backend::set_error_status(&error);
+        error
+    }
+}
+
+#[server(endpoint = "products")]
+pub async fn list_products() -> Result<Vec<Product>, ShopError> {
+    backend::respond(async move { backend::shop()?.products().await }.await)
+}
+
+#[server(endpoint = "cart")]
+pub async fn get_cart() -> Result<CartView, ShopError> {
+    backend::respond(
+        async move {
+            match backend::cart_id(false).await? {
+                Some(cart) => backend::shop()?.cart(&cart).await,
+                None => Ok(CartView::default()),
+            }
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "add_to_cart")]
+pub async fn add_to_cart(sku: String, quantity: String) -> Result<CartView, ShopError> {
+    backend::respond(
+        async move {
+            shop::check_sku(&sku)?;
+            let quantity = shop::parse_quantity(&quantity)?;
+            let cart = backend::cart_id(true).await?.ok_or(ShopError::Internal)?;
+            backend::shop()?.add_to_cart(&cart, &sku, quantity).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "set_quantity")]
+pub async fn set_quantity(sku: String, quantity: String) -> Result<CartView, ShopError> {
+    backend::respond(
+        async move {
+            shop::check_sku(&sku)?;
+            let quantity = shop::parse_quantity(&quantity)?;
+            let cart = backend::cart_id(false)
+                .await?
+                .ok_or(ShopError::NotInCart { sku: sku.clone() })?;
+            backend::shop()?.set_quantity(&cart, &sku, quantity).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "remove_from_cart")]
+pub async fn remove_from_cart(sku: String) -> Result<CartView, ShopError> {
+    backend::respond(
+        async move {
+            shop::check_sku(&sku)?;
+            let cart = backend::cart_id(false)
+                .await?
+                .ok_or(ShopError::NotInCart { sku: sku.clone() })?;
+            backend::shop()?.remove_from_cart(&cart, &sku).await
+        }
+        .await,
+    )
+}
+
+/// Turns the cart into a `pending` order and returns its id. `expected_total` is the
+/// total (in minor units) the shopper saw; if the server's total differs, nothing is
+/// created.
+#[server(endpoint = "checkout")]
+pub async fn checkout(expected_total: String) -> Result<String, ShopError> {
+    backend::respond(
+        async move {
+            let expected: i64 = expected_total.trim().parse().map_err(|_| {
+                ShopError::BadRequest("expected_total must be a whole number of minor units".into())
+            })?;
+            let cart = backend::cart_id(false).await?.ok_or(ShopError::EmptyCart)?;
+            backend::shop()?.checkout(&cart, expected).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "order")]
+pub async fn get_order(id: String) -> Result<OrderView, ShopError> {
+    backend::respond(async move { backend::shop()?.order(&id).await }.await)
+}

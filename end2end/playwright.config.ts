@@ -1,0 +1,61 @@
+import { defineConfig, devices } from "@playwright/test";
+
+// Against a running server when BASE_URL is given (e.g. `make dev`, or real Stripe test
+// mode); otherwise starts the built server binary (SERVER_BIN, set by scripts/test.sh)
+// on a free port with a throw-away data directory.
+const port = Number(process.env.E2E_PORT ?? 3107);
+const baseURL = process.env.BASE_URL ?? `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: "./tests",
+  timeout: 30_000,
+  expect: { timeout: 10_000 },
+  fullyParallel: true,
+  workers: process.env.CI ? 2 : undefined,
+  forbidOnly: !!process.env.CI,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    baseURL,
+    trace: "retain-on-failure",
+    screenshot: "only-on-failure",
+  },
+  projects: [
+    {
+      name: "chromium",
+      use: {
+        ...devices["Desktop Chrome"],
+        launchOptions: {
+          // Debian's chromium; Playwright never downloads a browser here.
+          executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+          args: [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+          ],
+        },
+      },
+    },
+  ],
+  webServer: process.env.BASE_URL
+    ? undefined
+    : {
+        command: process.env.SERVER_BIN ?? "../target/debug/server",
+        url: `${baseURL}/healthz`,
+        timeout: 120_000,
+        reuseExistingServer: false,
+        stdout: "pipe",
+        stderr: "pipe",
+        env: {
+          ...(process.env as Record<string, string>),
+          LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+          LEPTOS_ENV: "PROD",
+          DATA_DIR: process.env.E2E_DATA_DIR ?? "../target/e2e-data",
+          DATABASE_URL: "",
+        },
+      },
+});

@@ -1,0 +1,106 @@
+import { test, expect, type Page, type APIRequestContext } from "@playwright/test";
+
+// Catalogue prices seeded by the first migration (USD cents).
+const MUG = { sku: "ferris-mug", price: 1250 };
+const TEE = { sku: "borrow-tee", price: 2400 };
+
+function usd(minor: number): string {
+  const dollars = Math.floor(minor / 100).toLocaleString("en-US");
+  return `$${dollars}.${String(minor % 100).padStart(2, "0")}`;
+}
+
+async function hydrated(page: Page) {
+  await page.locator('body[data-hydrated="true"]').waitFor();
+}
+
+test("the shop is rendered on the server before any script runs", async ({ request }) => {
+  const response = await request.get("/");
+  expect(response.status()).toBe(200);
+  const html = await response.text();
+  expect(html).toContain(`data-testid="add-to-cart-${MUG.sku}"`);
+  expect(html).toContain(usd(MUG.price));
+  expect(response.headers()["x-content-type-options"]).toBe("nosniff");
+});
+
+test("browse, fill the cart, change a quantity, check out", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+
+  await page.getByTestId(`add-to-cart-${MUG.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price));
+  await page.getByTestId(`add-to-cart-${TEE.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price + TEE.price));
+  await expect(page.getByTestId("cart-count")).toHaveText("2");
+
+  await page.getByTestId(`quantity-${MUG.sku}`).fill("3");
+  await page.getByTestId(`update-${MUG.sku}`).click();
+  const total = 3 * MUG.price + TEE.price;
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(total));
+  await expect(page.getByTestId(`line-total-${MUG.sku}`)).toHaveText(usd(3 * MUG.price));
+
+  await page.getByTestId("checkout").click();
+  await expect(page).toHaveURL(/\/orders\/ord_[a-z0-9]{20}$/);
+  await expect(page.getByTestId("order-status")).toHaveText("pending");
+  await expect(page.getByTestId("order-total")).toHaveText(usd(total));
+
+  // The order page is a real page: a reload renders it on the server.
+  await page.reload();
+  await expect(page.getByTestId("order-total")).toHaveText(usd(total));
+  // Checkout emptied the cart.
+  await page.goto("/cart");
+  await expect(page.getByTestId("cart-empty")).toBeVisible();
+});
+
+test("removing a line updates the total", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByTestId(`add-to-cart-${MUG.sku}`).click();
+  await page.getByTestId(`add-to-cart-${TEE.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price + TEE.price));
+  await page.getByTestId(`remove-${MUG.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(TEE.price));
+});
+
+test("a bad quantity typed in the cart gets a clear message and changes nothing", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByTestId(`add-to-cart-${MUG.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price));
+  // Bypass the input's min/max as a hand-edited request would.
+  await page.getByTestId(`quantity-${MUG.sku}`).evaluate((el) => {
+    (el as HTMLInputElement).removeAttribute("min");
+  });
+  await page.getByTestId(`quantity-${MUG.sku}`).fill("0");
+  await page.getByTestId(`update-${MUG.sku}`).click();
+  await expect(page.getByTestId("cart-error")).toContainText("Quantity must be a whole number from 1 to 99");
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price));
+});
+
+async function cart(request: APIRequestContext) {
+  const response = await request.post("/api/cart");
+  expect(response.ok()).toBeTruthy();
+  return response.json();
+}
+
+test("bad requests get clear errors and create nothing", async ({ request }) => {
+  for (const quantity of ["0", "-1", "1000000000", "abc"]) {
+    const response = await request.post("/api/add_to_cart", { form: { sku: MUG.sku, quantity } });
+    expect(response.status(), `quantity ${quantity}`).toBe(400);
+    const body = await response.json();
+    expect(body.kind).toBe("invalid_quantity");
+  }
+  const unknown = await request.post("/api/add_to_cart", { form: { sku: "no-such-thing", quantity: "1" } });
+  expect(unknown.status()).toBe(404);
+  expect((await unknown.json()).kind).toBe("unknown_product");
+  expect((await cart(request)).lines).toEqual([]);
+
+  // A checkout claiming another total (a tampered price) creates no order.
+  const added = await request.post("/api/add_to_cart", { form: { sku: MUG.sku, quantity: "2" } });
+  expect(added.ok()).toBeTruthy();
+  const tampered = await request.post("/api/checkout", { form: { expected_total: "1" } });
+  expect(tampered.status()).toBe(409);
+  expect((await tampered.json()).kind).toBe("total_changed");
+  const after = await cart(request);
+  expect(after.total.minor).toBe(2 * MUG.price);
+  expect(after.lines).toHaveLength(1);
+});

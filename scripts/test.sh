@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Every test: formatting and lints, the workspace's Rust tests (storage against SQLite
+# and a throw-away PostgreSQL), the WASM build, and Playwright in headless Chromium.
+set -euo pipefail
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+CACHE=${CHECKOUT_CACHE:-$HOME/.cache/rust-checkout}
+# shellcheck disable=SC1091
+. "$CACHE/toolchain.env"
+cd "$ROOT"
+
+step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
+
+PG_DIR=$(mktemp -d /tmp/checkout-pg.XXXXXX)
+E2E_DATA=$(mktemp -d /tmp/checkout-e2e.XXXXXX)
+cleanup() { scripts/pg.sh stop "$PG_DIR"; rm -rf "$E2E_DATA"; }
+trap cleanup EXIT
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "cargo clippy (server side, then the browser side's features)"
+cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
+cargo clippy -p app --features hydrate -- -D warnings
+
+step "PostgreSQL (throw-away, 127.0.0.1)"
+CHECKOUT_TEST_POSTGRES_URL=$(scripts/pg.sh start "$PG_DIR")
+export CHECKOUT_TEST_POSTGRES_URL CHECKOUT_REQUIRE_POSTGRES=1
+echo "$CHECKOUT_TEST_POSTGRES_URL"
+
+step "cargo test (native: unit and integration tests, SQLite and PostgreSQL)"
+cargo test --workspace --exclude frontend
+
+step "cargo leptos build (server + WASM)"
+cargo leptos build --project "$LEPTOS_PROJECT"
+
+step "Playwright (headless Chromium)"
+export SERVER_BIN="$CARGO_TARGET_DIR/debug/server" E2E_DATA_DIR="$E2E_DATA" LEPTOS_SITE_ROOT="$ROOT/target/site"
+(cd end2end && npx playwright test)

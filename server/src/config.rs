@@ -1,0 +1,437 @@
+//! Settings from environment variables (and an optional `.env`), validated at start-up.
+//! Every error names the setting at fault; secrets never appear in `Debug` output.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// A secret string: `Debug` and `Display` print `[REDACTED]`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The secret itself, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("invalid setting {name}: {message}")]
+pub struct ConfigError {
+    pub name: &'static str,
+    pub message: String,
+}
+
+fn bad(name: &'static str, message: impl Into<String>) -> ConfigError {
+    ConfigError {
+        name,
+        message: message.into(),
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyMode {
+    Test,
+    Live,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite { path: PathBuf },
+    Postgres { url: Secret },
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::Sqlite { path } => write!(f, "Sqlite({})", path.display()),
+            Database::Postgres { url } => write!(f, "Postgres({})", redact_url(url.expose())),
+        }
+    }
+}
+
+/// `postgres://user:pw@host/db` → `postgres://user:***@host/db`.
+fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "[unparseable]".into(),
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StripeSettings {
+    pub secret_key: Option<Secret>,
+    pub publishable_key: Option<String>,
+    pub webhook_secret: Option<Secret>,
+    pub api_base: Option<url::Url>,
+    pub js_url: Option<url::Url>,
+}
+
+impl StripeSettings {
+    /// Real Stripe when a secret key is configured; the offline sandbox otherwise.
+    pub fn uses_real_stripe(&self) -> bool {
+        self.secret_key.is_some()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub site_addr: SocketAddr,
+    pub site_root: String,
+    pub site_pkg_dir: String,
+    pub output_name: String,
+    pub reload_port: u32,
+    pub dev_mode: bool,
+    pub data_dir: PathBuf,
+    pub database: Database,
+    pub stripe: StripeSettings,
+    pub log_format: LogFormat,
+}
+
+impl Settings {
+    /// Reads `.env` (if present; real environment variables win) and the environment.
+    pub fn from_env() -> Result<Settings, ConfigError> {
+        let _ = dotenvy::dotenv();
+        Settings::from_lookup(|name| std::env::var(name).ok())
+    }
+
+    /// Builds settings from any variable source (tests pass a map).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Settings, ConfigError> {
+        let var = |name: &str| {
+            get(name)
+                .map(|v| v.trim().to_owned())
+                .filter(|v| !v.is_empty())
+        };
+
+        let site_addr = match var("LEPTOS_SITE_ADDR") {
+            Some(v) => v.parse().map_err(|_| {
+                bad(
+                    "LEPTOS_SITE_ADDR",
+                    format!("`{v}` is not an address like 127.0.0.1:3000"),
+                )
+            })?,
+            None => SocketAddr::from(([127, 0, 0, 1], 3000)),
+        };
+        let reload_port = match var("LEPTOS_RELOAD_PORT") {
+            Some(v) => v
+                .parse()
+                .map_err(|_| bad("LEPTOS_RELOAD_PORT", format!("`{v}` is not a port number")))?,
+            None => 3001,
+        };
+        let dev_mode = match var("LEPTOS_ENV").map(|v| v.to_ascii_lowercase()) {
+            Some(v) if v == "dev" || v == "development" => true,
+            Some(v) if v == "prod" || v == "production" => false,
+            Some(v) => return Err(bad("LEPTOS_ENV", format!("`{v}` is neither DEV nor PROD"))),
+            None => cfg!(debug_assertions),
+        };
+        let data_dir = PathBuf::from(var("DATA_DIR").unwrap_or_else(|| "data".into()));
+        let database = match var("DATABASE_URL") {
+            None => Database::Sqlite {
+                path: data_dir.join("checkout.db"),
+            },
+            Some(url) => parse_database_url(&url)?,
+        };
+        let log_format = match var("LOG_FORMAT").as_deref() {
+            None | Some("pretty") => LogFormat::Pretty,
+            Some("json") => LogFormat::Json,
+            Some(other) => {
+                return Err(bad(
+                    "LOG_FORMAT",
+                    format!("`{other}` is neither `pretty` nor `json`"),
+                ))
+            }
+        };
+
+        Ok(Settings {
+            site_addr,
+            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            site_pkg_dir: var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()),
+            output_name: var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "checkout".into()),
+            reload_port,
+            dev_mode,
+            data_dir,
+            database,
+            stripe: stripe_settings(&var)?,
+            log_format,
+        })
+    }
+}
+
+fn parse_database_url(url: &str) -> Result<Database, ConfigError> {
+    if let Some(rest) = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))
+    {
+        let path = rest.split('?').next().unwrap_or_default();
+        if path.is_empty() {
+            return Err(bad("DATABASE_URL", "a sqlite: URL needs a file path"));
+        }
+        return Ok(Database::Sqlite { path: path.into() });
+    }
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        url::Url::parse(url)
+            .map_err(|e| bad("DATABASE_URL", format!("not a valid PostgreSQL URL: {e}")))?;
+        return Ok(Database::Postgres {
+            url: Secret::new(url),
+        });
+    }
+    Err(bad(
+        "DATABASE_URL",
+        "must start with postgres:// (or sqlite: for a file); unset it for the default SQLite file",
+    ))
+}
+
+fn key_mode(
+    name: &'static str,
+    value: &str,
+    prefixes: &[(&str, KeyMode)],
+) -> Result<KeyMode, ConfigError> {
+    if value.chars().any(char::is_whitespace) {
+        return Err(bad(name, "contains white space"));
+    }
+    for (prefix, mode) in prefixes {
+        if let Some(rest) = value.strip_prefix(prefix) {
+            if rest.len() < 8 {
+                return Err(bad(name, "is too short to be a Stripe key"));
+            }
+            return Ok(*mode);
+        }
+    }
+    let expected: Vec<&str> = prefixes.iter().map(|(p, _)| *p).collect();
+    Err(bad(
+        name,
+        format!("must start with one of {}", expected.join(", ")),
+    ))
+}
+
+fn http_url(name: &'static str, value: Option<String>) -> Result<Option<url::Url>, ConfigError> {
+    let Some(value) = value else { return Ok(None) };
+    let parsed =
+        url::Url::parse(&value).map_err(|e| bad(name, format!("`{value}` is not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+        return Err(bad(name, format!("`{value}` is not an http(s) URL")));
+    }
+    Ok(Some(parsed))
+}
+
+fn stripe_settings(var: &impl Fn(&str) -> Option<String>) -> Result<StripeSettings, ConfigError> {
+    let secret_key = var("STRIPE_SECRET_KEY");
+    let publishable_key = var("STRIPE_PUBLISHABLE_KEY");
+    let webhook_secret = var("STRIPE_WEBHOOK_SECRET");
+
+    let secret_mode = secret_key
+        .as_deref()
+        .map(|k| {
+            key_mode(
+                "STRIPE_SECRET_KEY",
+                k,
+                &[
+                    ("sk_test_", KeyMode::Test),
+                    ("rk_test_", KeyMode::Test),
+                    ("sk_live_", KeyMode::Live),
+                    ("rk_live_", KeyMode::Live),
+                ],
+            )
+        })
+        .transpose()?;
+    let publishable_mode = publishable_key
+        .as_deref()
+        .map(|k| {
+            key_mode(
+                "STRIPE_PUBLISHABLE_KEY",
+                k,
+                &[("pk_test_", KeyMode::Test), ("pk_live_", KeyMode::Live)],
+            )
+        })
+        .transpose()?;
+    if let Some(secret) = webhook_secret.as_deref() {
+        if !secret.starts_with("whsec_") || secret.len() < 12 {
+            return Err(bad(
+                "STRIPE_WEBHOOK_SECRET",
+                "must be a whsec_… endpoint secret",
+            ));
+        }
+    }
+    match (secret_mode, publishable_mode) {
+        (Some(s), Some(p)) if s != p => {
+            return Err(bad(
+                "STRIPE_PUBLISHABLE_KEY",
+                "test and live keys are mixed: both keys must be test keys or both live keys",
+            ))
+        }
+        (Some(_), None) => {
+            return Err(bad(
+                "STRIPE_PUBLISHABLE_KEY",
+                "is required when STRIPE_SECRET_KEY is set",
+            ))
+        }
+        (None, Some(_)) => return Err(bad(
+            "STRIPE_SECRET_KEY",
+            "is required when STRIPE_PUBLISHABLE_KEY is set (unset both for the offline sandbox)",
+        )),
+        _ => {}
+    }
+    if secret_mode.is_some() && webhook_secret.is_none() {
+        return Err(bad(
+            "STRIPE_WEBHOOK_SECRET",
+            "is required with real Stripe keys: webhooks are never accepted unverified \
+             (for development, `stripe listen --forward-to localhost:3000/webhook` prints one)",
+        ));
+    }
+
+    Ok(StripeSettings {
+        secret_key: secret_key.map(Secret::new),
+        publishable_key,
+        webhook_secret: webhook_secret.map(Secret::new),
+        api_base: http_url("STRIPE_API_BASE", var("STRIPE_API_BASE"))?,
+        js_url: http_url("STRIPE_JS_URL", var("STRIPE_JS_URL"))?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn settings(vars: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        Settings::from_lookup(|k| map.get(k).cloned())
+    }
+
+    const SK: &str = "sk_test_51AbCdEfGhIjKlMnOp";
+    const PK: &str = "pk_test_51AbCdEfGhIjKlMnOp";
+    const WH: &str = "whsec_0123456789abcdef";
+
+    #[test]
+    fn defaults_need_no_variables() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.site_addr.to_string(), "127.0.0.1:3000");
+        assert_eq!(
+            s.database,
+            Database::Sqlite {
+                path: "data/checkout.db".into()
+            }
+        );
+        assert!(!s.stripe.uses_real_stripe());
+    }
+
+    #[test]
+    fn database_url_selects_postgres_and_names_bad_values() {
+        let s = settings(&[("DATABASE_URL", "postgres://u:pw@127.0.0.1:5432/shop")]).unwrap();
+        assert!(matches!(s.database, Database::Postgres { .. }));
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("pw@"), "{debug}");
+        let err = settings(&[("DATABASE_URL", "mysql://x")]).unwrap_err();
+        assert_eq!(err.name, "DATABASE_URL");
+        let s = settings(&[("DATABASE_URL", "sqlite:///tmp/x.db?mode=rwc")]).unwrap();
+        assert_eq!(
+            s.database,
+            Database::Sqlite {
+                path: "/tmp/x.db".into()
+            }
+        );
+    }
+
+    #[test]
+    fn real_keys_need_matching_modes_and_a_webhook_secret() {
+        let ok = settings(&[
+            ("STRIPE_SECRET_KEY", SK),
+            ("STRIPE_PUBLISHABLE_KEY", PK),
+            ("STRIPE_WEBHOOK_SECRET", WH),
+        ])
+        .unwrap();
+        assert!(ok.stripe.uses_real_stripe());
+
+        let no_webhook =
+            settings(&[("STRIPE_SECRET_KEY", SK), ("STRIPE_PUBLISHABLE_KEY", PK)]).unwrap_err();
+        assert_eq!(no_webhook.name, "STRIPE_WEBHOOK_SECRET");
+
+        let mixed = settings(&[
+            ("STRIPE_SECRET_KEY", SK),
+            ("STRIPE_PUBLISHABLE_KEY", "pk_live_51AbCdEfGhIjKlMnOp"),
+            ("STRIPE_WEBHOOK_SECRET", WH),
+        ])
+        .unwrap_err();
+        assert_eq!(mixed.name, "STRIPE_PUBLISHABLE_KEY");
+
+        let swapped = settings(&[("STRIPE_SECRET_KEY", PK)]).unwrap_err();
+        assert_eq!(swapped.name, "STRIPE_SECRET_KEY");
+
+        let lone_pk = settings(&[("STRIPE_PUBLISHABLE_KEY", PK)]).unwrap_err();
+        assert_eq!(lone_pk.name, "STRIPE_SECRET_KEY");
+
+        let bad_whsec = settings(&[("STRIPE_WEBHOOK_SECRET", "secret")]).unwrap_err();
+        assert_eq!(bad_whsec.name, "STRIPE_WEBHOOK_SECRET");
+    }
+
+    #[test]
+    fn secrets_are_redacted_in_debug_and_errors() {
+        let s = settings(&[
+            ("STRIPE_SECRET_KEY", SK),
+            ("STRIPE_PUBLISHABLE_KEY", PK),
+            ("STRIPE_WEBHOOK_SECRET", WH),
+        ])
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains(SK) && !debug.contains(WH), "{debug}");
+        assert!(debug.contains("[REDACTED]"));
+        let err = settings(&[("STRIPE_SECRET_KEY", "sk_test_ with space")]).unwrap_err();
+        assert!(!err.to_string().contains("with space"));
+    }
+
+    #[test]
+    fn urls_and_addresses_are_validated() {
+        assert_eq!(
+            settings(&[("STRIPE_API_BASE", "not a url")])
+                .unwrap_err()
+                .name,
+            "STRIPE_API_BASE"
+        );
+        assert_eq!(
+            settings(&[("STRIPE_JS_URL", "ftp://x/v3")])
+                .unwrap_err()
+                .name,
+            "STRIPE_JS_URL"
+        );
+        assert_eq!(
+            settings(&[("LEPTOS_SITE_ADDR", "localhost")])
+                .unwrap_err()
+                .name,
+            "LEPTOS_SITE_ADDR"
+        );
+        assert_eq!(
+            settings(&[("LOG_FORMAT", "xml")]).unwrap_err().name,
+            "LOG_FORMAT"
+        );
+    }
+}

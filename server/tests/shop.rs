@@ -1,0 +1,230 @@
+//! The shop through HTTP, as the browser uses it, against SQLite and PostgreSQL.
+
+mod support;
+
+use support::{spawn_app, Backend, TestApp};
+
+/// Runs one scenario against both storage backends.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let app = super::spawn_app(super::Backend::Sqlite).await.unwrap();
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    let Some(app) = super::spawn_app(super::Backend::Postgres).await else { return };
+                    super::$name(&app).await;
+                    app.stop().await;
+                }
+            )*
+        }
+    };
+}
+
+on_both_backends!(
+    health_check_reports_the_database,
+    catalogue_is_server_rendered,
+    cart_and_checkout_use_catalogue_prices,
+    bad_quantities_are_refused_and_change_nothing,
+    unknown_products_and_orders_are_404,
+    tampered_total_creates_no_order,
+    empty_cart_cannot_check_out,
+    concurrent_checkouts_create_one_order,
+    quantity_limit_is_enforced_across_adds,
+);
+
+async fn health_check_reports_the_database(app: &TestApp) {
+    let (status, body) = app.get("/healthz").await;
+    assert_eq!(status, 200);
+    assert!(body.contains("\"ok\""), "{body}");
+}
+
+async fn catalogue_is_server_rendered(app: &TestApp) {
+    let (status, html) = app.get("/").await;
+    assert_eq!(status, 200);
+    assert!(
+        html.contains("data-testid=\"add-to-cart-ferris-mug\""),
+        "{html}"
+    );
+    assert!(html.contains("$12.50"));
+    let products = app.call("products", &[]).await;
+    assert_eq!(products.status, 200);
+    assert_eq!(products.body.as_array().unwrap().len(), 6);
+    assert_eq!(products.body[0]["price"]["minor"], 1250);
+    assert_eq!(products.body[0]["price"]["currency"], "usd");
+    let (status, _) = app.get("/no/such/page").await;
+    assert_eq!(status, 404);
+}
+
+async fn cart_and_checkout_use_catalogue_prices(app: &TestApp) {
+    let added = app
+        .call("add_to_cart", &[("sku", "ferris-mug"), ("quantity", "1")])
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    app.call("add_to_cart", &[("sku", "borrow-tee"), ("quantity", "1")])
+        .await;
+    let cart = app
+        .call("set_quantity", &[("sku", "ferris-mug"), ("quantity", "3")])
+        .await;
+    assert_eq!(cart.status, 200, "{}", cart.body);
+    assert_eq!(cart.body["total"]["minor"], 3 * 1250 + 2400);
+    assert_eq!(cart.body["lines"][0]["line_total"]["minor"], 3750);
+
+    let checkout = app.call("checkout", &[("expected_total", "6150")]).await;
+    assert_eq!(checkout.status, 200, "{}", checkout.body);
+    let order_id = checkout.body.as_str().unwrap().to_owned();
+    assert!(order_id.starts_with("ord_"));
+
+    let order = app.call("order", &[("id", &order_id)]).await;
+    assert_eq!(order.status, 200);
+    assert_eq!(order.body["status"], "pending");
+    assert_eq!(order.body["total"]["minor"], 6150);
+    assert_eq!(order.body["lines"].as_array().unwrap().len(), 2);
+
+    let (status, html) = app.get(&format!("/orders/{order_id}")).await;
+    assert_eq!(status, 200);
+    assert!(html.contains("$61.50"), "{html}");
+    assert!(html.contains("data-testid=\"order-status\""));
+
+    // The cart was emptied by checkout.
+    let cart = app.call("cart", &[]).await;
+    assert_eq!(cart.body["lines"].as_array().unwrap().len(), 0);
+    assert_eq!(app.count("orders").await, 1);
+    assert_eq!(app.count("order_lines").await, 2);
+}
+
+async fn bad_quantities_are_refused_and_change_nothing(app: &TestApp) {
+    for quantity in ["0", "-1", "1000000000", "abc", "", "1.5"] {
+        let r = app
+            .call(
+                "add_to_cart",
+                &[("sku", "ferris-mug"), ("quantity", quantity)],
+            )
+            .await;
+        assert_eq!(r.status, 400, "quantity {quantity:?}: {}", r.body);
+        assert_eq!(r.body["kind"], "invalid_quantity");
+    }
+    assert_eq!(app.count("cart_items").await, 0);
+    assert_eq!(app.count("carts").await, 0);
+
+    app.call("add_to_cart", &[("sku", "ferris-mug"), ("quantity", "2")])
+        .await;
+    for quantity in ["0", "-1", "1000000000", "abc"] {
+        let r = app
+            .call(
+                "set_quantity",
+                &[("sku", "ferris-mug"), ("quantity", quantity)],
+            )
+            .await;
+        assert_eq!(r.status, 400, "{quantity}");
+    }
+    let cart = app.call("cart", &[]).await;
+    assert_eq!(cart.body["lines"][0]["quantity"], 2);
+    // A request missing its arguments is a clear 400 too, not a crash.
+    let r = app.call("add_to_cart", &[("sku", "ferris-mug")]).await;
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert_eq!(r.body["kind"], "bad_request");
+}
+
+async fn unknown_products_and_orders_are_404(app: &TestApp) {
+    for sku in ["no-such-thing", "x'; DROP TABLE products;--"] {
+        let r = app
+            .call("add_to_cart", &[("sku", sku), ("quantity", "1")])
+            .await;
+        assert_eq!(r.status, 404, "{sku}");
+        assert_eq!(r.body["kind"], "unknown_product");
+    }
+    assert_eq!(app.count("cart_items").await, 0);
+    assert_eq!(app.count("products").await, 6);
+    let r = app
+        .call("order", &[("id", "ord_00000000000000000000")])
+        .await;
+    assert_eq!(r.status, 404);
+    let r = app.call("order", &[("id", "../etc/passwd")]).await;
+    assert_eq!(r.status, 404);
+    let r = app
+        .call("set_quantity", &[("sku", "ferris-mug"), ("quantity", "1")])
+        .await;
+    assert_eq!(r.status, 404);
+    assert_eq!(r.body["kind"], "not_in_cart");
+}
+
+async fn tampered_total_creates_no_order(app: &TestApp) {
+    app.call("add_to_cart", &[("sku", "ferris-mug"), ("quantity", "2")])
+        .await;
+    for claimed in ["1", "0", "-2500", "2499", "abc"] {
+        let r = app.call("checkout", &[("expected_total", claimed)]).await;
+        assert!(r.status == 409 || r.status == 400, "{claimed}: {}", r.body);
+    }
+    let r = app.call("checkout", &[("expected_total", "1")]).await;
+    assert_eq!(r.body["kind"], "total_changed");
+    assert!(r.body["detail"]["current"]
+        .as_str()
+        .unwrap()
+        .contains("$25.00"));
+    // A price field smuggled into the request is ignored: prices are the catalogue's.
+    let r = app
+        .call(
+            "add_to_cart",
+            &[("sku", "ferris-mug"), ("quantity", "1"), ("price", "1")],
+        )
+        .await;
+    assert_eq!(r.body["total"]["minor"], 3 * 1250);
+    assert_eq!(app.count("orders").await, 0);
+    assert_eq!(app.count("order_lines").await, 0);
+}
+
+async fn empty_cart_cannot_check_out(app: &TestApp) {
+    let r = app.call("checkout", &[("expected_total", "0")]).await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["kind"], "empty_cart");
+    app.call("add_to_cart", &[("sku", "crab-sticker"), ("quantity", "1")])
+        .await;
+    app.call("remove_from_cart", &[("sku", "crab-sticker")])
+        .await;
+    let r = app.call("checkout", &[("expected_total", "500")]).await;
+    assert_eq!(r.body["kind"], "empty_cart");
+    assert_eq!(app.count("orders").await, 0);
+}
+
+async fn concurrent_checkouts_create_one_order(app: &TestApp) {
+    app.call("add_to_cart", &[("sku", "lifetime-cap"), ("quantity", "2")])
+        .await;
+    let attempts = (0..8).map(|_| app.call("checkout", &[("expected_total", "5600")]));
+    let results = futures::future::join_all(attempts).await;
+    let ok = results.iter().filter(|r| r.status == 200).count();
+    assert_eq!(
+        ok,
+        1,
+        "statuses: {:?}",
+        results.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(results
+        .iter()
+        .filter(|r| r.status != 200)
+        .all(|r| r.body["kind"] == "empty_cart"));
+    assert_eq!(app.count("orders").await, 1);
+}
+
+async fn quantity_limit_is_enforced_across_adds(app: &TestApp) {
+    let r = app
+        .call("add_to_cart", &[("sku", "async-socks"), ("quantity", "60")])
+        .await;
+    assert_eq!(r.status, 200);
+    let r = app
+        .call("add_to_cart", &[("sku", "async-socks"), ("quantity", "40")])
+        .await;
+    assert_eq!(r.status, 400);
+    assert_eq!(r.body["kind"], "quantity_limit");
+    let cart = app.call("cart", &[]).await;
+    assert_eq!(cart.body["lines"][0]["quantity"], 60);
+}

@@ -1,0 +1,149 @@
+//! `spawn_app`: the real server on a random loopback port, against a fresh database
+//! (a temporary SQLite file, or a new database on the test PostgreSQL).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use server::config::{Database, Settings};
+use server::store::Store;
+use server::Application;
+use sqlx::{Connection, Executor, Row};
+
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub client: reqwest::Client,
+    pub store: Store,
+    _data_dir: tempfile::TempDir,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+}
+
+/// The PostgreSQL admin URL for storage tests, or `None` to skip them. With
+/// CHECKOUT_REQUIRE_POSTGRES=1 (as `make test` sets) a missing URL is a failure.
+pub fn postgres_admin_url() -> Option<String> {
+    match std::env::var("CHECKOUT_TEST_POSTGRES_URL") {
+        Ok(url) if !url.is_empty() => Some(url),
+        _ => {
+            assert!(
+                std::env::var("CHECKOUT_REQUIRE_POSTGRES").as_deref() != Ok("1"),
+                "CHECKOUT_REQUIRE_POSTGRES=1 but CHECKOUT_TEST_POSTGRES_URL is not set"
+            );
+            eprintln!("skipped: CHECKOUT_TEST_POSTGRES_URL is not set (make test sets it)");
+            None
+        }
+    }
+}
+
+async fn fresh_postgres_database(admin_url: &str) -> String {
+    let name = format!("checkout_test_{:016x}", rand::random::<u64>());
+    let mut admin = sqlx::PgConnection::connect(admin_url)
+        .await
+        .expect("connect to the test PostgreSQL");
+    admin
+        .execute(format!("CREATE DATABASE {name}").as_str())
+        .await
+        .expect("create a test database");
+    let mut url = url::Url::parse(admin_url).unwrap();
+    url.set_path(&name);
+    url.to_string()
+}
+
+/// Starts the app; `None` when the backend is PostgreSQL and none is configured.
+pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
+    let data_dir = tempfile::tempdir().unwrap();
+    let mut vars: HashMap<&str, String> = HashMap::new();
+    vars.insert("LEPTOS_SITE_ADDR", "127.0.0.1:0".into());
+    vars.insert("LEPTOS_ENV", "PROD".into());
+    vars.insert("DATA_DIR", data_dir.path().display().to_string());
+    if let Backend::Postgres = backend {
+        let admin = postgres_admin_url()?;
+        vars.insert("DATABASE_URL", fresh_postgres_database(&admin).await);
+    }
+    let settings = Settings::from_lookup(|k| vars.get(k).cloned()).unwrap();
+    if let Backend::Sqlite = backend {
+        assert!(matches!(settings.database, Database::Sqlite { .. }));
+    }
+    server::telemetry::init(settings.log_format);
+    let app = Application::build(settings).await.expect("the app starts");
+    let base = format!("http://{}", app.local_addr());
+    let store = app.store().clone();
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(app.run_until_stopped(async {
+        let _ = rx.await;
+    }));
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    Some(TestApp {
+        base,
+        client,
+        store,
+        _data_dir: data_dir,
+        shutdown: Some(tx),
+        server: Some(server),
+    })
+}
+
+pub struct ApiResponse {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Calls a server function the way the browser does (URL-encoded POST).
+    pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> ApiResponse {
+        let response = self
+            .client
+            .post(self.url(&format!("/api/{endpoint}")))
+            .form(form)
+            .send()
+            .await
+            .expect("request");
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        let body = serde_json::from_str(&text)
+            .unwrap_or_else(|e| panic!("{endpoint} answered non-JSON ({e}): {text}"));
+        ApiResponse { status, body }
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, String) {
+        let response = self
+            .client
+            .get(self.url(path))
+            .send()
+            .await
+            .expect("request");
+        (response.status().as_u16(), response.text().await.unwrap())
+    }
+
+    pub async fn count(&self, table: &str) -> i64 {
+        sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
+            .fetch_one(self.store.pool())
+            .await
+            .unwrap()
+            .try_get("n")
+            .unwrap()
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.await.unwrap().unwrap();
+        }
+    }
+}
