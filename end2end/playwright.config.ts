@@ -56,6 +56,8 @@ export default defineConfig({
           LEPTOS_ENV: "PROD",
           DATA_DIR: process.env.E2E_DATA_DIR ?? "../target/e2e-data",
           DATABASE_URL: "",
+          STRIPE_SANDBOX_ADDR: "127.0.0.1:0",
+          STRIPE_SANDBOX_STATE: "memory",
         },
       },
 });

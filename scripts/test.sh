@@ -30,8 +30,13 @@ echo "$CHECKOUT_TEST_POSTGRES_URL"
 step "cargo test (native: unit and integration tests, SQLite and PostgreSQL)"
 cargo test --workspace --exclude frontend
 
+step "Stripe's own Node client against the sandbox (npm \`stripe\`)"
+cargo build -p stripe-sandbox --bin stripe-sandbox
+(cd stripe/sandbox/npm-check && SANDBOX_BIN="$CARGO_TARGET_DIR/debug/stripe-sandbox" node --test)
+
 step "cargo leptos build (server + WASM)"
-cargo leptos build --project "$LEPTOS_PROJECT"
+# shellcheck disable=SC2086
+cargo leptos build $LEPTOS_ARGS
 
 step "Playwright (headless Chromium)"
 export SERVER_BIN="$CARGO_TARGET_DIR/debug/server" E2E_DATA_DIR="$E2E_DATA" LEPTOS_SITE_ROOT="$ROOT/target/site"

@@ -60,10 +60,10 @@ fi
 if [ "$MODE" = debian ]; then
     apt_install rustc-web cargo-web rust-web-src rust-web-clippy rustfmt-web lld-22
     PATH_PREFIX="$TOOLS/bin:$TOOLS/npm/node_modules/.bin:/usr/bin"
-    LEPTOS_PROJECT=checkout-build-std
+    LEPTOS_ARGS="--lib-cargo-args=-Zbuild-std=std,panic_abort"
 else
     PATH_PREFIX="$TOOLS/bin:$TOOLS/npm/node_modules/.bin:$HOME/.cargo/bin"
-    LEPTOS_PROJECT=checkout
+    LEPTOS_ARGS=""
 fi
 export PATH="$PATH_PREFIX:$PATH" RUSTC_BOOTSTRAP=1
 
@@ -89,7 +89,7 @@ if [ "$("$TOOLS/npm/node_modules/.bin/wasm-opt" --version 2>/dev/null | awk '{pr
 fi
 
 # --- Node packages of the tests (Playwright uses Debian's chromium, never downloads one) ---
-for dir in end2end; do
+for dir in end2end stripe/sandbox/npm-check; do
     if [ ! -d "$ROOT/$dir/node_modules" ] || [ "$ROOT/$dir/package-lock.json" -nt "$ROOT/$dir/node_modules/.package-lock.json" ]; then
         log "npm ci in $dir"
         (cd "$ROOT/$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-fund --no-audit >/dev/null)
@@ -101,6 +101,7 @@ cat > "$ENV_FILE" <<ENV
 export PATH="$PATH_PREFIX:\$PATH"
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="$CACHE/target"
-export LEPTOS_PROJECT=$LEPTOS_PROJECT
+# Extra arguments for every \`cargo leptos\` call (build-std where the wasm32 std is built here).
+export LEPTOS_ARGS="$LEPTOS_ARGS"
 export CHROMIUM_PATH=$(command -v chromium || echo /usr/bin/chromium)
 ENV

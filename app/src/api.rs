@@ -9,7 +9,7 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
-use crate::shop::{CartView, OrderView, Product, ShopError};
+use crate::shop::{CartView, OrderView, PaymentsConfig, Product, ShopError};
 #[cfg(feature = "ssr")]
 use crate::{backend, shop};
 
@@ -106,4 +106,11 @@ pub async fn checkout(expected_total: String) -> Result<String, ShopError> {
 #[server(endpoint = "order")]
 pub async fn get_order(id: String) -> Result<OrderView, ShopError> {
     backend::respond(async move { backend::shop()?.order(&id).await }.await)
+}
+
+/// The publishable key and Stripe.js URL for the browser, and whether this is the
+/// offline sandbox.
+#[server(endpoint = "payments_config")]
+pub async fn get_payments_config() -> Result<PaymentsConfig, ShopError> {
+    backend::respond(use_context::<PaymentsConfig>().ok_or(ShopError::Internal))
 }

@@ -51,6 +51,7 @@ pub fn App() -> impl IntoView {
         <Stylesheet id="leptos" href="/pkg/checkout.css"/>
         <Title text="Checkout"/>
         <Router>
+            <pages::SandboxBanner/>
             <header class="site-header">
                 <A href="/" attr:class="brand">"Rust Supply Co."</A>
                 <pages::CartLink/>

@@ -5,7 +5,8 @@ use leptos_router::components::A;
 use leptos_router::hooks::{use_navigate, use_params_map};
 
 use crate::api::{
-    get_cart, get_order, list_products, AddToCart, Checkout, RemoveFromCart, SetQuantity,
+    get_cart, get_order, get_payments_config, list_products, AddToCart, Checkout, RemoveFromCart,
+    SetQuantity,
 };
 use crate::shop::{CartLine, CartView, OrderView, Product, ShopError};
 
@@ -69,6 +70,23 @@ fn track_errors(
 
 fn cart_state() -> CartState {
     expect_context::<CartState>()
+}
+
+/// A banner on every page while payments go to the offline sandbox.
+#[component]
+pub fn SandboxBanner() -> impl IntoView {
+    let config = OnceResource::new(get_payments_config());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                config.await.ok().filter(|c| c.sandbox).map(|_| view! {
+                    <div class="sandbox-banner" role="status" data-testid="sandbox-banner">
+                        "Offline sandbox – no real payments"
+                    </div>
+                })
+            })}
+        </Suspense>
+    }
 }
 
 #[component]

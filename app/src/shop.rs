@@ -89,6 +89,15 @@ pub struct OrderView {
     pub created_at: i64,
 }
 
+/// What the browser needs to talk to Stripe (or the offline sandbox). Never a secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentsConfig {
+    pub publishable_key: String,
+    pub js_url: String,
+    /// Payments go to the built-in offline emulator: nothing is really charged.
+    pub sandbox: bool,
+}
+
 /// Every failure a shopper can meet, with a message fit to show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
 #[serde(tag = "kind", content = "detail", rename_all = "snake_case")]

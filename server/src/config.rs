@@ -5,32 +5,7 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// A secret string: `Debug` and `Display` print `[REDACTED]`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Secret(value.into())
-    }
-
-    /// The secret itself, for the one place that must send it.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[REDACTED]")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[REDACTED]")
-    }
-}
+pub use stripe_client::{KeyMode, Secret, SecretKey, WebhookSecret};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid setting {name}: {message}")]
@@ -50,12 +25,6 @@ fn bad(name: &'static str, message: impl Into<String>) -> ConfigError {
 pub enum LogFormat {
     Pretty,
     Json,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyMode {
-    Test,
-    Live,
 }
 
 #[derive(Clone, PartialEq, Eq)]
@@ -85,13 +54,25 @@ fn redact_url(raw: &str) -> String {
     }
 }
 
+/// Where the embedded sandbox keeps its state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SandboxState {
+    File(PathBuf),
+    Memory,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StripeSettings {
-    pub secret_key: Option<Secret>,
+    pub secret_key: Option<SecretKey>,
     pub publishable_key: Option<String>,
-    pub webhook_secret: Option<Secret>,
+    pub webhook_secret: Option<WebhookSecret>,
     pub api_base: Option<url::Url>,
     pub js_url: Option<url::Url>,
+    /// Tolerance of webhook signature timestamps.
+    pub webhook_tolerance: std::time::Duration,
+    /// The offline sandbox (used only without STRIPE_SECRET_KEY).
+    pub sandbox_addr: SocketAddr,
+    pub sandbox_state: SandboxState,
 }
 
 impl StripeSettings {
@@ -176,9 +157,9 @@ impl Settings {
             output_name: var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "checkout".into()),
             reload_port,
             dev_mode,
+            stripe: stripe_settings(&var, &data_dir)?,
             data_dir,
             database,
-            stripe: stripe_settings(&var)?,
             log_format,
         })
     }
@@ -208,27 +189,22 @@ fn parse_database_url(url: &str) -> Result<Database, ConfigError> {
     ))
 }
 
-fn key_mode(
-    name: &'static str,
-    value: &str,
-    prefixes: &[(&str, KeyMode)],
-) -> Result<KeyMode, ConfigError> {
+fn publishable_mode(value: &str) -> Result<KeyMode, ConfigError> {
+    const NAME: &str = "STRIPE_PUBLISHABLE_KEY";
     if value.chars().any(char::is_whitespace) {
-        return Err(bad(name, "contains white space"));
+        return Err(bad(NAME, "contains white space"));
     }
-    for (prefix, mode) in prefixes {
-        if let Some(rest) = value.strip_prefix(prefix) {
-            if rest.len() < 8 {
-                return Err(bad(name, "is too short to be a Stripe key"));
-            }
-            return Ok(*mode);
-        }
+    let (mode, rest) = if let Some(rest) = value.strip_prefix("pk_test_") {
+        (KeyMode::Test, rest)
+    } else if let Some(rest) = value.strip_prefix("pk_live_") {
+        (KeyMode::Live, rest)
+    } else {
+        return Err(bad(NAME, "must start with pk_test_ or pk_live_"));
+    };
+    if rest.len() < 8 {
+        return Err(bad(NAME, "is too short to be a Stripe key"));
     }
-    let expected: Vec<&str> = prefixes.iter().map(|(p, _)| *p).collect();
-    Err(bad(
-        name,
-        format!("must start with one of {}", expected.join(", ")),
-    ))
+    Ok(mode)
 }
 
 fn http_url(name: &'static str, value: Option<String>) -> Result<Option<url::Url>, ConfigError> {
@@ -241,45 +217,20 @@ fn http_url(name: &'static str, value: Option<String>) -> Result<Option<url::Url
     Ok(Some(parsed))
 }
 
-fn stripe_settings(var: &impl Fn(&str) -> Option<String>) -> Result<StripeSettings, ConfigError> {
-    let secret_key = var("STRIPE_SECRET_KEY");
+fn stripe_settings(
+    var: &impl Fn(&str) -> Option<String>,
+    data_dir: &std::path::Path,
+) -> Result<StripeSettings, ConfigError> {
+    let secret_key = var("STRIPE_SECRET_KEY")
+        .map(|k| SecretKey::new(k).map_err(|e| bad("STRIPE_SECRET_KEY", e.to_string())))
+        .transpose()?;
     let publishable_key = var("STRIPE_PUBLISHABLE_KEY");
-    let webhook_secret = var("STRIPE_WEBHOOK_SECRET");
+    let publishable = publishable_key.as_deref().map(publishable_mode).transpose()?;
+    let webhook_secret = var("STRIPE_WEBHOOK_SECRET")
+        .map(|s| WebhookSecret::new(s).map_err(|e| bad("STRIPE_WEBHOOK_SECRET", e.to_string())))
+        .transpose()?;
 
-    let secret_mode = secret_key
-        .as_deref()
-        .map(|k| {
-            key_mode(
-                "STRIPE_SECRET_KEY",
-                k,
-                &[
-                    ("sk_test_", KeyMode::Test),
-                    ("rk_test_", KeyMode::Test),
-                    ("sk_live_", KeyMode::Live),
-                    ("rk_live_", KeyMode::Live),
-                ],
-            )
-        })
-        .transpose()?;
-    let publishable_mode = publishable_key
-        .as_deref()
-        .map(|k| {
-            key_mode(
-                "STRIPE_PUBLISHABLE_KEY",
-                k,
-                &[("pk_test_", KeyMode::Test), ("pk_live_", KeyMode::Live)],
-            )
-        })
-        .transpose()?;
-    if let Some(secret) = webhook_secret.as_deref() {
-        if !secret.starts_with("whsec_") || secret.len() < 12 {
-            return Err(bad(
-                "STRIPE_WEBHOOK_SECRET",
-                "must be a whsec_… endpoint secret",
-            ));
-        }
-    }
-    match (secret_mode, publishable_mode) {
+    match (secret_key.as_ref().map(SecretKey::mode), publishable) {
         (Some(s), Some(p)) if s != p => {
             return Err(bad(
                 "STRIPE_PUBLISHABLE_KEY",
@@ -292,13 +243,15 @@ fn stripe_settings(var: &impl Fn(&str) -> Option<String>) -> Result<StripeSettin
                 "is required when STRIPE_SECRET_KEY is set",
             ))
         }
-        (None, Some(_)) => return Err(bad(
-            "STRIPE_SECRET_KEY",
-            "is required when STRIPE_PUBLISHABLE_KEY is set (unset both for the offline sandbox)",
-        )),
+        (None, Some(_)) => {
+            return Err(bad(
+                "STRIPE_SECRET_KEY",
+                "is required when STRIPE_PUBLISHABLE_KEY is set (unset both for the offline sandbox)",
+            ))
+        }
         _ => {}
     }
-    if secret_mode.is_some() && webhook_secret.is_none() {
+    if secret_key.is_some() && webhook_secret.is_none() {
         return Err(bad(
             "STRIPE_WEBHOOK_SECRET",
             "is required with real Stripe keys: webhooks are never accepted unverified \
@@ -306,12 +259,39 @@ fn stripe_settings(var: &impl Fn(&str) -> Option<String>) -> Result<StripeSettin
         ));
     }
 
+    let webhook_tolerance = match var("STRIPE_WEBHOOK_TOLERANCE_SECS") {
+        None => stripe_client::webhook::DEFAULT_TOLERANCE,
+        Some(v) => match v.parse::<u64>() {
+            Ok(secs) if (1..=3600).contains(&secs) => std::time::Duration::from_secs(secs),
+            _ => {
+                return Err(bad(
+                    "STRIPE_WEBHOOK_TOLERANCE_SECS",
+                    format!("`{v}` is not a number of seconds from 1 to 3600"),
+                ))
+            }
+        },
+    };
+    let sandbox_addr = match var("STRIPE_SANDBOX_ADDR") {
+        Some(v) => v.parse().map_err(|_| {
+            bad("STRIPE_SANDBOX_ADDR", format!("`{v}` is not an address like 127.0.0.1:12111"))
+        })?,
+        None => SocketAddr::from(([127, 0, 0, 1], 12111)),
+    };
+    let sandbox_state = match var("STRIPE_SANDBOX_STATE").as_deref() {
+        Some("memory") => SandboxState::Memory,
+        Some(path) => SandboxState::File(path.into()),
+        None => SandboxState::File(data_dir.join("stripe-sandbox.json")),
+    };
+
     Ok(StripeSettings {
-        secret_key: secret_key.map(Secret::new),
+        secret_key,
         publishable_key,
-        webhook_secret: webhook_secret.map(Secret::new),
+        webhook_secret,
         api_base: http_url("STRIPE_API_BASE", var("STRIPE_API_BASE"))?,
         js_url: http_url("STRIPE_JS_URL", var("STRIPE_JS_URL"))?,
+        webhook_tolerance,
+        sandbox_addr,
+        sandbox_state,
     })
 }
 
@@ -392,6 +372,11 @@ mod tests {
 
         let bad_whsec = settings(&[("STRIPE_WEBHOOK_SECRET", "secret")]).unwrap_err();
         assert_eq!(bad_whsec.name, "STRIPE_WEBHOOK_SECRET");
+
+        let sandbox = settings(&[("STRIPE_SANDBOX_ADDR", "nowhere")]).unwrap_err();
+        assert_eq!(sandbox.name, "STRIPE_SANDBOX_ADDR");
+        let tolerance = settings(&[("STRIPE_WEBHOOK_TOLERANCE_SECS", "0")]).unwrap_err();
+        assert_eq!(tolerance.name, "STRIPE_WEBHOOK_TOLERANCE_SECS");
     }
 
     #[test]
@@ -406,6 +391,7 @@ mod tests {
         assert!(!debug.contains(SK) && !debug.contains(WH), "{debug}");
         assert!(debug.contains("[REDACTED]"));
         let err = settings(&[("STRIPE_SECRET_KEY", "sk_test_ with space")]).unwrap_err();
+        assert_eq!(err.name, "STRIPE_SECRET_KEY");
         assert!(!err.to_string().contains("with space"));
     }
 

@@ -5,6 +5,7 @@
 //! shutdown future resolves, draining requests in flight.
 
 pub mod config;
+pub mod payments;
 pub mod store;
 pub mod telemetry;
 
@@ -13,6 +14,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use app::backend::Shop;
+use app::shop::PaymentsConfig;
 use app::{shell, App};
 use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderValue, StatusCode};
@@ -25,12 +27,14 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use crate::config::Settings;
+use crate::payments::Payments;
 use crate::store::Store;
 
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
+    pub payments: Arc<Payments>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -43,6 +47,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     store: Store,
+    payments: Arc<Payments>,
 }
 
 impl Application {
@@ -53,11 +58,13 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.site_addr))?;
         let local = listener.local_addr()?;
-        let router = router(&settings, local, store.clone());
+        let payments = Arc::new(Payments::start(&settings, local).await?);
+        let router = router(&settings, local, store.clone(), payments.clone());
         Ok(Application {
             listener,
             router,
             store,
+            payments,
         })
     }
 
@@ -71,6 +78,10 @@ impl Application {
         &self.store
     }
 
+    pub fn payments(&self) -> &Arc<Payments> {
+        &self.payments
+    }
+
     pub async fn run_until_stopped(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
@@ -80,6 +91,9 @@ impl Application {
             .with_graceful_shutdown(shutdown)
             .await;
         self.store.close().await;
+        if let Some(payments) = Arc::into_inner(self.payments) {
+            payments.shutdown().await;
+        }
         result
     }
 }
@@ -99,24 +113,34 @@ fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-fn router(settings: &Settings, addr: SocketAddr, store: Store) -> Router {
+fn router(settings: &Settings, addr: SocketAddr, store: Store, payments: Arc<Payments>) -> Router {
     let leptos_options = leptos_options(settings, addr);
     let routes = generate_route_list(App);
     let shop: Shop = Arc::new(store.clone());
+    let browser_config = PaymentsConfig {
+        publishable_key: payments.publishable_key.clone(),
+        js_url: payments.js_url.clone(),
+        sandbox: payments.is_sandbox(),
+    };
     let state = AppState {
         leptos_options: leptos_options.clone(),
         store,
+        payments,
     };
 
+    // What server functions and pages find in context, for routes and the 404 fallback.
+    let context = move || {
+        provide_context(shop.clone());
+        provide_context(browser_config.clone());
+    };
     Router::new()
         .route("/healthz", get(healthz))
-        .leptos_routes_with_context(
-            &state,
-            routes,
-            move || provide_context(shop.clone()),
-            move || shell(leptos_options.clone()),
-        )
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .leptos_routes_with_context(&state, routes, context.clone(), move || {
+            shell(leptos_options.clone())
+        })
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            context, shell,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,

@@ -33,6 +33,7 @@ macro_rules! on_both_backends {
 on_both_backends!(
     health_check_reports_the_database,
     catalogue_is_server_rendered,
+    offline_sandbox_is_announced_and_keeps_secrets,
     cart_and_checkout_use_catalogue_prices,
     bad_quantities_are_refused_and_change_nothing,
     unknown_products_and_orders_are_404,
@@ -63,6 +64,20 @@ async fn catalogue_is_server_rendered(app: &TestApp) {
     assert_eq!(products.body[0]["price"]["currency"], "usd");
     let (status, _) = app.get("/no/such/page").await;
     assert_eq!(status, 404);
+}
+
+async fn offline_sandbox_is_announced_and_keeps_secrets(app: &TestApp) {
+    let (_, html) = app.get("/").await;
+    assert!(html.contains("Offline sandbox – no real payments"), "{html}");
+    assert!(!html.contains("sk_test_"), "the secret key reached the page");
+    let config = app.call("payments_config", &[]).await;
+    assert_eq!(config.status, 200);
+    assert_eq!(config.body["sandbox"], true);
+    assert!(config.body["publishable_key"].as_str().unwrap().starts_with("pk_test_"));
+    let js_url = config.body["js_url"].as_str().unwrap();
+    assert!(js_url.starts_with("http://127.0.0.1:") && js_url.ends_with("/v3/"), "{js_url}");
+    assert!(!config.body.to_string().contains("sk_test_"));
+    assert!(!config.body.to_string().contains("whsec_"));
 }
 
 async fn cart_and_checkout_use_catalogue_prices(app: &TestApp) {

@@ -61,6 +61,8 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     vars.insert("LEPTOS_SITE_ADDR", "127.0.0.1:0".into());
     vars.insert("LEPTOS_ENV", "PROD".into());
     vars.insert("DATA_DIR", data_dir.path().display().to_string());
+    vars.insert("STRIPE_SANDBOX_ADDR", "127.0.0.1:0".into());
+    vars.insert("STRIPE_SANDBOX_STATE", "memory".into());
     if let Backend::Postgres = backend {
         let admin = postgres_admin_url()?;
         vars.insert("DATABASE_URL", fresh_postgres_database(&admin).await);
@@ -69,7 +71,10 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     if let Backend::Sqlite = backend {
         assert!(matches!(settings.database, Database::Sqlite { .. }));
     }
-    server::telemetry::init(settings.log_format);
+    // Logs only on request (TEST_LOG=1), as in zero2prod: test output stays readable.
+    if std::env::var_os("TEST_LOG").is_some() {
+        server::telemetry::init(settings.log_format);
+    }
     let app = Application::build(settings).await.expect("the app starts");
     let base = format!("http://{}", app.local_addr());
     let store = app.store().clone();

@@ -1,0 +1,115 @@
+//! The payment provider the app talks to: real Stripe when keys are configured, else the
+//! embedded offline sandbox (started here on its own loopback port, with the app's
+//! `/webhook` registered as an endpoint).
+
+use std::net::SocketAddr;
+
+use stripe_client::{Client, SecretKey, WebhookSecret};
+use stripe_sandbox::{RunningSandbox, SandboxConfig};
+
+use crate::config::{SandboxState, Settings};
+
+/// Keys the embedded sandbox accepts (it takes any well-formed test key).
+const SANDBOX_SECRET_KEY: &str = "sk_test_offline_sandbox_0000000000";
+const SANDBOX_PUBLISHABLE_KEY: &str = "pk_test_offline_sandbox_0000000000";
+
+pub struct Payments {
+    pub client: Client,
+    /// Reaches the browser (through the server): never the secret key.
+    pub publishable_key: String,
+    pub js_url: String,
+    pub webhook_secret: WebhookSecret,
+    pub webhook_tolerance: std::time::Duration,
+    /// `Some` in offline mode.
+    pub sandbox: Option<RunningSandbox>,
+}
+
+impl Payments {
+    pub fn is_sandbox(&self) -> bool {
+        self.sandbox.is_some()
+    }
+
+    /// Connects to Stripe, or starts the sandbox. `app_addr` is where this server
+    /// listens, for the sandbox's webhook deliveries.
+    pub async fn start(settings: &Settings, app_addr: SocketAddr) -> anyhow::Result<Payments> {
+        let stripe = &settings.stripe;
+        if let Some(secret_key) = &stripe.secret_key {
+            let mut builder = Client::builder(secret_key.clone());
+            if let Some(base) = &stripe.api_base {
+                builder = builder.base_url(base.as_str());
+            }
+            return Ok(Payments {
+                client: builder.build()?,
+                publishable_key: stripe.publishable_key.clone().unwrap_or_default(),
+                js_url: stripe
+                    .js_url
+                    .as_ref()
+                    .map(|u| u.to_string())
+                    .unwrap_or_else(|| "https://js.stripe.com/v3/".into()),
+                webhook_secret: stripe
+                    .webhook_secret
+                    .clone()
+                    .ok_or_else(|| anyhow::anyhow!("STRIPE_WEBHOOK_SECRET is required"))?,
+                webhook_tolerance: stripe.webhook_tolerance,
+                sandbox: None,
+            });
+        }
+
+        let webhook_secret = match &stripe.webhook_secret {
+            Some(secret) => secret.clone(),
+            None => WebhookSecret::new(format!("whsec_{}", random_hex(24)))?,
+        };
+        let state_file = match &stripe.sandbox_state {
+            SandboxState::File(path) => Some(path.clone()),
+            SandboxState::Memory => None,
+        };
+        let sandbox = stripe_sandbox::start(SandboxConfig {
+            addr: stripe.sandbox_addr,
+            state_file,
+            ..SandboxConfig::default()
+        })
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "cannot start the offline Stripe sandbox on {} (STRIPE_SANDBOX_ADDR): {e}",
+                stripe.sandbox_addr
+            )
+        })?;
+        let webhook_url = format!("http://{app_addr}/webhook");
+        sandbox.add_webhook_endpoint(&webhook_url, webhook_secret.expose());
+        let base = sandbox.url();
+        tracing::warn!(
+            sandbox = %base,
+            webhook = %webhook_url,
+            "OFFLINE SANDBOX: no STRIPE_SECRET_KEY, so payments go to the built-in Stripe \
+             emulator. No real payments are made."
+        );
+        let client = Client::builder(SecretKey::new(SANDBOX_SECRET_KEY)?)
+            .base_url(base.as_str())
+            .build()?;
+        Ok(Payments {
+            client,
+            publishable_key: SANDBOX_PUBLISHABLE_KEY.into(),
+            js_url: stripe
+                .js_url
+                .as_ref()
+                .map(|u| u.to_string())
+                .unwrap_or_else(|| format!("{base}/v3/")),
+            webhook_secret,
+            webhook_tolerance: stripe.webhook_tolerance,
+            sandbox: Some(sandbox),
+        })
+    }
+
+    pub async fn shutdown(self) {
+        if let Some(sandbox) = self.sandbox {
+            sandbox.shutdown().await;
+        }
+    }
+}
+
+fn random_hex(bytes: usize) -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..bytes).map(|_| format!("{:02x}", rng.gen::<u8>())).collect()
+}
