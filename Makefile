@@ -8,7 +8,7 @@ ENV_FILE := $(CACHE)/toolchain.env
 .PHONY: dev test setup fmt lint release
 
 dev: setup
-	. $(ENV_FILE) && cargo leptos watch --project $$LEPTOS_PROJECT
+	. $(ENV_FILE) && cargo leptos watch $$LEPTOS_ARGS
 
 test: setup
 	scripts/test.sh
@@ -23,4 +23,4 @@ lint: setup
 	. $(ENV_FILE) && cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 
 release: setup
-	. $(ENV_FILE) && cargo leptos build --release --project $$LEPTOS_PROJECT
+	. $(ENV_FILE) && cargo leptos build --release $$LEPTOS_ARGS

@@ -225,7 +225,10 @@ fn stripe_settings(
         .map(|k| SecretKey::new(k).map_err(|e| bad("STRIPE_SECRET_KEY", e.to_string())))
         .transpose()?;
     let publishable_key = var("STRIPE_PUBLISHABLE_KEY");
-    let publishable = publishable_key.as_deref().map(publishable_mode).transpose()?;
+    let publishable = publishable_key
+        .as_deref()
+        .map(publishable_mode)
+        .transpose()?;
     let webhook_secret = var("STRIPE_WEBHOOK_SECRET")
         .map(|s| WebhookSecret::new(s).map_err(|e| bad("STRIPE_WEBHOOK_SECRET", e.to_string())))
         .transpose()?;
@@ -243,12 +246,10 @@ fn stripe_settings(
                 "is required when STRIPE_SECRET_KEY is set",
             ))
         }
-        (None, Some(_)) => {
-            return Err(bad(
-                "STRIPE_SECRET_KEY",
-                "is required when STRIPE_PUBLISHABLE_KEY is set (unset both for the offline sandbox)",
-            ))
-        }
+        (None, Some(_)) => return Err(bad(
+            "STRIPE_SECRET_KEY",
+            "is required when STRIPE_PUBLISHABLE_KEY is set (unset both for the offline sandbox)",
+        )),
         _ => {}
     }
     if secret_key.is_some() && webhook_secret.is_none() {
@@ -273,7 +274,10 @@ fn stripe_settings(
     };
     let sandbox_addr = match var("STRIPE_SANDBOX_ADDR") {
         Some(v) => v.parse().map_err(|_| {
-            bad("STRIPE_SANDBOX_ADDR", format!("`{v}` is not an address like 127.0.0.1:12111"))
+            bad(
+                "STRIPE_SANDBOX_ADDR",
+                format!("`{v}` is not an address like 127.0.0.1:12111"),
+            )
         })?,
         None => SocketAddr::from(([127, 0, 0, 1], 12111)),
     };

@@ -111,5 +111,7 @@ impl Payments {
 fn random_hex(bytes: usize) -> String {
     use rand::Rng;
     let mut rng = rand::thread_rng();
-    (0..bytes).map(|_| format!("{:02x}", rng.gen::<u8>())).collect()
+    (0..bytes)
+        .map(|_| format!("{:02x}", rng.gen::<u8>()))
+        .collect()
 }

@@ -68,14 +68,26 @@ async fn catalogue_is_server_rendered(app: &TestApp) {
 
 async fn offline_sandbox_is_announced_and_keeps_secrets(app: &TestApp) {
     let (_, html) = app.get("/").await;
-    assert!(html.contains("Offline sandbox – no real payments"), "{html}");
-    assert!(!html.contains("sk_test_"), "the secret key reached the page");
+    assert!(
+        html.contains("Offline sandbox – no real payments"),
+        "{html}"
+    );
+    assert!(
+        !html.contains("sk_test_"),
+        "the secret key reached the page"
+    );
     let config = app.call("payments_config", &[]).await;
     assert_eq!(config.status, 200);
     assert_eq!(config.body["sandbox"], true);
-    assert!(config.body["publishable_key"].as_str().unwrap().starts_with("pk_test_"));
+    assert!(config.body["publishable_key"]
+        .as_str()
+        .unwrap()
+        .starts_with("pk_test_"));
     let js_url = config.body["js_url"].as_str().unwrap();
-    assert!(js_url.starts_with("http://127.0.0.1:") && js_url.ends_with("/v3/"), "{js_url}");
+    assert!(
+        js_url.starts_with("http://127.0.0.1:") && js_url.ends_with("/v3/"),
+        "{js_url}"
+    );
     assert!(!config.body.to_string().contains("sk_test_"));
     assert!(!config.body.to_string().contains("whsec_"));
 }
