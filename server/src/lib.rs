@@ -8,6 +8,7 @@ pub mod config;
 pub mod payments;
 pub mod store;
 pub mod telemetry;
+pub mod webhook;
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -16,10 +17,11 @@ use std::sync::Arc;
 use app::backend::Shop;
 use app::shop::PaymentsConfig;
 use app::{shell, App};
+use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRef, State};
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::IntoResponse;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::{Json, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -90,7 +92,14 @@ impl Application {
         let result = axum::serve(self.listener, self.router.into_make_service())
             .with_graceful_shutdown(shutdown)
             .await;
-        self.store.close().await;
+        // A connection still checked out (a request cut off mid-flight) must not keep
+        // the process from exiting.
+        if tokio::time::timeout(std::time::Duration::from_secs(5), self.store.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("database pool did not close within 5 s; exiting anyway");
+        }
         if let Some(payments) = Arc::into_inner(self.payments) {
             payments.shutdown().await;
         }
@@ -135,6 +144,10 @@ fn router(settings: &Settings, addr: SocketAddr, store: Store, payments: Arc<Pay
     };
     Router::new()
         .route("/healthz", get(healthz))
+        .route(
+            "/webhook",
+            post(webhook::receive).layer(DefaultBodyLimit::max(webhook::MAX_BODY)),
+        )
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos_options.clone())
         })

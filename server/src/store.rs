@@ -81,6 +81,28 @@ impl Store {
             .map(|_| ())
     }
 
+    /// Stores a verified Stripe event unless its id is already stored; `true` if new.
+    pub async fn record_event(
+        &self,
+        id: &str,
+        kind: &str,
+        created: i64,
+        payload: &str,
+    ) -> Result<bool, sqlx::Error> {
+        let done = sqlx::query(
+            "INSERT INTO stripe_events (id, type, created, payload, received_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id)
+        .bind(kind)
+        .bind(created)
+        .bind(payload)
+        .bind(now_ms())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

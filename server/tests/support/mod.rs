@@ -19,6 +19,7 @@ pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Store,
+    pub payments: std::sync::Arc<server::payments::Payments>,
     _data_dir: tempfile::TempDir,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
@@ -78,6 +79,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
     let app = Application::build(settings).await.expect("the app starts");
     let base = format!("http://{}", app.local_addr());
     let store = app.store().clone();
+    let payments = app.payments().clone();
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let server = tokio::spawn(app.run_until_stopped(async {
         let _ = rx.await;
@@ -91,6 +93,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         base,
         client,
         store,
+        payments,
         _data_dir: data_dir,
         shutdown: Some(tx),
         server: Some(server),
@@ -144,6 +147,8 @@ impl TestApp {
 
     /// Stops the server gracefully and waits for it.
     pub async fn stop(mut self) {
+        // Close our keep-alive connections first: graceful shutdown waits for them.
+        self.client = reqwest::Client::new();
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
