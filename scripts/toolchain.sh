@@ -46,7 +46,11 @@ case "$MODE" in ""|rustup|debian) ;; *) log "CHECKOUT_WASM_STD must be rustup or
 if [ -n "$MODE" ]; then
     echo "$MODE" > "$MODE_FILE"
 else
-    if command -v rustup >/dev/null \
+    # rustup's toolchain must also be new enough for cargo-leptos 0.3.11 (cargo >= 1.96).
+    RUSTUP_CARGO=$(rustup which cargo 2>/dev/null || true)
+    RUSTUP_VERSION=$("${RUSTUP_CARGO:-false}" --version 2>/dev/null | awk '{print $2}')
+    if [ -n "$RUSTUP_VERSION" ] \
+        && [ "$(printf '%s\n1.96.0\n' "$RUSTUP_VERSION" | sort -V | head -n 1)" = 1.96.0 ] \
         && { rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown \
              || timeout 120 rustup target add wasm32-unknown-unknown >/dev/null 2>&1; }; then
         MODE=rustup
