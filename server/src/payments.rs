@@ -33,6 +33,13 @@ impl Payments {
     /// listens, for the sandbox's webhook deliveries.
     pub async fn start(settings: &Settings, app_addr: SocketAddr) -> anyhow::Result<Payments> {
         let stripe = &settings.stripe;
+        // STRIPE_JS_URL wins over the default of either mode.
+        let js_url = |default: String| {
+            stripe
+                .js_url
+                .as_ref()
+                .map_or(default, |url| url.to_string())
+        };
         if let Some(secret_key) = &stripe.secret_key {
             let mut builder = Client::builder(secret_key.clone());
             if let Some(base) = &stripe.api_base {
@@ -41,11 +48,7 @@ impl Payments {
             return Ok(Payments {
                 client: builder.build()?,
                 publishable_key: stripe.publishable_key.clone().unwrap_or_default(),
-                js_url: stripe
-                    .js_url
-                    .as_ref()
-                    .map(|u| u.to_string())
-                    .unwrap_or_else(|| "https://js.stripe.com/v3/".into()),
+                js_url: js_url("https://js.stripe.com/v3/".into()),
                 webhook_secret: stripe
                     .webhook_secret
                     .clone()
@@ -90,11 +93,7 @@ impl Payments {
         Ok(Payments {
             client,
             publishable_key: SANDBOX_PUBLISHABLE_KEY.into(),
-            js_url: stripe
-                .js_url
-                .as_ref()
-                .map(|u| u.to_string())
-                .unwrap_or_else(|| format!("{base}/v3/")),
+            js_url: js_url(format!("{base}/v3/")),
             webhook_secret,
             webhook_tolerance: stripe.webhook_tolerance,
             sandbox: Some(sandbox),

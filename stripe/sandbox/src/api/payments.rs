@@ -40,6 +40,27 @@ pub fn check_confirmable(state: &State, pi: &PaymentIntent, opts: &ConfirmOpts) 
         )
         .with_param("payment_method"));
     };
+    check_payment_method_and_redirects(
+        state,
+        pm_id,
+        pi.customer.as_deref(),
+        pi.automatic_payment_methods.as_ref(),
+        opts,
+        "This PaymentIntent is configured to accept payment methods enabled in your Dashboard. Because some of these payment methods might redirect your customer off of your page, you must provide a `return_url`. If you don't want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.",
+    )
+}
+
+/// The checks PaymentIntent and SetupIntent confirmation share: the PaymentMethod exists
+/// and may be used by this customer, and a `return_url` is given when redirect-based
+/// methods are allowed (unless Stripe.js handles the next action).
+fn check_payment_method_and_redirects(
+    state: &State,
+    pm_id: &str,
+    customer: Option<&str>,
+    automatic: Option<&crate::objects::AutomaticPaymentMethods>,
+    opts: &ConfirmOpts,
+    return_url_message: &str,
+) -> ApiResult<()> {
     let rec = state.payment_methods.get(pm_id).ok_or_else(|| {
         ApiError::no_such(
             axum::http::StatusCode::BAD_REQUEST,
@@ -48,16 +69,10 @@ pub fn check_confirmable(state: &State, pi: &PaymentIntent, opts: &ConfirmOpts) 
             "payment_method",
         )
     })?;
-    check_pm_usable(rec, pi.customer.as_deref())?;
-    let redirects = pi
-        .automatic_payment_methods
-        .as_ref()
-        .is_some_and(|a| a.enabled && a.allow_redirects != "never");
+    check_pm_usable(rec, customer)?;
+    let redirects = automatic.is_some_and(|a| a.enabled && a.allow_redirects != "never");
     if redirects && !opts.publishable && !opts.use_stripe_sdk && opts.return_url.is_none() {
-        return Err(ApiError::invalid_param(
-            "return_url",
-            "This PaymentIntent is configured to accept payment methods enabled in your Dashboard. Because some of these payment methods might redirect your customer off of your page, you must provide a `return_url`. If you don't want to accept redirect-based payment methods, set `automatic_payment_methods[enabled]` to `true` and `automatic_payment_methods[allow_redirects]` to `never` when creating Setup Intents and Payment Intents.",
-        ));
+        return Err(ApiError::invalid_param("return_url", return_url_message));
     }
     Ok(())
 }
@@ -606,26 +621,14 @@ pub fn check_setup_confirmable(
         .with_code("setup_intent_unexpected_state")
         .with_param("payment_method"));
     };
-    let rec = state.payment_methods.get(pm_id).ok_or_else(|| {
-        ApiError::no_such(
-            axum::http::StatusCode::BAD_REQUEST,
-            "PaymentMethod",
-            pm_id,
-            "payment_method",
-        )
-    })?;
-    check_pm_usable(rec, si.customer.as_deref())?;
-    let redirects = si
-        .automatic_payment_methods
-        .as_ref()
-        .is_some_and(|a| a.enabled && a.allow_redirects != "never");
-    if redirects && !opts.publishable && !opts.use_stripe_sdk && opts.return_url.is_none() {
-        return Err(ApiError::invalid_param(
-            "return_url",
-            "This SetupIntent is configured to accept payment methods enabled in your Dashboard. Because some of these payment methods might redirect your customer off of your page, you must provide a `return_url`.",
-        ));
-    }
-    Ok(())
+    check_payment_method_and_redirects(
+        state,
+        pm_id,
+        si.customer.as_deref(),
+        si.automatic_payment_methods.as_ref(),
+        opts,
+        "This SetupIntent is configured to accept payment methods enabled in your Dashboard. Because some of these payment methods might redirect your customer off of your page, you must provide a `return_url`.",
+    )
 }
 
 pub fn confirm_si(state: &mut State, ctx: &Ctx, id: &str, opts: &ConfirmOpts) -> ApiResult<()> {
