@@ -9,7 +9,9 @@ use leptos::prelude::*;
 use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
-use crate::shop::{CartView, OrderView, PaymentsConfig, Product, ShopError};
+use crate::shop::{
+    CartView, OrderStatus, OrderView, PaymentStart, PaymentsConfig, Product, ShopError,
+};
 #[cfg(feature = "ssr")]
 use crate::{backend, shop};
 
@@ -105,7 +107,22 @@ pub async fn checkout(expected_total: String) -> Result<String, ShopError> {
 
 #[server(endpoint = "order")]
 pub async fn get_order(id: String) -> Result<OrderView, ShopError> {
-    backend::respond(async move { backend::shop()?.order(&id).await }.await)
+    backend::respond(async move { backend::payments()?.order(&id).await }.await)
+}
+
+/// The order's PaymentIntent for the browser to confirm: created on the first call (with
+/// the order's amount from the database, an idempotency key and `metadata[order_id]`),
+/// the same one on every later call (reload, second click).
+#[server(endpoint = "pay")]
+pub async fn start_payment(order_id: String) -> Result<PaymentStart, ShopError> {
+    backend::respond(async move { backend::payments()?.start_payment(&order_id).await }.await)
+}
+
+/// The browser's `confirmCardPayment` resolved with a PaymentIntent: the order shows
+/// `processing` until Stripe itself confirms (webhook or server-side retrieve).
+#[server(endpoint = "payment_submitted")]
+pub async fn payment_submitted(order_id: String) -> Result<OrderStatus, ShopError> {
+    backend::respond(async move { backend::payments()?.payment_submitted(&order_id).await }.await)
 }
 
 /// The publishable key and Stripe.js URL for the browser, and whether this is the

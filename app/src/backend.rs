@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use leptos::prelude::*;
 
-use crate::shop::{CartView, OrderView, Product, ShopError};
+use crate::shop::{CartView, OrderStatus, OrderView, PaymentStart, Product, ShopError};
 
 #[async_trait::async_trait]
 pub trait ShopBackend: Send + Sync + 'static {
@@ -31,12 +31,33 @@ pub trait ShopBackend: Send + Sync + 'static {
     async fn order(&self, order_id: &str) -> Result<OrderView, ShopError>;
 }
 
-/// The backend provided by the server as context.
+/// Payments of orders (the server implements it with its Stripe client and storage).
+#[async_trait::async_trait]
+pub trait PaymentBackend: Send + Sync + 'static {
+    /// The order's PaymentIntent (created on first call, reused after), for the browser
+    /// to confirm. The amount is the order's, from the database.
+    async fn start_payment(&self, order_id: &str) -> Result<PaymentStart, ShopError>;
+    /// The browser's confirmation went through: show `processing` until Stripe confirms.
+    async fn payment_submitted(&self, order_id: &str) -> Result<OrderStatus, ShopError>;
+    /// The order, reconciled with Stripe (a server-side retrieve) when a payment has been
+    /// awaited for a while without a webhook.
+    async fn order(&self, order_id: &str) -> Result<OrderView, ShopError>;
+}
+
+/// The backends provided by the server as context.
 pub type Shop = Arc<dyn ShopBackend>;
+pub type Payments = Arc<dyn PaymentBackend>;
 
 pub fn shop() -> Result<Shop, ShopError> {
     use_context::<Shop>().ok_or_else(|| {
         tracing::error!("no ShopBackend in context");
+        ShopError::Internal
+    })
+}
+
+pub fn payments() -> Result<Payments, ShopError> {
+    use_context::<Payments>().ok_or_else(|| {
+        tracing::error!("no PaymentBackend in context");
         ShopError::Internal
     })
 }

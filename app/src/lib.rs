@@ -8,6 +8,8 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
 mod pages;
+#[cfg(feature = "ssr")]
+pub mod security;
 pub mod shop;
 
 use leptos::prelude::*;
@@ -19,6 +21,8 @@ use leptos_router::{
 
 /// The HTML document around the app, rendered on the server only.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    security::set_policy_header(&options);
     view! {
         <!DOCTYPE html>
         <html lang="en">

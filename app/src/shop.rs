@@ -79,6 +79,37 @@ impl OrderStatus {
     }
 }
 
+impl OrderStatus {
+    /// The order still takes a payment (a failed attempt can be retried).
+    pub fn is_payable(&self) -> bool {
+        matches!(self, OrderStatus::Pending | OrderStatus::Failed)
+    }
+
+    /// What the shopper reads on the order page.
+    pub fn describe(&self) -> &'static str {
+        match self {
+            OrderStatus::Pending => "Awaiting payment.",
+            OrderStatus::Processing => {
+                "Payment received by the card network; waiting for confirmation."
+            }
+            OrderStatus::Paid => "Paid. Thank you! Your order is on its way.",
+            OrderStatus::Failed => "The last payment attempt failed. You can try again.",
+            OrderStatus::Canceled => "This order was canceled.",
+            OrderStatus::Refunded => "This order was refunded.",
+        }
+    }
+}
+
+/// What the checkout page needs to confirm an order's PaymentIntent in the browser.
+/// The client secret goes to this shopper's browser only; it is never logged or stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentStart {
+    pub order_id: String,
+    pub payment_intent_id: String,
+    pub client_secret: String,
+    pub amount: Money,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OrderView {
     pub id: String,
@@ -87,6 +118,8 @@ pub struct OrderView {
     pub total: Money,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// Why the last payment attempt failed (a Stripe code such as `card_declined`).
+    pub failure_code: Option<String>,
 }
 
 /// What the browser needs to talk to Stripe (or the offline sandbox). Never a secret.
@@ -122,6 +155,14 @@ pub enum ShopError {
     AmountOverflow,
     #[error("There is no order “{id}”.")]
     UnknownOrder { id: String },
+    #[error("This order is already paid.")]
+    AlreadyPaid,
+    #[error("This order can no longer be paid (it is {status}).")]
+    NotPayable { status: String },
+    /// The payment provider refused or could not be reached; `message` is safe for the
+    /// shopper (the details are in the server's log).
+    #[error("{message}")]
+    Payment { message: String },
     #[error("Something went wrong on our side; nothing was changed. Please try again.")]
     Internal,
     #[error("The request could not be understood: {0}")]
@@ -142,7 +183,10 @@ impl ShopError {
             ShopError::UnknownProduct { .. }
             | ShopError::NotInCart { .. }
             | ShopError::UnknownOrder { .. } => 404,
-            ShopError::TotalChanged { .. } => 409,
+            ShopError::TotalChanged { .. }
+            | ShopError::AlreadyPaid
+            | ShopError::NotPayable { .. } => 409,
+            ShopError::Payment { .. } => 502,
             ShopError::Internal => 500,
         }
     }

@@ -4,7 +4,10 @@
 //! integration tests do) and [`Application::run_until_stopped`] serves until the
 //! shutdown future resolves, draining requests in flight.
 
+pub mod checkout;
 pub mod config;
+pub mod fulfilment;
+pub mod order_payments;
 pub mod payments;
 pub mod store;
 pub mod telemetry;
@@ -14,7 +17,7 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::backend::Shop;
+use app::backend::{Payments as PaymentsBackend, Shop};
 use app::shop::PaymentsConfig;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
@@ -28,6 +31,7 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use crate::checkout::Checkout;
 use crate::config::Settings;
 use crate::payments::Payments;
 use crate::store::Store;
@@ -89,9 +93,13 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         tracing::info!("listening on http://{}", self.local_addr());
+        let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
+        let backlog = tokio::spawn(process_backlog_forever(self.store.clone(), stopped));
         let result = axum::serve(self.listener, self.router.into_make_service())
             .with_graceful_shutdown(shutdown)
             .await;
+        let _ = stop_jobs.send(true);
+        let _ = backlog.await;
         // A connection still checked out (a request cut off mid-flight) must not keep
         // the process from exiting.
         if tokio::time::timeout(std::time::Duration::from_secs(5), self.store.close())
@@ -126,6 +134,7 @@ fn router(settings: &Settings, addr: SocketAddr, store: Store, payments: Arc<Pay
     let leptos_options = leptos_options(settings, addr);
     let routes = generate_route_list(App);
     let shop: Shop = Arc::new(store.clone());
+    let checkout: PaymentsBackend = Arc::new(Checkout::new(store.clone(), payments.clone()));
     let browser_config = PaymentsConfig {
         publishable_key: payments.publishable_key.clone(),
         js_url: payments.js_url.clone(),
@@ -140,6 +149,7 @@ fn router(settings: &Settings, addr: SocketAddr, store: Store, payments: Arc<Pay
     // What server functions and pages find in context, for routes and the 404 fallback.
     let context = move || {
         provide_context(shop.clone());
+        provide_context(checkout.clone());
         provide_context(browser_config.clone());
     };
     Router::new()
@@ -180,6 +190,25 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
                 StatusCode::SERVICE_UNAVAILABLE,
                 Json(serde_json::json!({"status": "unavailable", "database": "unreachable"})),
             )
+        }
+    }
+}
+
+/// Every few seconds, processes webhook events that were stored but not turned into
+/// order state (a crash or a database error in between); stops when told.
+async fn process_backlog_forever(store: Store, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                // Only events older than 10 s: younger ones are still being processed
+                // by the request that stored them.
+                if let Err(error) = webhook::process_backlog(&store, 10_000).await {
+                    tracing::warn!(%error, "webhook backlog: database unavailable");
+                }
+            }
+            _ = stop.changed() => return,
         }
     }
 }

@@ -82,22 +82,26 @@ impl Store {
     }
 
     /// Stores a verified Stripe event unless its id is already stored; `true` if new.
+    /// `processed`: nothing more is to be done with it (a type the shop does not use).
     pub async fn record_event(
         &self,
         id: &str,
         kind: &str,
         created: i64,
         payload: &str,
+        processed: bool,
     ) -> Result<bool, sqlx::Error> {
+        let now = now_ms();
         let done = sqlx::query(
-            "INSERT INTO stripe_events (id, type, created, payload, received_at) \
-             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO stripe_events (id, type, created, payload, received_at, processed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
         )
         .bind(id)
         .bind(kind)
         .bind(created)
         .bind(payload)
-        .bind(now_ms())
+        .bind(now)
+        .bind(processed.then_some(now))
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -149,7 +153,7 @@ impl Store {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
@@ -192,7 +196,7 @@ fn new_order_id() -> String {
     format!("ord_{tail}")
 }
 
-fn is_order_id(id: &str) -> bool {
+pub fn is_order_id(id: &str) -> bool {
     id.strip_prefix("ord_").is_some_and(|tail| {
         tail.len() == 20
             && tail
@@ -409,7 +413,8 @@ impl ShopBackend for Store {
             return Err(unknown());
         }
         let row = sqlx::query(
-            "SELECT id, status, currency, total_minor, created_at FROM orders WHERE id = $1",
+            "SELECT id, status, currency, total_minor, created_at, failure_code FROM orders \
+             WHERE id = $1",
         )
         .bind(order_id)
         .fetch_optional(&self.pool)
@@ -444,6 +449,7 @@ impl ShopBackend for Store {
             lines,
             total: Money::new(row.try_get("total_minor").map_err(internal)?, currency),
             created_at: row.try_get("created_at").map_err(internal)?,
+            failure_code: row.try_get("failure_code").map_err(internal)?,
         })
     }
 }

@@ -3,8 +3,9 @@
 //! The signature is checked on the raw bytes before anything is parsed (any matching
 //! `v1`, constant time, timestamp tolerance), with no way around it: there is always a
 //! secret (configured, or generated for the sandbox). A verified event is stored once,
-//! keyed by its id, before the 2xx; duplicates are acknowledged and ignored. Turning
-//! events into order state happens from the stored rows.
+//! keyed by its id, before the 2xx; duplicates are acknowledged and ignored. Payment
+//! events are then turned into order state ([`crate::fulfilment`]) at once; one whose
+//! processing failed stays marked unprocessed and the background job retries it.
 
 use std::time::SystemTime;
 
@@ -14,6 +15,11 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 
+use stripe_client::Event;
+
+use crate::fulfilment::{self, Ignored, PaymentFact};
+use crate::order_payments::Applied;
+use crate::store::Store;
 use crate::AppState;
 
 /// Stripe's payloads are small; anything bigger is not from Stripe.
@@ -42,17 +48,37 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
         }
     };
     let payload = String::from_utf8_lossy(&body);
+    let relevant = fulfilment::is_payment_event(&event.kind);
     match state
         .store
-        .record_event(&event.id, event.kind.as_str(), event.created, &payload)
+        .record_event(
+            &event.id,
+            event.kind.as_str(),
+            event.created,
+            &payload,
+            !relevant,
+        )
         .await
     {
         Ok(true) => {
-            tracing::info!(event = %event.id, kind = event.kind.as_str(), "webhook event stored");
+            tracing::debug!(event = %event.id, kind = event.kind.as_str(), "webhook event stored");
+            if relevant {
+                process(&state.store, &event).await;
+            }
             (StatusCode::OK, Json(serde_json::json!({"received": true}))).into_response()
         }
         Ok(false) => {
-            tracing::info!(event = %event.id, "duplicate webhook event ignored");
+            tracing::debug!(event = %event.id, "duplicate webhook event");
+            // Stored by an earlier delivery whose processing failed: try again now.
+            if relevant
+                && state
+                    .store
+                    .event_unprocessed(&event.id)
+                    .await
+                    .unwrap_or(false)
+            {
+                process(&state.store, &event).await;
+            }
             (
                 StatusCode::OK,
                 Json(serde_json::json!({"received": true, "duplicate": true})),
@@ -65,6 +91,71 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             StatusCode::SERVICE_UNAVAILABLE.into_response()
         }
     }
+}
+
+/// Turns a stored payment event into order state; marks it processed unless the
+/// database failed (then the background job tries again).
+pub async fn process(store: &Store, event: &Event) {
+    let outcome = match fulfilment::fact_from_event(event) {
+        None => None,
+        Some(Err(error)) => {
+            // It will not parse better next time: keep it stored, log, move on.
+            tracing::error!(%error, event = %event.id, "payment event with an unexpected object");
+            None
+        }
+        Some(Ok(fact)) => Some(store.apply_fact(&fact).await.map(|applied| (fact, applied))),
+    };
+    match outcome {
+        Some(Err(error)) => {
+            tracing::error!(%error, event = %event.id, "cannot apply payment event; will retry");
+            return;
+        }
+        Some(Ok((fact, applied))) => log_applied(&event.id, event.kind.as_str(), &fact, &applied),
+        None => {}
+    }
+    if let Err(error) = store.mark_event_processed(&event.id).await {
+        tracing::error!(%error, event = %event.id, "cannot mark event processed; will retry");
+    }
+}
+
+fn log_applied(event: &str, kind: &str, fact: &PaymentFact, applied: &Applied) {
+    let pi = &fact.payment_intent_id;
+    match applied {
+        Applied::Changed { order_id, status } => {
+            tracing::info!(event, kind, %order_id, payment_intent = %pi, status = status.as_str(), "order updated")
+        }
+        Applied::Ignored {
+            order_id,
+            reason: reason @ (Ignored::AmountMismatch { .. } | Ignored::OtherPaymentIntent),
+        } => tracing::error!(
+            event, kind, %order_id, payment_intent = %pi, ?reason,
+            "payment does not match its order: NOT fulfilled, needs a look"
+        ),
+        Applied::Ignored { order_id, reason } => {
+            tracing::debug!(event, kind, %order_id, ?reason, "payment event changes nothing")
+        }
+        Applied::UnknownOrder => {
+            tracing::warn!(event, kind, payment_intent = %pi, "payment event for no known order")
+        }
+    }
+}
+
+/// Processes events stored but not processed (a crash or a database error between
+/// storing and processing), oldest first. Returns how many were attempted.
+pub async fn process_backlog(store: &Store, older_than_ms: i64) -> Result<usize, sqlx::Error> {
+    let events = store
+        .unprocessed_events(crate::store::now_ms() - older_than_ms, 100)
+        .await?;
+    for (id, payload) in &events {
+        match serde_json::from_str::<Event>(payload) {
+            Ok(event) => process(store, &event).await,
+            Err(error) => {
+                tracing::error!(%error, event = %id, "stored event does not parse; skipped");
+                store.mark_event_processed(id).await?;
+            }
+        }
+    }
+    Ok(events.len())
 }
 
 fn reject(reason: &'static str) -> Response {
