@@ -21,6 +21,11 @@ impl FromServerFnError for ShopError {
     /// Framework errors: on the server these are requests whose arguments could not be
     /// read (a 400); in the browser, failures to reach the server.
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
+        // In the browser a request error means the server could not be reached.
+        #[cfg(not(feature = "ssr"))]
+        if let ServerFnErrorErr::Request(_) = value {
+            return ShopError::Unreachable;
+        }
         let error = ShopError::BadRequest(value.to_string());
         #[cfg(feature = "ssr")]
         backend::set_error_status(&error);

@@ -7,6 +7,7 @@
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
+mod checkout;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod security;
@@ -64,6 +65,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=|| view! { <pages::NotFound/> }>
                     <Route path=path!("") view=pages::ShopPage/>
                     <Route path=path!("/cart") view=pages::CartPage/>
+                    <Route path=path!("/checkout/:id") view=checkout::CheckoutPage/>
                     <Route path=path!("/orders/:id") view=pages::OrderPage/>
                 </Routes>
             </main>

@@ -8,7 +8,7 @@ use crate::api::{
     get_cart, get_order, get_payments_config, list_products, AddToCart, Checkout, RemoveFromCart,
     SetQuantity,
 };
-use crate::shop::{CartLine, CartView, OrderView, Product, ShopError};
+use crate::shop::{CartLine, CartView, OrderStatus, OrderView, Product, ShopError};
 
 /// Cart actions and the cart itself, shared by every page (the header shows the count).
 #[derive(Clone, Copy)]
@@ -182,7 +182,7 @@ fn CartPanel() -> impl IntoView {
     Effect::new(move |_| {
         if let Some(Ok(order_id)) = state.checkout.value().get() {
             state.checkout.clear();
-            navigate(&format!("/orders/{order_id}"), Default::default());
+            navigate(&format!("/checkout/{order_id}"), Default::default());
         }
     });
 
@@ -273,6 +273,9 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
     }
 }
 
+/// How often the order page asks again while a payment awaits Stripe's confirmation.
+const ORDER_POLL: std::time::Duration = std::time::Duration::from_millis(1000);
+
 #[component]
 pub fn OrderPage() -> impl IntoView {
     let params = use_params_map();
@@ -280,9 +283,23 @@ pub fn OrderPage() -> impl IntoView {
         move || params.read().get("id").unwrap_or_default(),
         get_order,
     );
+    // While `processing`, ask again until the webhook (or a server-side retrieve) settles
+    // it: the page turns to `paid` without a reload. Browser only (effects never run on
+    // the server); the timer is cleared when the page goes.
+    Effect::new(move |_| {
+        let processing = order
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|o| o.status == OrderStatus::Processing);
+        if processing {
+            if let Ok(handle) = set_timeout_with_handle(move || order.refetch(), ORDER_POLL) {
+                on_cleanup(move || handle.clear());
+            }
+        }
+    });
     view! {
         <section class="order">
-            <Suspense fallback=|| view! { <p>"Loading your order…"</p> }>
+            <Transition fallback=|| view! { <p>"Loading your order…"</p> }>
                 {move || Suspend::new(async move {
                     match order.await {
                         Ok(order) => view! { <OrderDetails order/> }.into_any(),
@@ -292,7 +309,7 @@ pub fn OrderPage() -> impl IntoView {
                         }.into_any(),
                     }
                 })}
-            </Suspense>
+            </Transition>
         </section>
     }
 }
@@ -300,12 +317,18 @@ pub fn OrderPage() -> impl IntoView {
 #[component]
 fn OrderDetails(order: OrderView) -> impl IntoView {
     let status = order.status.as_str();
+    let pay_link = order.status.is_payable().then(|| {
+        let href = format!("/checkout/{}", order.id);
+        view! { <A href=href attr:class="button primary" attr:data-testid="pay-now">"Pay now"</A> }
+    });
     view! {
         <h1>"Order " <code data-testid="order-id">{order.id}</code></h1>
         <p>
             "Status: "
-            <span class=format!("status status-{status}") data-testid="order-status">{status}</span>
+            <span class=format!("status status-{status}") data-testid="order-status" aria-live="polite">{status}</span>
         </p>
+        <p class="status-note">{order.status.describe()}</p>
+        {pay_link}
         <ul class="order-lines">
             {order.lines.into_iter().map(|l| view! {
                 <li>

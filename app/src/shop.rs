@@ -165,6 +165,8 @@ pub enum ShopError {
     Payment { message: String },
     #[error("Something went wrong on our side; nothing was changed. Please try again.")]
     Internal,
+    #[error("We couldn't reach the shop. Check your connection and try again; you have not been charged.")]
+    Unreachable,
     #[error("The request could not be understood: {0}")]
     BadRequest(String),
 }
@@ -186,7 +188,7 @@ impl ShopError {
             ShopError::TotalChanged { .. }
             | ShopError::AlreadyPaid
             | ShopError::NotPayable { .. } => 409,
-            ShopError::Payment { .. } => 502,
+            ShopError::Payment { .. } | ShopError::Unreachable => 502,
             ShopError::Internal => 500,
         }
     }

@@ -39,7 +39,10 @@ test("browse, fill the cart, change a quantity, check out", async ({ page }) => 
   await expect(page.getByTestId(`line-total-${MUG.sku}`)).toHaveText(usd(3 * MUG.price));
 
   await page.getByTestId("checkout").click();
-  await expect(page).toHaveURL(/\/orders\/ord_[a-z0-9]{20}$/);
+  await expect(page).toHaveURL(/\/checkout\/ord_[a-z0-9]{20}$/);
+  await expect(page.getByTestId("order-total")).toHaveText(usd(total));
+  const orderId = new URL(page.url()).pathname.split("/").pop();
+  await page.goto(`/orders/${orderId}`);
   await expect(page.getByTestId("order-status")).toHaveText("pending");
   await expect(page.getByTestId("order-total")).toHaveText(usd(total));
 

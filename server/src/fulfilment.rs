@@ -254,8 +254,15 @@ fn fact_from_charge(charge: &Charge, kind: &EventType, at: i64) -> Option<Paymen
         },
         // Authorised only (manual capture): not money yet.
         EventType::ChargeSucceeded => return None,
+        // `outcome.reason` is the decline code (`insufficient_funds`), as specific as the
+        // PaymentIntent's `last_payment_error.decline_code`; `failure_code` is only
+        // `card_declined`.
         EventType::ChargeFailed => FactKind::Failed {
-            code: charge.failure_code.clone(),
+            code: charge
+                .outcome
+                .as_ref()
+                .and_then(|o| o.reason.clone())
+                .or_else(|| charge.failure_code.clone()),
         },
         EventType::ChargeRefunded => FactKind::Refunded {
             amount_refunded: Money::new(charge.amount_refunded, charge.currency),
@@ -473,7 +480,7 @@ mod tests {
                 amount_refunded: usd(2500),
             },
         );
-        let state = run(paid.clone(), &[partial.clone()]);
+        let state = run(paid.clone(), std::slice::from_ref(&partial));
         assert_eq!(
             (state.status, state.refunded_minor),
             (OrderStatus::Paid, 1000)

@@ -1,34 +1,9 @@
 //! The shop through HTTP, as the browser uses it, against SQLite and PostgreSQL.
 
+#[macro_use]
 mod support;
 
 use support::{spawn_app, Backend, TestApp};
-
-/// Runs one scenario against both storage backends.
-macro_rules! on_both_backends {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let app = super::spawn_app(super::Backend::Sqlite).await.unwrap();
-                    super::$name(&app).await;
-                    app.stop().await;
-                }
-            )*
-        }
-        mod postgres {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    let Some(app) = super::spawn_app(super::Backend::Postgres).await else { return };
-                    super::$name(&app).await;
-                    app.stop().await;
-                }
-            )*
-        }
-    };
-}
 
 on_both_backends!(
     health_check_reports_the_database,

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use stripe_types::error::{code, decline_code};
+use stripe_types::error::code;
 use stripe_types::{ErrorBody, ErrorEnvelope, ErrorType};
 
 use crate::resources::PaymentIntent;
@@ -129,70 +129,9 @@ impl fmt::Display for ErrorMeta {
     }
 }
 
-/// Shopper-facing sentences.
-pub mod messages {
-    pub const INSUFFICIENT_FUNDS: &str = "Your card has insufficient funds. Try another card.";
-    pub const INCORRECT_CVC: &str = "Your card's security code is incorrect.";
-    pub const EXPIRED_CARD: &str = "Your card has expired.";
-    pub const PROCESSING_ERROR: &str =
-        "An error occurred while processing your card. Try again in a little bit.";
-    pub const INCORRECT_NUMBER: &str = "Your card number is incorrect.";
-    pub const INVALID_EXPIRY_MONTH: &str = "Your card's expiration month is invalid.";
-    pub const INVALID_EXPIRY_YEAR: &str = "Your card's expiration year is invalid.";
-    pub const INCORRECT_ZIP: &str = "Your card's postal code is incorrect.";
-    pub const AUTHENTICATION_REQUIRED: &str =
-        "Your bank needs you to confirm this payment. Please try again and complete the verification step.";
-    pub const AUTHENTICATION_FAILED: &str =
-        "We could not verify your card with your bank. Try again, or use another card.";
-    pub const LIMIT_EXCEEDED: &str = "Your card has reached its spending limit. Try another card.";
-    pub const CARD_NOT_SUPPORTED: &str = "Your card does not support this type of purchase.";
-    pub const CURRENCY_NOT_SUPPORTED: &str = "Your card does not support this currency.";
-    pub const TRY_AGAIN_LATER: &str =
-        "Your bank could not process the payment right now. Try again in a little bit.";
-    pub const DECLINED: &str = "Your card was declined.";
-    pub const UNREACHABLE: &str =
-        "We could not reach our payment provider. Your card was not charged; please try again.";
-    pub const UNCONFIRMED: &str =
-        "We could not confirm your payment with our payment provider. Please wait a moment and check your order before trying again.";
-    pub const BUSY: &str = "Our payment provider is busy right now. Please try again in a moment.";
-    pub const PROVIDER_ERROR: &str =
-        "Our payment provider had a problem processing this request. Please try again in a little bit.";
-    pub const AMOUNT_NOT_SUPPORTED: &str =
-        "This amount cannot be charged to a card. Please contact us.";
-    pub const UNAVAILABLE: &str =
-        "Card payments are temporarily unavailable. Please try again later.";
-    pub const GENERIC: &str =
-        "Something went wrong while processing your payment. Please try again or contact us.";
-}
-
-/// The shopper's sentence for a card error. Lost/stolen/fraud declines deliberately get
-/// the generic decline sentence, as Stripe recommends.
-fn card_message(code_: Option<&str>, decline: Option<&str>) -> &'static str {
-    use messages::*;
-    let specific = |c: &str| -> Option<&'static str> {
-        Some(match c {
-            decline_code::INSUFFICIENT_FUNDS => INSUFFICIENT_FUNDS,
-            code::INCORRECT_CVC | "invalid_cvc" => INCORRECT_CVC,
-            code::EXPIRED_CARD => EXPIRED_CARD,
-            code::PROCESSING_ERROR => PROCESSING_ERROR,
-            code::INCORRECT_NUMBER | "invalid_number" => INCORRECT_NUMBER,
-            code::INVALID_EXPIRY_MONTH => INVALID_EXPIRY_MONTH,
-            code::INVALID_EXPIRY_YEAR => INVALID_EXPIRY_YEAR,
-            "incorrect_zip" => INCORRECT_ZIP,
-            code::AUTHENTICATION_REQUIRED => AUTHENTICATION_REQUIRED,
-            code::PAYMENT_INTENT_AUTHENTICATION_FAILURE => AUTHENTICATION_FAILED,
-            "card_velocity_exceeded" | "withdrawal_count_limit_exceeded" => LIMIT_EXCEEDED,
-            "card_not_supported" => CARD_NOT_SUPPORTED,
-            "currency_not_supported" => CURRENCY_NOT_SUPPORTED,
-            "try_again_later" | "reenter_transaction" | "issuer_not_available" => TRY_AGAIN_LATER,
-            _ => return None,
-        })
-    };
-    decline
-        .and_then(specific)
-        .or_else(|| code_.and_then(specific))
-        .unwrap_or(DECLINED)
-}
+/// Shopper-facing sentences: the table lives in `stripe-types` so the browser
+/// (`stripe-js`) shows the same words; re-exported here for existing callers.
+pub use stripe_types::messages;
 
 impl StripeError {
     /// Classifies an error answer from its HTTP status and body (stripe-node's rules):
@@ -580,8 +519,8 @@ mod tests {
                 card("card_declined", Some("insufficient_funds")),
                 INSUFFICIENT_FUNDS,
             ),
-            (card("card_declined", Some("lost_card")), DECLINED),
-            (card("card_declined", Some("stolen_card")), DECLINED),
+            (card("card_declined", Some("lost_card")), CARD_REFUSED),
+            (card("card_declined", Some("stolen_card")), CARD_REFUSED),
             (card("card_declined", Some("fraudulent")), DECLINED),
             (card("card_declined", None), DECLINED),
             (card("expired_card", None), EXPIRED_CARD),

@@ -432,6 +432,12 @@ fn begin(
                         e.should_retry = Some(true);
                         return Err(Box::new(error_response(&e, request_id, idem_key)));
                     }
+                    // A replay is an effect-free answer: a drop-after fault still loses it.
+                    Some(_)
+                        if matches!(fault.as_ref().map(|f| f.kind), Some(FaultKind::DropAfter)) =>
+                    {
+                        return Err(Box::new(dropped()));
+                    }
                     Some(stored) => {
                         let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
                         let mut r = json_response(status, stored.body.0.clone(), request_id);

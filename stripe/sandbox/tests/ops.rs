@@ -293,6 +293,35 @@ async fn dropped_connection_after_the_request_took_effect_then_idempotent_retry(
     assert_eq!(sb.count("/v1/charges").await, 1);
 }
 
+#[tokio::test]
+async fn a_drop_after_fault_also_loses_an_idempotent_replay() {
+    let sb = Sb::start().await;
+    sb.control(
+        "/faults",
+        json!({"kind": "drop_after", "count": 2, "path_prefix": "/v1/payment_intents", "method": "POST"}),
+    )
+    .await
+    .ok();
+    for attempt in 1..=2 {
+        let r = sb
+            .try_send(
+                reqwest::Method::POST,
+                "/v1/payment_intents",
+                Some(SK),
+                PI_FORM,
+                Some("key-drop-twice"),
+            )
+            .await;
+        assert!(r.is_err(), "attempt {attempt}: the answer is lost");
+    }
+    let third = sb
+        .post_idem("/v1/payment_intents", PI_FORM, "key-drop-twice")
+        .await;
+    assert_eq!(third.status, 200);
+    assert_eq!(third.header("idempotent-replayed"), Some("true"));
+    assert_eq!(sb.count("/v1/payment_intents").await, 1);
+}
+
 async fn with_endpoint(secret: &str) -> (Sb, Receiver) {
     let rx = receiver().await;
     let mut config = config();

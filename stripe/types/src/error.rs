@@ -7,7 +7,8 @@ use crate::status::wire_enum;
 
 wire_enum!(
     /// `error.type` in a Stripe error body. `api_connection_error` is never in a body:
-    /// it is what clients call a request that got no HTTP answer.
+    /// it is what clients call a request that got no HTTP answer. `validation_error` comes
+    /// only from Stripe.js (card details incomplete or invalid in the card Element).
     ErrorType {
         ApiError = "api_error",
         CardError = "card_error",
@@ -16,6 +17,7 @@ wire_enum!(
         ApiConnectionError = "api_connection_error",
         RateLimitError = "rate_limit_error",
         AuthenticationError = "authentication_error",
+        ValidationError = "validation_error",
     }
 );
 

@@ -4,6 +4,7 @@
 
 mod currency;
 pub mod error;
+pub mod messages;
 mod money;
 pub mod status;
 

@@ -1,0 +1,351 @@
+//! The checkout page (`/checkout/{order_id}`): the order's summary and Stripe's card
+//! Element, confirmed with `confirmCardPayment` (3-D Secure included) through the
+//! `stripe-js` bindings. The amount is the order's, on the server; the page only ever
+//! holds the PaymentIntent's client secret.
+//!
+//! Guarantees: the pay button is disabled until the card is complete and while a payment
+//! runs (and a second click is ignored even before the re-render); one order has one
+//! PaymentIntent, so a retry after a decline, a reload or a second tab confirms the same
+//! one; a resolved `{error}` is shown as the specific reason, never taken for success.
+
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_params_map;
+
+use crate::api::{get_order, get_payments_config};
+use crate::shop::{OrderView, PaymentStart, PaymentsConfig};
+
+/// Everything the form shows, as signals (cheap to copy into callbacks).
+#[derive(Clone, Copy)]
+#[cfg_attr(not(feature = "hydrate"), allow(dead_code))]
+struct FormState {
+    order_id: StoredValue<String>,
+    payment: RwSignal<Option<PaymentStart>>,
+    /// The card element fired `ready`.
+    ready: RwSignal<bool>,
+    /// The card details are complete (per the element's `change` events).
+    complete: RwSignal<bool>,
+    /// The element's own validation message, shown next to the field.
+    card_error: RwSignal<Option<String>>,
+    /// Why the last payment attempt (or loading the form) failed.
+    payment_error: RwSignal<Option<String>>,
+    paying: RwSignal<bool>,
+}
+
+#[component]
+pub fn CheckoutPage() -> impl IntoView {
+    let params = use_params_map();
+    let order = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        get_order,
+    );
+    let config = OnceResource::new(get_payments_config());
+    view! {
+        <section class="checkout-page">
+            <Suspense fallback=|| view! { <p>"Loading your order…"</p> }>
+                {move || Suspend::new(async move {
+                    let order = order.await;
+                    let config = config.await;
+                    match (order, config) {
+                        (Ok(order), Ok(config)) if order.status.is_payable() => {
+                            view! { <PaymentForm order config/> }.into_any()
+                        }
+                        (Ok(order), Ok(_)) => {
+                            let href = format!("/orders/{}", order.id);
+                            view! {
+                                <h1>"Checkout"</h1>
+                                <p data-testid="checkout-closed">
+                                    {order.status.describe()} " "
+                                    <A href=href>"See the order"</A>
+                                </p>
+                            }
+                            .into_any()
+                        }
+                        (Err(e), _) | (Ok(_), Err(e)) => view! {
+                            <h1>"Checkout"</h1>
+                            <p class="error" role="alert" data-testid="payment-error">{e.to_string()}</p>
+                        }
+                        .into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn PaymentForm(order: OrderView, config: PaymentsConfig) -> impl IntoView {
+    let state =
+        FormState {
+            order_id: StoredValue::new(order.id.clone()),
+            payment: RwSignal::new(None),
+            ready: RwSignal::new(false),
+            complete: RwSignal::new(false),
+            card_error: RwSignal::new(None),
+            payment_error: RwSignal::new(order.failure_code.as_deref().map(|_| {
+                "Your last payment attempt did not go through. Please try again.".to_owned()
+            })),
+            paying: RwSignal::new(false),
+        };
+    let card_node = NodeRef::<leptos::html::Div>::new();
+    let pay = browser::mount_card(card_node, config, state);
+
+    let total = order.total.to_string();
+    let pay_label = format!("Pay {total}");
+    let can_pay = move || {
+        state.ready.get()
+            && state.complete.get()
+            && !state.paying.get()
+            && state.card_error.get().is_none()
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        pay();
+    };
+    view! {
+        <h1>"Checkout"</h1>
+        <div class="checkout">
+            <section class="summary" aria-labelledby="summary-heading">
+                <h2 id="summary-heading">"Order " <code>{order.id.clone()}</code></h2>
+                <ul class="order-lines">
+                    {order.lines.into_iter().map(|l| view! {
+                        <li>
+                            <span class="name">{l.name}</span>
+                            " × " {l.quantity}
+                            <span class="line-total">{l.line_total.to_string()}</span>
+                        </li>
+                    }).collect_view()}
+                </ul>
+                <p class="order-total">"Total " <strong data-testid="order-total">{total}</strong></p>
+            </section>
+            <form class="payment" on:submit=on_submit novalidate=true
+                data-payment-intent=move || state.payment.get().map(|p| p.payment_intent_id)>
+                <label for="card-element">"Card"</label>
+                <div
+                    id="card-element"
+                    class="card-element"
+                    data-testid="card-element"
+                    data-ready=move || state.ready.get().then_some("true")
+                    node_ref=card_node
+                ></div>
+                <p class="card-loading" hidden=move || state.ready.get()>
+                    "Loading the secure card form…"
+                </p>
+                <p class="field-error" role="alert" aria-live="polite" data-testid="card-error">
+                    {move || state.card_error.get()}
+                </p>
+                <p class="error" role="alert" aria-live="assertive" data-testid="payment-error">
+                    {move || state.payment_error.get()}
+                </p>
+                <button type="submit" class="primary pay" data-testid="pay"
+                    disabled=move || !can_pay()
+                    aria-busy=move || state.paying.get().to_string()>
+                    {move || if state.paying.get() {
+                        view! { <span class="spinner" aria-hidden="true"></span> "Paying…" }.into_any()
+                    } else {
+                        pay_label.clone().into_any()
+                    }}
+                </button>
+                <p class="fine-print">"Card details go straight to Stripe; this shop never sees them."</p>
+            </form>
+        </div>
+    }
+}
+
+/// The browser side: Stripe.js, the card element, and the payment itself.
+#[cfg(feature = "hydrate")]
+mod browser {
+    use std::rc::Rc;
+
+    use leptos::prelude::*;
+    use leptos::task::spawn_local;
+    use stripe_js::{
+        CardElement, CardOptions, Elements, ErrorType, PaymentError, PaymentIntentInfo, Stripe,
+    };
+    use stripe_types::PaymentIntentStatus;
+
+    use super::FormState;
+    use crate::api::{payment_submitted, start_payment};
+    use crate::shop::PaymentsConfig;
+
+    /// How long Stripe.js may take to load before the shopper is told.
+    const LOAD_TIMEOUT_MS: u32 = 15_000;
+
+    /// Stripe.js objects of the mounted form. Dropping it destroys the element (and
+    /// frees its event callbacks).
+    struct Card {
+        stripe: Stripe,
+        card: CardElement,
+        _elements: Elements,
+    }
+
+    /// Mounts the card element once its node exists; returns the pay action.
+    pub(super) fn mount_card(
+        node: NodeRef<leptos::html::Div>,
+        config: PaymentsConfig,
+        state: FormState,
+    ) -> impl Fn() + Clone + 'static {
+        let mounted: StoredValue<Option<Rc<Card>>, LocalStorage> = StoredValue::new_local(None);
+        let navigate = leptos_router::hooks::use_navigate();
+        // Navigating away destroys the element.
+        on_cleanup(move || {
+            let _ = mounted.try_update_value(|card| card.take());
+        });
+        let started = StoredValue::new(false);
+        Effect::new(move |_| {
+            let Some(node) = node.get() else { return };
+            if started.get_value() {
+                return;
+            }
+            started.set_value(true);
+            let config = config.clone();
+            // The PaymentIntent and Stripe.js load side by side.
+            spawn_local(fetch_payment(state));
+            spawn_local(async move {
+                match setup(&node, &config, state).await {
+                    Ok(card) => {
+                        // If the page was left meanwhile, the card is dropped (destroyed) here.
+                        let _ = mounted.try_set_value(Some(Rc::new(card)));
+                    }
+                    Err(message) => state.payment_error.set(Some(message)),
+                }
+            });
+        });
+        move || {
+            let navigate = navigate.clone();
+            pay(state, mounted, move |path: &str| {
+                navigate(path, Default::default())
+            });
+        }
+    }
+
+    async fn fetch_payment(state: FormState) {
+        match start_payment(state.order_id.get_value()).await {
+            Ok(payment) => state.payment.set(Some(payment)),
+            Err(e) => state.payment_error.set(Some(e.to_string())),
+        }
+    }
+
+    async fn setup(
+        node: &web_sys::HtmlDivElement,
+        config: &PaymentsConfig,
+        state: FormState,
+    ) -> Result<Card, String> {
+        stripe_js::load(&config.js_url, LOAD_TIMEOUT_MS)
+            .await
+            .map_err(|e| e.to_string())?;
+        let unavailable =
+            |_| "The payment form could not be started. Please reload the page.".to_owned();
+        let stripe = Stripe::new(&config.publishable_key).map_err(unavailable)?;
+        let elements = stripe.elements().map_err(unavailable)?;
+        let card = elements
+            .create_card(&CardOptions::default())
+            .map_err(unavailable)?;
+        card.on_change(move |change| {
+            state.complete.set(change.complete);
+            state.card_error.set(change.error.map(|e| e.message));
+        });
+        card.on_ready(move || {
+            state.ready.set(true);
+            if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = performance.mark("card-ready");
+            }
+        });
+        card.mount(node).map_err(unavailable)?;
+        Ok(Card {
+            stripe,
+            card,
+            _elements: elements,
+        })
+    }
+
+    fn pay(
+        state: FormState,
+        mounted: StoredValue<Option<Rc<Card>>, LocalStorage>,
+        navigate: impl Fn(&str) + 'static,
+    ) {
+        // Checked and set before anything awaits: a double click starts one payment.
+        if state.paying.get_untracked() || !state.complete.get_untracked() {
+            return;
+        }
+        let Some(card) = mounted.try_get_value().flatten() else {
+            return;
+        };
+        state.paying.set(true);
+        state.payment_error.set(None);
+        spawn_local(async move {
+            if state.payment.get_untracked().is_none() {
+                fetch_payment(state).await;
+            }
+            let Some(payment) = state.payment.get_untracked() else {
+                state.paying.set(false);
+                return;
+            };
+            let result = card
+                .stripe
+                .confirm_card_payment(&payment.client_secret, &card.card, None)
+                .await;
+            match settle(&card.stripe, &payment.client_secret, result).await {
+                Ok(()) => {
+                    // Only a display hint: the order is paid when Stripe says so.
+                    let _ = payment_submitted(payment.order_id.clone()).await;
+                    navigate(&format!("/orders/{}", payment.order_id));
+                }
+                Err(message) => {
+                    state.payment_error.set(Some(message));
+                    state.paying.set(false);
+                }
+            }
+        });
+    }
+
+    /// What the confirmation means for the shopper: `Ok` when the money is on its way
+    /// (Stripe's word comes later, by webhook), else the message to show.
+    async fn settle(
+        stripe: &Stripe,
+        client_secret: &str,
+        result: Result<PaymentIntentInfo, PaymentError>,
+    ) -> Result<(), String> {
+        let done = |status: PaymentIntentStatus| {
+            matches!(
+                status,
+                PaymentIntentStatus::Succeeded | PaymentIntentStatus::Processing
+            )
+        };
+        match result {
+            Ok(pi) if done(pi.status) => Ok(()),
+            Ok(_) => Err("The payment was not completed. Please try again.".to_owned()),
+            // Confirmed already (a second tab, or a retry after a lost answer).
+            Err(e) if e.payment_intent_status.is_some_and(done) => Ok(()),
+            // The answer was lost: the payment may have gone through. Ask before saying.
+            Err(e) if e.kind == ErrorType::ApiConnectionError => {
+                match stripe.retrieve_payment_intent(client_secret).await {
+                    Ok(pi) if done(pi.status) => Ok(()),
+                    Ok(_) => Err(e.customer_message().to_owned()),
+                    Err(_) => Err("We lost the connection while confirming your payment. \
+                                   Check your connection, then reload this page to see \
+                                   whether it went through before trying again."
+                        .to_owned()),
+                }
+            }
+            Err(e) => Err(e.customer_message().to_owned()),
+        }
+    }
+}
+
+/// On the server the form renders without a card element: it is mounted in the browser.
+#[cfg(not(feature = "hydrate"))]
+mod browser {
+    use leptos::prelude::*;
+
+    use super::FormState;
+    use crate::shop::PaymentsConfig;
+
+    pub(super) fn mount_card(
+        _node: NodeRef<leptos::html::Div>,
+        _config: PaymentsConfig,
+        _state: FormState,
+    ) -> impl Fn() + Clone + 'static {
+        || {}
+    }
+}

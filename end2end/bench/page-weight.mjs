@@ -1,0 +1,193 @@
+#!/usr/bin/env node
+// Weight of the checkout page as a browser first loads it: the HTML and every
+// same-origin stylesheet, script (with its static imports) and WebAssembly module it
+// references, each compressed with gzip -9. Stripe.js (any other origin, or a URL
+// containing "/v3/") is excluded and listed as such.
+//
+//   node end2end/bench/page-weight.mjs [BASE_URL] [PATH]
+//
+// BASE_URL defaults to $BASE_URL or http://127.0.0.1:3000. Without PATH an order is
+// created through the API and /checkout/<order id> is weighed; give a PATH (e.g. /)
+// to weigh another page. Prints a table and a JSON line ({"bench":"page-weight",…}).
+import { gzipSync, constants } from "node:zlib";
+import { baseUrl, createOrder } from "./lib.mjs";
+
+const base = baseUrl(process.argv[2]);
+const origin = new URL(base).origin;
+let path = process.argv[3];
+if (!path) path = `/checkout/${await createOrder(base)}`;
+const pageUrl = new URL(path, base).href;
+
+const gzip = (buf) => gzipSync(buf, { level: constants.Z_BEST_COMPRESSION }).length;
+
+async function get(url) {
+  const response = await fetch(url, { headers: { "accept-encoding": "identity" } });
+  if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
+  return {
+    body: Buffer.from(await response.arrayBuffer()),
+    type: response.headers.get("content-type") ?? "",
+  };
+}
+
+function attrs(tag) {
+  const out = {};
+  for (const m of tag.matchAll(/([\w:-]+)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s"'>]+)))?/g)) {
+    out[m[1].toLowerCase()] = m[2] ?? m[3] ?? m[4] ?? "";
+  }
+  return out;
+}
+
+function kindOf(url, type) {
+  const p = new URL(url).pathname;
+  if (p.endsWith(".wasm") || type.includes("wasm")) return "wasm";
+  if (p.endsWith(".css") || type.includes("css")) return "css";
+  if (/\.m?js$/.test(p) || type.includes("javascript")) return "js";
+  return "other";
+}
+
+const files = []; // { url, kind, raw, gzip }
+const excluded = [];
+const seen = new Set([pageUrl]);
+const queue = [];
+
+function consider(ref, from, why) {
+  if (!ref || ref.startsWith("data:") || ref.startsWith("blob:")) return;
+  let url;
+  try {
+    url = new URL(ref, from);
+  } catch {
+    return;
+  }
+  if (seen.has(url.href)) return;
+  seen.add(url.href);
+  if (url.origin !== origin || url.pathname.includes("/v3/")) {
+    excluded.push({ url: url.href, why });
+    return;
+  }
+  queue.push(url.href);
+}
+
+const html = await get(pageUrl);
+files.push({ url: pageUrl, kind: "html", raw: html.body.length, gzip: gzip(html.body) });
+const text = html.body.toString("utf8");
+
+for (const m of text.matchAll(/<link\b[^>]*>/gi)) {
+  const a = attrs(m[0]);
+  const rels = (a.rel ?? "").toLowerCase().split(/\s+/);
+  if (rels.some((r) => ["stylesheet", "modulepreload", "preload"].includes(r))) {
+    // Preloaded images and fonts are not part of this figure.
+    if (rels.includes("preload") && a.as && !["script", "style", "fetch"].includes(a.as)) continue;
+    consider(a.href, pageUrl, `<link rel=${a.rel}>`);
+  }
+}
+for (const m of text.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
+  const a = attrs(m[1]);
+  if (a.src !== undefined) consider(a.src, pageUrl, "<script src>");
+  // Leptos's hydration script imports the JS and names the .wasm inline, as template
+  // literals over the parameters of a function called at once:
+  // (function (root, pkg_path, output_name, wasm_output_name, …) {…})("", "pkg", …)
+  const body = m[2];
+  const call = body.match(/\(\s*function\s*\(([^)]*)\)[\s\S]*\}\s*\)\s*\(([^)]*)\)/);
+  const vars = {};
+  if (call) {
+    const names = call[1].split(",").map((n) => n.trim());
+    const values = [...call[2].matchAll(/"([^"]*)"|'([^']*)'|([^,\s]+)/g)].map((v) => v[1] ?? v[2] ?? v[3]);
+    names.forEach((n, i) => (vars[n] = values[i]));
+  }
+  for (const r of body.matchAll(/["'`]([^"'`\s]+\.(?:m?js|wasm))["'`]/g)) {
+    const ref = r[1].replace(/\$\{\s*(\w+)\s*\}/g, (_, name) => vars[name] ?? `\${${name}}`);
+    if (!ref.includes("${")) consider(ref, pageUrl, "inline script");
+  }
+}
+
+// Stripe.js is loaded by the app at run time from the payments config (serialized
+// into the page): named here as excluded.
+for (const m of text.matchAll(/\\?"js_url\\?"\s*:\s*\\?"([^"\\]+)/g)) {
+  consider(m[1], pageUrl, "Stripe.js, loaded by the app at run time");
+}
+
+// Fetch each asset; follow the static and dynamic imports of same-origin JS.
+const missing = [];
+const wasmFallbacks = [];
+while (queue.length) {
+  const url = queue.shift();
+  let fetched;
+  try {
+    fetched = await get(url);
+  } catch (e) {
+    missing.push({ url, error: e.message });
+    continue;
+  }
+  const { body, type } = fetched;
+  const kind = kindOf(url, type);
+  files.push({ url, kind, raw: body.length, gzip: gzip(body) });
+  if (kind === "js") {
+    const js = body.toString("utf8");
+    const refs = [
+      ...js.matchAll(/\bimport\s*(?:[\w*{}\s,$]+from\s*)?["']([^"']+)["']/g),
+      ...js.matchAll(/\bimport\s*\(\s*["']([^"']+)["']\s*\)/g),
+    ].map((m) => m[1]);
+    for (const r of refs) consider(r, url, `imported by ${new URL(url).pathname}`);
+    // wasm-bindgen's default module path, used only when init() is given none (Leptos
+    // passes one): a fallback if the page names no .wasm.
+    for (const m of js.matchAll(/new\s+URL\(\s*["']([^"']+\.wasm)["']\s*,\s*import\.meta\.url\s*\)/g)) {
+      wasmFallbacks.push(new URL(m[1], url).href);
+    }
+  }
+}
+
+if (!files.some((f) => f.kind === "wasm")) {
+  // The .wasm may be named only in code this scan missed: wasm-bindgen's default,
+  // then <name>_bg.wasm beside each script.
+  const guesses = [...wasmFallbacks, ...files.filter((f) => f.kind === "js").map((f) => f.url.replace(/\.m?js$/, "_bg.wasm"))];
+  for (const guess of guesses) {
+    if (seen.has(guess) || files.some((f) => f.kind === "wasm")) continue;
+    seen.add(guess);
+    try {
+      const { body } = await get(guess);
+      files.push({ url: guess, kind: "wasm", raw: body.length, gzip: gzip(body) });
+    } catch {
+      /* none there */
+    }
+  }
+}
+
+const total = { raw: 0, gzip: 0 };
+const byKind = {};
+for (const f of files) {
+  total.raw += f.raw;
+  total.gzip += f.gzip;
+  byKind[f.kind] ??= { raw: 0, gzip: 0 };
+  byKind[f.kind].raw += f.raw;
+  byKind[f.kind].gzip += f.gzip;
+}
+
+const kib = (n) => (n / 1024).toFixed(1);
+const show = (u) => (u.startsWith(origin) ? u.slice(origin.length) : u);
+const width = Math.max(12, ...files.map((f) => show(f.url).length));
+console.log(`page weight of ${pageUrl} (gzip -9 per file; KiB = 1024 bytes)`);
+console.log(`${"file".padEnd(width)}  kind   ${"raw KiB".padStart(9)}  ${"gzip KiB".padStart(9)}`);
+for (const f of files) {
+  console.log(
+    `${show(f.url).padEnd(width)}  ${f.kind.padEnd(5)}  ${kib(f.raw).padStart(9)}  ${kib(f.gzip).padStart(9)}`,
+  );
+}
+console.log(`${"total".padEnd(width)}         ${kib(total.raw).padStart(9)}  ${kib(total.gzip).padStart(9)}`);
+for (const e of excluded) console.log(`excluded: ${e.url} (${e.why})`);
+for (const m of missing) console.log(`MISSING: ${m.error}`);
+if (!files.some((f) => f.kind === "wasm")) console.log("note: no .wasm found on this page");
+console.log(
+  JSON.stringify({
+    bench: "page-weight",
+    url: pageUrl,
+    total_raw: total.raw,
+    total_gzip: total.gzip,
+    total_gzip_kib: Math.round((total.gzip / 1024) * 10) / 10,
+    by_kind: byKind,
+    files: files.map((f) => ({ path: show(f.url), kind: f.kind, raw: f.raw, gzip: f.gzip })),
+    excluded: excluded.map((e) => e.url),
+    missing: missing.map((m) => m.url),
+  }),
+);
+// A page that references files the server cannot serve is not a valid measurement.
+if (missing.length) process.exitCode = 1;
