@@ -23,4 +23,5 @@ lint: setup
 	. $(ENV_FILE) && cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
 
 release: setup
-	. $(ENV_FILE) && cargo leptos build --release $$LEPTOS_ARGS
+	. $(ENV_FILE) && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$$WASM_RELEASE_RUSTFLAGS" \
+		cargo leptos build --release $$LEPTOS_ARGS $$LEPTOS_RELEASE_ARGS

@@ -1,0 +1,301 @@
+//! `bench create-pi`: the `pay` server function (`POST /api/pay`, `order_id=…`), which
+//! creates the order's PaymentIntent at the sandbox on its first call and hands back
+//! its client secret. Orders are prepared before the clock starts (as many as the
+//! warm-up's rate needs); each timed call is the first for its order (a real
+//! PaymentIntent creation). Then, optionally, the
+//! "reuse" figure: calls again on orders that already have their intent.
+
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context;
+
+use crate::harness::{self, Target};
+use crate::shop;
+use crate::stats::{Summary, Window};
+use crate::Common;
+
+pub struct Args {
+    pub common: Common,
+    /// Orders to prepare for the timed run (default: 1.2 × the warm-up's rate × the
+    /// duration, or `-n`).
+    pub orders: Option<usize>,
+    /// Duration of the reuse phase (zero skips it).
+    pub reuse: Duration,
+}
+
+/// Orders per second provided for the warm-up (and the run, without a warm-up).
+const PROVISION_RATE: f64 = 4000.0;
+
+/// `POST /api/pay` for `order_id`; the client secret.
+async fn pay(client: &reqwest::Client, url: &str, order_id: &str) -> Result<String, String> {
+    let response = client
+        .post(url)
+        .form(&[("order_id", order_id)])
+        .send()
+        .await
+        .map_err(|e| format!("request: {e}"))?;
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .map_err(|e| format!("reading the answer: {e}"))?;
+    if !status.is_success() {
+        return Err(format!("HTTP {status}: {text}"));
+    }
+    let body: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("not JSON ({e}): {text}"))?;
+    let secret = body["client_secret"].as_str().unwrap_or_default();
+    if body["order_id"].as_str() != Some(order_id)
+        || !secret.starts_with("pi_")
+        || !secret.contains("_secret_")
+    {
+        return Err(format!("unexpected answer: {text}"));
+    }
+    Ok(secret.to_owned())
+}
+
+#[derive(Default)]
+struct WorkerResult {
+    latencies: Vec<Duration>,
+    last_end: Option<Instant>,
+    errors: u64,
+    first_error: Option<String>,
+    /// (order id, client secret) of each successful call.
+    paid: Vec<(String, String)>,
+}
+
+impl WorkerResult {
+    fn record(&mut self, measured: bool, t0: Instant, outcome: Result<(), String>) {
+        let end = Instant::now();
+        if let Err(e) = outcome {
+            self.errors += 1;
+            self.first_error.get_or_insert(e);
+        }
+        if measured {
+            self.latencies.push(end - t0);
+            self.last_end = Some(end);
+        }
+    }
+}
+
+struct Phase {
+    concurrency: usize,
+    results: Vec<WorkerResult>,
+    measure_from: Instant,
+}
+
+impl Phase {
+    fn take_paid(&mut self) -> Vec<(String, String)> {
+        self.results
+            .iter_mut()
+            .flat_map(|r| std::mem::take(&mut r.paid))
+            .collect()
+    }
+
+    fn summary(&mut self) -> (Summary, u64) {
+        let last_end = self.results.iter().filter_map(|r| r.last_end).max();
+        let elapsed = last_end.map_or(Duration::ZERO, |t| t - self.measure_from);
+        let latencies = self
+            .results
+            .iter_mut()
+            .flat_map(|r| std::mem::take(&mut r.latencies))
+            .collect();
+        let errors = self.results.iter().map(|r| r.errors).sum();
+        if let Some(e) = self.results.iter().find_map(|r| r.first_error.as_deref()) {
+            eprintln!("first error: {e}");
+        }
+        (Summary::new(latencies, elapsed), errors)
+    }
+}
+
+/// First calls, each on its own order, until the window closes or orders run out.
+async fn first_calls(
+    client: &reqwest::Client,
+    url: &str,
+    orders: Arc<Vec<String>>,
+    window: Arc<Window>,
+    concurrency: usize,
+    ran_out: Arc<AtomicBool>,
+) -> anyhow::Result<Phase> {
+    let next = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, url, orders, window, next, ran_out) = (
+                client.clone(),
+                url.to_owned(),
+                orders.clone(),
+                window.clone(),
+                next.clone(),
+                ran_out.clone(),
+            );
+            tokio::spawn(async move {
+                let mut out = WorkerResult::default();
+                while let Some(measured) = window.take() {
+                    let Some(order) = orders.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                        ran_out.store(true, Ordering::Relaxed);
+                        break;
+                    };
+                    let t0 = Instant::now();
+                    let outcome = pay(&client, &url, order).await.map(|secret| {
+                        out.paid.push((order.clone(), secret));
+                    });
+                    out.record(measured, t0, outcome);
+                }
+                out
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for h in handles {
+        results.push(h.await.context("a worker panicked")?);
+    }
+    Ok(Phase {
+        concurrency,
+        results,
+        measure_from: window.measure_from(),
+    })
+}
+
+/// Calls again on orders that have their PaymentIntent; the secret must not change.
+async fn reuse_calls(
+    client: &reqwest::Client,
+    url: &str,
+    paid: Arc<Vec<(String, String)>>,
+    duration: Duration,
+    concurrency: usize,
+) -> anyhow::Result<Phase> {
+    let window = Arc::new(Window::new(Duration::ZERO, duration, None));
+    let next = Arc::new(AtomicUsize::new(0));
+    let handles: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, url, paid, window, next) = (
+                client.clone(),
+                url.to_owned(),
+                paid.clone(),
+                window.clone(),
+                next.clone(),
+            );
+            tokio::spawn(async move {
+                let mut out = WorkerResult::default();
+                while let Some(measured) = window.take() {
+                    let (order, first) = &paid[next.fetch_add(1, Ordering::Relaxed) % paid.len()];
+                    let t0 = Instant::now();
+                    let outcome = pay(&client, &url, order).await.and_then(|secret| {
+                        if &secret == first {
+                            Ok(())
+                        } else {
+                            Err(format!("{order}: a second call gave another PaymentIntent"))
+                        }
+                    });
+                    out.record(measured, t0, outcome);
+                }
+                out
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for h in handles {
+        results.push(h.await.context("a worker panicked")?);
+    }
+    Ok(Phase {
+        concurrency,
+        results,
+        measure_from: window.measure_from(),
+    })
+}
+
+pub async fn run(args: Args) -> anyhow::Result<bool> {
+    let c = &args.common;
+    let target = Target::new(c.url.as_deref(), c.database.as_deref()).await?;
+    println!(
+        "create-pi: {} clients, {}, {:.1} s warm-up, target {}, {} cores",
+        c.concurrency,
+        c.extent(),
+        c.warmup.as_secs_f64(),
+        target.description,
+        harness::cores()
+    );
+    let client = harness::client(c.concurrency);
+    let url = target.url("/api/pay");
+
+    // Warm-up: first calls too, on their own orders; their rate sizes the timed run's.
+    let mut paid: Vec<(String, String)> = Vec::new();
+    let mut rate = PROVISION_RATE;
+    let mut ok = true;
+    if !c.warmup.is_zero() {
+        let n = (c.warmup.as_secs_f64() * PROVISION_RATE).ceil() as usize;
+        let orders = shop::create_orders(&client, &target.base, n, c.concurrency)
+            .await
+            .context("preparing orders")?;
+        let window = Arc::new(Window::new(Duration::ZERO, c.warmup, None));
+        let ran_out = Arc::new(AtomicBool::new(false));
+        let mut warm = first_calls(
+            &client,
+            &url,
+            Arc::new(orders),
+            window,
+            c.concurrency,
+            ran_out,
+        )
+        .await?;
+        let (summary, errors) = warm.summary();
+        println!("  warm-up: {}; {errors} errors", summary.human());
+        rate = summary.rps().max(100.0);
+        ok &= errors == 0;
+        paid.extend(warm.take_paid());
+    }
+    let n_orders = args.orders.unwrap_or_else(|| match c.requests {
+        Some(n) => n as usize,
+        None => (rate * 1.2 * c.duration.as_secs_f64()).ceil() as usize + c.concurrency,
+    });
+    let orders = shop::create_orders(&client, &target.base, n_orders, c.concurrency)
+        .await
+        .context("preparing orders")?;
+
+    let ran_out = Arc::new(AtomicBool::new(false));
+    let window = Arc::new(Window::new(Duration::ZERO, c.duration, c.requests));
+    let mut first = first_calls(
+        &client,
+        &url,
+        Arc::new(orders),
+        window,
+        c.concurrency,
+        ran_out.clone(),
+    )
+    .await?;
+    let (summary, errors) = first.summary();
+    let ran_out = ran_out.load(Ordering::Relaxed);
+    println!(
+        "create-pi: {}; {errors} errors (first call per order: PaymentIntent created at the sandbox){}",
+        summary.human(),
+        if ran_out {
+            format!("; ran out of orders after {:.2} s (raise --orders)", summary.elapsed.as_secs_f64())
+        } else {
+            String::new()
+        }
+    );
+    let mut json = summary.json("create-pi", first.concurrency, errors);
+    json["ran_out_of_orders"] = ran_out.into();
+    json["server"] = target.kind().into();
+    println!("{json}");
+    ok &= errors == 0 && summary.requests > 0;
+    paid.extend(first.take_paid());
+    if !args.reuse.is_zero() && !paid.is_empty() {
+        let mut reuse =
+            reuse_calls(&client, &url, Arc::new(paid), args.reuse, c.concurrency).await?;
+        let (summary, errors) = reuse.summary();
+        println!(
+            "create-pi-reuse: {}; {errors} errors (later calls: the stored PaymentIntent)",
+            summary.human()
+        );
+        let mut json = summary.json("create-pi-reuse", reuse.concurrency, errors);
+        json["server"] = target.kind().into();
+        println!("{json}");
+        ok &= errors == 0 && summary.requests > 0;
+    }
+    drop(client);
+    target.stop().await;
+    Ok(ok)
+}

@@ -1,0 +1,185 @@
+//! Benchmarks of the checkout server.
+//!
+//! ```text
+//! cargo build --release -p bench
+//! bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3]
+//!                 [--url http://127.0.0.1:3000] [--database postgres://…]
+//! bench webhook   [-c 32] [-d 10 | -n N] [--warmup 1] [--duplicates 0.1]
+//!                 [--url http://127.0.0.1:3000 --secret whsec_…] [--database postgres://…]
+//! ```
+//! Without `--url` the server runs in this process as the integration tests start it:
+//! port 0, a fresh SQLite file in a temporary directory (or `--database`), the embedded
+//! Stripe sandbox with its state in memory, a known webhook secret. With `--url`,
+//! `--database` is the external server's database, used for the webhook check.
+//!
+//! Each bench prints a human summary and a JSON line (`{"bench":…,"rps":…}`) for
+//! scripts; it exits 1 on request errors or a failed consistency check. Figures are
+//! measured with the clients in the same process (and on the same cores) as the server.
+//! `BENCH_LOG=1` turns the server's logs on.
+
+mod create_pi;
+mod harness;
+mod shop;
+mod stats;
+mod webhook;
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+const USAGE: &str = "usage:
+  bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3] [--url URL] [--database URL]
+  bench webhook   [-c 32] [-d 10 | -n N] [--warmup 1] [--duplicates 0.1] [--url URL --secret whsec_…] [--database URL]";
+
+/// The options both benches take.
+pub struct Common {
+    pub concurrency: usize,
+    pub duration: Duration,
+    /// Measured requests (instead of a duration).
+    pub requests: Option<u64>,
+    pub warmup: Duration,
+    pub url: Option<String>,
+    pub database: Option<String>,
+}
+
+impl Common {
+    /// "10 s" or "5000 requests".
+    pub fn extent(&self) -> String {
+        match self.requests {
+            Some(n) => format!("{n} requests"),
+            None => format!("{:.1} s", self.duration.as_secs_f64()),
+        }
+    }
+}
+
+enum Command {
+    CreatePi(create_pi::Args),
+    Webhook(webhook::Args),
+}
+
+fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
+    value
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s >= 0.0)
+        .map(Duration::from_secs_f64)
+        .ok_or_else(|| format!("{flag}: `{value}` is not a number of seconds"))
+}
+
+fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
+    value
+        .parse()
+        .map_err(|_| format!("{flag}: `{value}` is not a valid number"))
+}
+
+fn parse(args: Vec<String>) -> Result<Command, String> {
+    let mut it = args.into_iter();
+    let command = it.next().ok_or("no bench named")?;
+    if !matches!(command.as_str(), "create-pi" | "webhook") {
+        return Err(format!("unknown bench `{command}`"));
+    }
+    let mut common = Common {
+        concurrency: 32,
+        duration: Duration::from_secs(10),
+        requests: None,
+        warmup: Duration::from_secs(1),
+        url: None,
+        database: None,
+    };
+    let mut duplicates = 0.1;
+    let mut secret = None;
+    let mut orders = None;
+    let mut reuse = Duration::from_secs(3);
+    while let Some(flag) = it.next() {
+        let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
+        match (command.as_str(), flag.as_str()) {
+            (_, "-c" | "--concurrency") => common.concurrency = number(&flag, &value()?)?,
+            (_, "-d" | "--duration") => common.duration = seconds(&flag, &value()?)?,
+            (_, "-n" | "--requests") => common.requests = Some(number(&flag, &value()?)?),
+            (_, "--warmup") => common.warmup = seconds(&flag, &value()?)?,
+            (_, "--url") => common.url = Some(value()?),
+            (_, "--database") => common.database = Some(value()?),
+            ("webhook", "--duplicates") => duplicates = number(&flag, &value()?)?,
+            ("webhook", "--secret") => secret = Some(value()?),
+            ("create-pi", "--orders") => orders = Some(number(&flag, &value()?)?),
+            ("create-pi", "--reuse") => reuse = seconds(&flag, &value()?)?,
+            (_, "-h" | "--help") => return Err(String::new()),
+            _ => return Err(format!("{command}: unknown argument `{flag}`")),
+        }
+    }
+    if common.concurrency == 0 {
+        return Err("-c must be at least 1".into());
+    }
+    if common.requests.is_none() && common.duration.is_zero() {
+        return Err("-d must be above 0".into());
+    }
+    Ok(match command.as_str() {
+        "create-pi" => Command::CreatePi(create_pi::Args {
+            common,
+            orders,
+            reuse,
+        }),
+        _ => Command::Webhook(webhook::Args {
+            common,
+            duplicates,
+            secret,
+        }),
+    })
+}
+
+fn main() -> ExitCode {
+    let command = match parse(std::env::args().skip(1).collect()) {
+        Ok(command) => command,
+        Err(message) => {
+            if !message.is_empty() {
+                eprintln!("{message}");
+            }
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("a Tokio runtime");
+    let outcome = runtime.block_on(async {
+        match command {
+            Command::CreatePi(args) => create_pi::run(args).await,
+            Command::Webhook(args) => webhook::run(args).await,
+        }
+    });
+    match outcome {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(error) => {
+            eprintln!("bench failed: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &str) -> Vec<String> {
+        s.split_whitespace().map(str::to_owned).collect()
+    }
+
+    #[test]
+    fn parses_both_benches() {
+        let Ok(Command::Webhook(w)) = parse(args("webhook -c 8 -d 2 --duplicates 0.25")) else {
+            panic!("webhook")
+        };
+        assert_eq!(w.common.concurrency, 8);
+        assert_eq!(w.common.duration, Duration::from_secs(2));
+        assert_eq!(w.duplicates, 0.25);
+        let Ok(Command::CreatePi(p)) = parse(args("create-pi -n 500 --reuse 0")) else {
+            panic!("create-pi")
+        };
+        assert_eq!(p.common.requests, Some(500));
+        assert!(p.reuse.is_zero());
+        assert!(parse(args("create-pi --duplicates 0.1")).is_err());
+        assert!(parse(args("webhook -c 0")).is_err());
+        assert!(parse(args("nothing")).is_err());
+    }
+}
