@@ -207,7 +207,9 @@ mod browser {
                         // If the page was left meanwhile, the card is dropped (destroyed) here.
                         let _ = mounted.try_set_value(Some(Rc::new(card)));
                     }
-                    Err(message) => state.payment_error.set(Some(message)),
+                    Err(message) => {
+                        let _ = state.payment_error.try_set(Some(message));
+                    }
                 }
             });
         });
@@ -219,10 +221,19 @@ mod browser {
         }
     }
 
+    /// Signals are written with `try_`: the shopper may have left the page while this
+    /// awaited (a disposed signal must not trap the whole app).
     async fn fetch_payment(state: FormState) {
-        match start_payment(state.order_id.get_value()).await {
-            Ok(payment) => state.payment.set(Some(payment)),
-            Err(e) => state.payment_error.set(Some(e.to_string())),
+        let Some(order_id) = state.order_id.try_get_value() else {
+            return;
+        };
+        match start_payment(order_id).await {
+            Ok(payment) => {
+                let _ = state.payment.try_set(Some(payment));
+            }
+            Err(e) => {
+                let _ = state.payment_error.try_set(Some(e.to_string()));
+            }
         }
     }
 
@@ -242,11 +253,11 @@ mod browser {
             .create_card(&CardOptions::default())
             .map_err(unavailable)?;
         card.on_change(move |change| {
-            state.complete.set(change.complete);
-            state.card_error.set(change.error.map(|e| e.message));
+            let _ = state.complete.try_set(change.complete);
+            let _ = state.card_error.try_set(change.error.map(|e| e.message));
         });
         card.on_ready(move || {
-            state.ready.set(true);
+            let _ = state.ready.try_set(true);
             if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
                 let _ = performance.mark("card-ready");
             }
@@ -274,11 +285,11 @@ mod browser {
         state.paying.set(true);
         state.payment_error.set(None);
         spawn_local(async move {
-            if state.payment.get_untracked().is_none() {
+            if state.payment.try_get_untracked().flatten().is_none() {
                 fetch_payment(state).await;
             }
-            let Some(payment) = state.payment.get_untracked() else {
-                state.paying.set(false);
+            let Some(payment) = state.payment.try_get_untracked().flatten() else {
+                let _ = state.paying.try_set(false);
                 return;
             };
             let result = card
@@ -292,8 +303,8 @@ mod browser {
                     navigate(&format!("/orders/{}", payment.order_id));
                 }
                 Err(message) => {
-                    state.payment_error.set(Some(message));
-                    state.paying.set(false);
+                    let _ = state.payment_error.try_set(Some(message));
+                    let _ = state.paying.try_set(false);
                 }
             }
         });

@@ -275,6 +275,8 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
 
 /// How often the order page asks again while a payment awaits Stripe's confirmation.
 const ORDER_POLL: std::time::Duration = std::time::Duration::from_millis(1000);
+/// How many times a `pending` order is asked about before the page stops polling.
+const PENDING_POLLS: u32 = 5;
 
 #[component]
 pub fn OrderPage() -> impl IntoView {
@@ -284,14 +286,23 @@ pub fn OrderPage() -> impl IntoView {
         get_order,
     );
     // While `processing`, ask again until the webhook (or a server-side retrieve) settles
-    // it: the page turns to `paid` without a reload. Browser only (effects never run on
-    // the server); the timer is cleared when the page goes.
+    // it: the page turns to `paid` without a reload. A `pending` order is asked about a
+    // few times too (the shopper may just have paid and the "submitted" hint been lost).
+    // Browser only (effects never run on the server); the timer is cleared when the page
+    // goes.
+    let pending_polls = StoredValue::new(0u32);
     Effect::new(move |_| {
-        let processing = order
-            .get()
-            .and_then(Result::ok)
-            .is_some_and(|o| o.status == OrderStatus::Processing);
-        if processing {
+        let status = order.get().and_then(Result::ok).map(|o| o.status);
+        let again = match status {
+            Some(OrderStatus::Processing) => true,
+            Some(OrderStatus::Pending) => {
+                let n = pending_polls.get_value();
+                pending_polls.set_value(n + 1);
+                n < PENDING_POLLS
+            }
+            _ => false,
+        };
+        if again {
             if let Ok(handle) = set_timeout_with_handle(move || order.refetch(), ORDER_POLL) {
                 on_cleanup(move || handle.clear());
             }

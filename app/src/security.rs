@@ -8,6 +8,8 @@ use leptos::prelude::*;
 use crate::shop::PaymentsConfig;
 
 const STRIPE_JS: &str = "https://js.stripe.com";
+/// Stripe.js loads parts of itself from subdomains (Stripe's CSP guidance lists it).
+const STRIPE_JS_SUBDOMAINS: &str = "https://*.js.stripe.com";
 const STRIPE_HOOKS: &str = "https://hooks.stripe.com";
 const STRIPE_API: &str = "https://api.stripe.com";
 
@@ -26,15 +28,18 @@ pub fn content_security_policy(
     reload_port: Option<u32>,
 ) -> String {
     let js = origin(&config.js_url).unwrap_or(STRIPE_JS);
-    let (frames, api) = if config.sandbox {
+    let (scripts, frames, api) = if config.sandbox {
         // The sandbox serves Stripe.js, its card frame, 3-D Secure pages and the API.
-        (vec![js], vec![js])
+        (vec![js], vec![js], vec![js])
     } else {
-        let mut frames = vec![STRIPE_JS, STRIPE_HOOKS];
-        if !frames.contains(&js) {
+        let mut scripts = vec![js];
+        let mut frames = vec![STRIPE_JS, STRIPE_JS_SUBDOMAINS, STRIPE_HOOKS];
+        if js == STRIPE_JS {
+            scripts.push(STRIPE_JS_SUBDOMAINS);
+        } else {
             frames.push(js);
         }
-        (frames, vec![STRIPE_API])
+        (scripts, frames, vec![STRIPE_API])
     };
     let mut connect = format!("'self' {}", api.join(" "));
     if let Some(port) = reload_port {
@@ -42,12 +47,13 @@ pub fn content_security_policy(
     }
     format!(
         "default-src 'self'; \
-         script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval' {js}; \
+         script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval' {scripts}; \
          frame-src {frames}; \
          connect-src {connect}; \
          img-src 'self' data:; \
          style-src 'self' 'unsafe-inline'; \
          object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'",
+        scripts = scripts.join(" "),
         frames = frames.join(" "),
     )
 }
@@ -93,11 +99,11 @@ mod tests {
         let p = content_security_policy(&config("https://js.stripe.com/v3/", false), "abc", None);
         assert_eq!(
             directive(&p, "script-src"),
-            "script-src 'self' 'nonce-abc' 'wasm-unsafe-eval' https://js.stripe.com"
+            "script-src 'self' 'nonce-abc' 'wasm-unsafe-eval' https://js.stripe.com https://*.js.stripe.com"
         );
         assert_eq!(
             directive(&p, "frame-src"),
-            "frame-src https://js.stripe.com https://hooks.stripe.com"
+            "frame-src https://js.stripe.com https://*.js.stripe.com https://hooks.stripe.com"
         );
         assert_eq!(
             directive(&p, "connect-src"),

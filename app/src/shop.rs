@@ -101,13 +101,25 @@ impl OrderStatus {
 }
 
 /// What the checkout page needs to confirm an order's PaymentIntent in the browser.
-/// The client secret goes to this shopper's browser only; it is never logged or stored.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// The client secret goes to this shopper's browser only; it is never logged or stored
+/// (`Debug` redacts it).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentStart {
     pub order_id: String,
     pub payment_intent_id: String,
     pub client_secret: String,
     pub amount: Money,
+}
+
+impl std::fmt::Debug for PaymentStart {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PaymentStart")
+            .field("order_id", &self.order_id)
+            .field("payment_intent_id", &self.payment_intent_id)
+            .field("client_secret", &"[redacted]")
+            .field("amount", &self.amount)
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -22,6 +22,10 @@ use crate::store::{is_order_id, now_ms, Store};
 /// this long (and then at most this often).
 const RECHECK_AFTER_MS: i64 = 2_000;
 
+/// A retrieve's snapshot counts as taken this much before it was asked for, so a Stripe
+/// event stamped by a clock a little behind ours is not mistaken for an older one.
+const CLOCK_SKEW_SECS: i64 = 5;
+
 pub struct Checkout {
     store: Store,
     payments: Arc<Payments>,
@@ -47,8 +51,10 @@ impl Checkout {
     }
 
     /// Applies what a retrieved PaymentIntent says, through the same path as webhooks.
-    async fn reconcile(&self, pi: &PaymentIntent) -> Result<(), ShopError> {
-        let fact = fact_from_payment_intent(pi, unix_now());
+    /// `asked_at`: when the retrieve was sent (Unix seconds), so that an event Stripe
+    /// created after the snapshot still counts as newer.
+    async fn reconcile(&self, pi: &PaymentIntent, asked_at: i64) -> Result<(), ShopError> {
+        let fact = fact_from_payment_intent(pi, asked_at);
         let applied = self.store.apply_fact(&fact).await.map_err(db)?;
         tracing::debug!(payment_intent = %pi.id, ?applied, "reconciled by retrieve");
         Ok(())
@@ -58,18 +64,36 @@ impl Checkout {
         &self,
         order_id: &str,
         total: Money,
+        attempt: i64,
     ) -> Result<PaymentIntent, ShopError> {
-        let key = IdempotencyKey::for_operation("order", order_id, "pi", 1)
+        let version = u32::try_from(attempt).map_err(|_| ShopError::Internal)?;
+        let key = IdempotencyKey::for_operation("order", order_id, "pi", version)
             .map_err(|_| ShopError::Internal)?;
         let params = CreatePaymentIntent::new(total)
             .metadata("order_id", order_id)
             .description(format!("Order {order_id}"));
-        let pi = self
+        let pi = match self
             .payments
             .client
             .create_payment_intent(&params, &key)
             .await
-            .map_err(|e| stripe_failure("create PaymentIntent", order_id, e))?;
+        {
+            Ok(pi) => pi,
+            Err(error) => {
+                // Stripe keeps an error result under the key for 24 h (a 500 is replayed,
+                // changed parameters are an idempotency_error): the next try needs a new key.
+                if matches!(
+                    error,
+                    StripeError::Api { .. } | StripeError::Idempotency { .. }
+                ) {
+                    self.store
+                        .next_pi_attempt(order_id, attempt)
+                        .await
+                        .map_err(db)?;
+                }
+                return Err(stripe_failure("create PaymentIntent", order_id, error));
+            }
+        };
         tracing::info!(order_id, payment_intent = %pi.id, amount = total.minor, currency = %total.currency, "PaymentIntent created");
         Ok(pi)
     }
@@ -92,6 +116,7 @@ impl PaymentBackend for Checkout {
         let mut pi = match &row.payment.payment_intent_id {
             Some(id) => {
                 // Reuse: a server-side retrieve, which also tells whether it was paid.
+                let asked_at = unix_now() - CLOCK_SKEW_SECS;
                 let pi = self
                     .payments
                     .client
@@ -100,17 +125,17 @@ impl PaymentBackend for Checkout {
                     .map_err(|e| stripe_failure("retrieve PaymentIntent", order_id, e))?;
                 match pi.status() {
                     Some(PaymentIntentStatus::Succeeded) => {
-                        self.reconcile(&pi).await?;
+                        self.reconcile(&pi, asked_at).await?;
                         return Err(ShopError::AlreadyPaid);
                     }
                     Some(PaymentIntentStatus::Processing) => {
-                        self.reconcile(&pi).await?;
+                        self.reconcile(&pi, asked_at).await?;
                         return Err(ShopError::NotPayable {
                             status: OrderStatus::Processing.as_str().into(),
                         });
                     }
                     Some(PaymentIntentStatus::Canceled) => {
-                        self.reconcile(&pi).await?;
+                        self.reconcile(&pi, asked_at).await?;
                         return Err(ShopError::NotPayable {
                             status: OrderStatus::Canceled.as_str().into(),
                         });
@@ -119,7 +144,7 @@ impl PaymentBackend for Checkout {
                 }
             }
             None => {
-                let pi = self.create_intent(order_id, total).await?;
+                let pi = self.create_intent(order_id, total, row.pi_attempt).await?;
                 let attached = self
                     .store
                     .attach_payment_intent(order_id, &pi.id)
@@ -188,13 +213,14 @@ impl PaymentBackend for Checkout {
             return Ok(view);
         }
         self.store.set_checked(order_id, now).await.map_err(db)?;
+        let asked_at = unix_now() - CLOCK_SKEW_SECS;
         match self
             .payments
             .client
             .retrieve_payment_intent(pi_id, &[])
             .await
         {
-            Ok(pi) => self.reconcile(&pi).await?,
+            Ok(pi) => self.reconcile(&pi, asked_at).await?,
             // The page keeps showing `processing` and asks again later.
             Err(error) => tracing::warn!(%error, order_id, "retrieve of a processing order failed"),
         }

@@ -50,6 +50,7 @@ pub enum FactKind {
     /// Total refunded so far on the charge.
     Refunded {
         amount_refunded: Money,
+        captured: Money,
     },
 }
 
@@ -136,15 +137,22 @@ pub fn decide(order: &OrderPayment, fact: &PaymentFact) -> Decision {
             S::Pending | S::Processing | S::Failed => Decision::Apply(change(S::Canceled, None)),
             S::Paid | S::Refunded => Decision::Ignore(Ignored::Stale),
         },
-        FactKind::Refunded { amount_refunded } => {
+        FactKind::Refunded {
+            amount_refunded,
+            captured,
+        } => {
             if amount_refunded.currency != order.total.currency {
                 return Decision::Ignore(Ignored::AmountMismatch {
                     expected: order.total,
                     got: *amount_refunded,
                 });
             }
+            // A refund of a charge that captured the order's total proves the payment:
+            // the success event may still be on its way (or retried much later).
+            let proven_paid =
+                matches!(order.status, S::Paid | S::Refunded) || *captured == order.total;
             match order.status {
-                S::Paid | S::Refunded if amount_refunded.minor > order.refunded_minor => {
+                _ if proven_paid && amount_refunded.minor > order.refunded_minor => {
                     let refunded = amount_refunded.minor.min(order.total.minor);
                     let status = if refunded >= order.total.minor {
                         S::Refunded
@@ -156,7 +164,7 @@ pub fn decide(order: &OrderPayment, fact: &PaymentFact) -> Decision {
                     Decision::Apply(c)
                 }
                 S::Paid | S::Refunded => Decision::Ignore(Ignored::NoChange),
-                // A refund can only follow a payment whose own event is still on its way.
+                // Neither the order nor this charge shows the order's money was taken.
                 _ => Decision::Ignore(Ignored::Stale),
             }
         }
@@ -266,6 +274,7 @@ fn fact_from_charge(charge: &Charge, kind: &EventType, at: i64) -> Option<Paymen
         },
         EventType::ChargeRefunded => FactKind::Refunded {
             amount_refunded: Money::new(charge.amount_refunded, charge.currency),
+            captured: Money::new(charge.amount_captured, charge.currency),
         },
         _ => return None,
     };
@@ -472,12 +481,14 @@ mod tests {
             130,
             FactKind::Refunded {
                 amount_refunded: usd(1000),
+                captured: usd(2500),
             },
         );
         let full = fact(
             140,
             FactKind::Refunded {
                 amount_refunded: usd(2500),
+                captured: usd(2500),
             },
         );
         let state = run(paid.clone(), std::slice::from_ref(&partial));
@@ -494,15 +505,30 @@ mod tests {
     }
 
     #[test]
-    fn a_refund_before_the_payment_is_known_is_not_applied() {
-        let refund = fact(
+    fn a_refund_arriving_before_the_payment_counts_as_payment_and_refund() {
+        let partial = fact(
             130,
             FactKind::Refunded {
-                amount_refunded: usd(2500),
+                amount_refunded: usd(1000),
+                captured: usd(2500),
+            },
+        );
+        // The success event comes later (a retried delivery): the refund is not lost.
+        let state = run(order(OrderStatus::Pending), &[partial, succeeded(120)]);
+        assert_eq!(
+            (state.status, state.refunded_minor),
+            (OrderStatus::Paid, 1000)
+        );
+        // A charge that did not capture the order's total proves nothing.
+        let odd = fact(
+            130,
+            FactKind::Refunded {
+                amount_refunded: usd(100),
+                captured: usd(100),
             },
         );
         assert_eq!(
-            decide(&order(OrderStatus::Pending), &refund),
+            decide(&order(OrderStatus::Pending), &odd),
             Decision::Ignore(Ignored::Stale)
         );
     }
@@ -613,7 +639,8 @@ mod tests {
         assert_eq!(
             f.kind,
             FactKind::Refunded {
-                amount_refunded: usd(700)
+                amount_refunded: usd(700),
+                captured: usd(2500),
             }
         );
     }

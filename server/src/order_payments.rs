@@ -20,6 +20,8 @@ pub struct OrderPaymentRow {
     pub failure_code: Option<String>,
     /// Unix ms of the last server-side retrieve.
     pub checked_at: i64,
+    /// The version of the PaymentIntent create's idempotency key.
+    pub pi_attempt: i64,
     revision: i64,
 }
 
@@ -39,7 +41,7 @@ pub enum Applied {
 }
 
 const SELECT: &str = "SELECT id, status, currency, total_minor, payment_intent_id, last_fact_at, \
-                      refunded_minor, failure_code, checked_at, revision FROM orders";
+                      refunded_minor, failure_code, checked_at, pi_attempt, revision FROM orders";
 
 fn row_to_payment(row: &AnyRow) -> Result<OrderPaymentRow, sqlx::Error> {
     let decode = |e: String| sqlx::Error::Decode(e.into());
@@ -60,6 +62,7 @@ fn row_to_payment(row: &AnyRow) -> Result<OrderPaymentRow, sqlx::Error> {
         },
         failure_code: row.try_get("failure_code")?,
         checked_at: row.try_get("checked_at")?,
+        pi_attempt: row.try_get("pi_attempt")?,
         revision: row.try_get("revision")?,
     })
 }
@@ -128,6 +131,21 @@ impl Store {
         )
         .bind(now_ms())
         .bind(order_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// After Stripe stored an error under the create's idempotency key: the next try uses
+    /// a new key. Only while no PaymentIntent is attached (an unattached one's client
+    /// secret was never handed out, so it cannot be confirmed).
+    pub async fn next_pi_attempt(&self, order_id: &str, attempt: i64) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "UPDATE orders SET pi_attempt = pi_attempt + 1, revision = revision + 1 \
+             WHERE id = $1 AND payment_intent_id IS NULL AND pi_attempt = $2",
+        )
+        .bind(order_id)
+        .bind(attempt)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -232,17 +250,30 @@ impl Store {
         )
     }
 
-    /// Stored events not yet processed that arrived before `before_ms`, oldest first.
+    /// Counts a failed processing attempt of a stored event.
+    pub async fn event_attempt_failed(&self, id: &str) -> Result<(), sqlx::Error> {
+        sqlx::query("UPDATE stripe_events SET attempts = attempts + 1 WHERE id = $1")
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Stored events not yet processed that arrived before `before_ms` and failed fewer
+    /// than `max_attempts` times, oldest first (one that keeps failing is parked, for a
+    /// human, instead of holding up the others).
     pub async fn unprocessed_events(
         &self,
         before_ms: i64,
+        max_attempts: i64,
         limit: i64,
     ) -> Result<Vec<(String, String)>, sqlx::Error> {
         sqlx::query(
             "SELECT id, payload FROM stripe_events WHERE processed_at IS NULL AND received_at < $1 \
-             ORDER BY received_at LIMIT $2",
+             AND attempts < $2 ORDER BY received_at LIMIT $3",
         )
         .bind(before_ms)
+        .bind(max_attempts)
         .bind(limit)
         .fetch_all(self.pool())
         .await?

@@ -47,7 +47,7 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             return reject("invalid signature or payload");
         }
     };
-    let payload = String::from_utf8_lossy(&body);
+    let payload = stored_payload(&body);
     let relevant = fulfilment::is_payment_event(&event.kind);
     match state
         .store
@@ -93,6 +93,22 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
     }
 }
 
+/// The event as stored: verified bytes, minus a PaymentIntent's `client_secret` (which
+/// only ever belongs in the shopper's browser).
+fn stored_payload(body: &[u8]) -> String {
+    if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(body) {
+        if let Some(object) = value
+            .pointer_mut("/data/object")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            if object.remove("client_secret").is_some() {
+                return value.to_string();
+            }
+        }
+    }
+    String::from_utf8_lossy(body).into_owned()
+}
+
 /// Turns a stored payment event into order state; marks it processed unless the
 /// database failed (then the background job tries again).
 pub async fn process(store: &Store, event: &Event) {
@@ -108,6 +124,7 @@ pub async fn process(store: &Store, event: &Event) {
     match outcome {
         Some(Err(error)) => {
             tracing::error!(%error, event = %event.id, "cannot apply payment event; will retry");
+            let _ = store.event_attempt_failed(&event.id).await;
             return;
         }
         Some(Ok((fact, applied))) => log_applied(&event.id, event.kind.as_str(), &fact, &applied),
@@ -140,11 +157,14 @@ fn log_applied(event: &str, kind: &str, fact: &PaymentFact, applied: &Applied) {
     }
 }
 
+/// After this many failed attempts an event is parked (logged; left for a human).
+const MAX_ATTEMPTS: i64 = 10;
+
 /// Processes events stored but not processed (a crash or a database error between
 /// storing and processing), oldest first. Returns how many were attempted.
 pub async fn process_backlog(store: &Store, older_than_ms: i64) -> Result<usize, sqlx::Error> {
     let events = store
-        .unprocessed_events(crate::store::now_ms() - older_than_ms, 100)
+        .unprocessed_events(crate::store::now_ms() - older_than_ms, MAX_ATTEMPTS, 100)
         .await?;
     for (id, payload) in &events {
         match serde_json::from_str::<Event>(payload) {

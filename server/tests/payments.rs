@@ -19,6 +19,7 @@ on_both_backends!(
     money_that_does_not_match_the_order_is_not_fulfilled,
     unknown_orders_cannot_be_paid,
     pages_carry_the_csp_and_no_secret,
+    a_stored_stripe_error_does_not_block_the_order,
 );
 
 fn now() -> i64 {
@@ -124,6 +125,16 @@ async fn a_confirmed_payment_is_fulfilled_by_the_webhook(app: &TestApp) {
     confirm(app, &pi, "pm_card_visa", 1).await.unwrap();
     let paid = wait_for(app, &order_id, "paid").await;
     assert_eq!(paid["failure_code"], serde_json::Value::Null);
+    // Events are stored without the PaymentIntent's client secret.
+    let payloads: Vec<String> = sqlx::query_scalar("SELECT payload FROM stripe_events")
+        .fetch_all(app.store.pool())
+        .await
+        .unwrap();
+    assert!(!payloads.is_empty());
+    assert!(
+        payloads.iter().all(|p| !p.contains("_secret_")),
+        "{payloads:?}"
+    );
     // A paid order takes no second payment.
     let again = app.call("pay", &[("order_id", &order_id)]).await;
     assert_eq!(again.status, 409, "{}", again.body);
@@ -311,4 +322,32 @@ async fn pages_carry_the_csp_and_no_secret(app: &TestApp) {
             "{what}"
         );
     }
+}
+
+async fn a_stored_stripe_error_does_not_block_the_order(app: &TestApp) {
+    let sandbox = app.payments.sandbox.as_ref().unwrap().url();
+    let order_id = order(app).await;
+    // A 500 on the create: Stripe keeps it under the idempotency key for 24 h.
+    let fault = app
+        .client
+        .post(format!("{sandbox}/_sandbox/faults"))
+        .json(&serde_json::json!({"kind": "api_error", "count": 1,
+                                  "path_prefix": "/v1/payment_intents", "method": "POST"}))
+        .send()
+        .await
+        .unwrap();
+    assert!(fault.status().is_success());
+    let failed = app.call("pay", &[("order_id", &order_id)]).await;
+    assert_eq!(failed.status, 502, "{}", failed.body);
+    assert_eq!(failed.body["kind"], "payment");
+    // The next try uses the next key and works.
+    let paid = pay(app, &order_id).await;
+    assert!(paid["payment_intent_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("pi_"));
+    assert_eq!(
+        pay(app, &order_id).await["payment_intent_id"],
+        paid["payment_intent_id"]
+    );
 }
