@@ -48,7 +48,7 @@ pub fn CheckoutPage() -> impl IntoView {
                     let config = config.await;
                     match (order, config) {
                         (Ok(order), Ok(config)) if order.status.is_payable() => {
-                            view! { <PaymentForm order config/> }.into_any()
+                            view! { <CheckoutForm order config/> }.into_any()
                         }
                         (Ok(order), Ok(_)) => {
                             let href = format!("/orders/{}", order.id);
@@ -73,35 +73,11 @@ pub fn CheckoutPage() -> impl IntoView {
     }
 }
 
+/// The order's summary (server-rendered) beside the payment form (an island).
 #[component]
-fn PaymentForm(order: OrderView, config: PaymentsConfig) -> impl IntoView {
-    let state =
-        FormState {
-            order_id: StoredValue::new(order.id.clone()),
-            payment: RwSignal::new(None),
-            ready: RwSignal::new(false),
-            complete: RwSignal::new(false),
-            card_error: RwSignal::new(None),
-            payment_error: RwSignal::new(order.failure_code.as_deref().map(|_| {
-                "Your last payment attempt did not go through. Please try again.".to_owned()
-            })),
-            paying: RwSignal::new(false),
-        };
-    let card_node = NodeRef::<leptos::html::Div>::new();
-    let pay = browser::mount_card(card_node, config, state);
-
+fn CheckoutForm(order: OrderView, config: PaymentsConfig) -> impl IntoView {
     let total = order.total.to_string();
-    let pay_label = format!("Pay {total}");
-    let can_pay = move || {
-        state.ready.get()
-            && state.complete.get()
-            && !state.paying.get()
-            && state.card_error.get().is_none()
-    };
-    let on_submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
-        pay();
-    };
+    let retry = order.failure_code.is_some();
     view! {
         <h1>"Checkout"</h1>
         <div class="checkout">
@@ -116,39 +92,79 @@ fn PaymentForm(order: OrderView, config: PaymentsConfig) -> impl IntoView {
                         </li>
                     }).collect_view()}
                 </ul>
-                <p class="order-total">"Total " <strong data-testid="order-total">{total}</strong></p>
+                <p class="order-total">"Total " <strong data-testid="order-total">{total.clone()}</strong></p>
             </section>
-            <form class="payment" on:submit=on_submit novalidate=true
-                data-payment-intent=move || state.payment.get().map(|p| p.payment_intent_id)>
-                <label for="card-element">"Card"</label>
-                <div
-                    id="card-element"
-                    class="card-element"
-                    data-testid="card-element"
-                    data-ready=move || state.ready.get().then_some("true")
-                    node_ref=card_node
-                ></div>
-                <p class="card-loading" hidden=move || state.ready.get()>
-                    "Loading the secure card form…"
-                </p>
-                <p class="field-error" role="alert" aria-live="polite" data-testid="card-error">
-                    {move || state.card_error.get()}
-                </p>
-                <p class="error" role="alert" aria-live="assertive" data-testid="payment-error">
-                    {move || state.payment_error.get()}
-                </p>
-                <button type="submit" class="primary pay" data-testid="pay"
-                    disabled=move || !can_pay()
-                    aria-busy=move || state.paying.get().to_string()>
-                    {move || if state.paying.get() {
-                        view! { <span class="spinner" aria-hidden="true"></span> "Paying…" }.into_any()
-                    } else {
-                        pay_label.clone().into_any()
-                    }}
-                </button>
-                <p class="fine-print">"Card details go straight to Stripe; this shop never sees them."</p>
-            </form>
+            <PaymentForm order_id=order.id total retry config/>
         </div>
+    }
+}
+
+/// The card form. `total` is the order's total as shown; the amount charged is the
+/// server's. `retry`: the order's last attempt failed.
+#[island]
+fn PaymentForm(
+    order_id: String,
+    total: String,
+    retry: bool,
+    config: PaymentsConfig,
+) -> impl IntoView {
+    let state =
+        FormState {
+            order_id: StoredValue::new(order_id),
+            payment: RwSignal::new(None),
+            ready: RwSignal::new(false),
+            complete: RwSignal::new(false),
+            card_error: RwSignal::new(None),
+            payment_error: RwSignal::new(retry.then(|| {
+                "Your last payment attempt did not go through. Please try again.".to_owned()
+            })),
+            paying: RwSignal::new(false),
+        };
+    let card_node = NodeRef::<leptos::html::Div>::new();
+    let pay = browser::mount_card(card_node, config, state);
+
+    let pay_label = format!("Pay {total}");
+    let can_pay = move || {
+        state.ready.get()
+            && state.complete.get()
+            && !state.paying.get()
+            && state.card_error.get().is_none()
+    };
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        pay();
+    };
+    view! {
+        <form class="payment" on:submit=on_submit novalidate=true
+            data-payment-intent=move || state.payment.get().map(|p| p.payment_intent_id)>
+            <label for="card-element">"Card"</label>
+            <div
+                id="card-element"
+                class="card-element"
+                data-testid="card-element"
+                data-ready=move || state.ready.get().then_some("true")
+                node_ref=card_node
+            ></div>
+            <p class="card-loading" hidden=move || state.ready.get()>
+                "Loading the secure card form…"
+            </p>
+            <p class="field-error" role="alert" aria-live="polite" data-testid="card-error">
+                {move || state.card_error.get()}
+            </p>
+            <p class="error" role="alert" aria-live="assertive" data-testid="payment-error">
+                {move || state.payment_error.get()}
+            </p>
+            <button type="submit" class="primary pay" data-testid="pay"
+                disabled=move || !can_pay()
+                aria-busy=move || state.paying.get().to_string()>
+                {move || if state.paying.get() {
+                    view! { <span class="spinner" aria-hidden="true"></span> "Paying…" }.into_any()
+                } else {
+                    pay_label.clone().into_any()
+                }}
+            </button>
+            <p class="fine-print">"Card details go straight to Stripe; this shop never sees them."</p>
+        </form>
     }
 }
 
@@ -186,7 +202,10 @@ mod browser {
         state: FormState,
     ) -> impl Fn() + Clone + 'static {
         let mounted: StoredValue<Option<Rc<Card>>, LocalStorage> = StoredValue::new_local(None);
-        let navigate = leptos_router::hooks::use_navigate();
+        // A full page load: islands have no client-side router.
+        let navigate = |path: &str| {
+            let _ = window().location().set_href(path);
+        };
         // Navigating away destroys the element.
         on_cleanup(move || {
             let _ = mounted.try_update_value(|card| card.take());
@@ -213,12 +232,7 @@ mod browser {
                 }
             });
         });
-        move || {
-            let navigate = navigate.clone();
-            pay(state, mounted, move |path: &str| {
-                navigate(path, Default::default())
-            });
-        }
+        move || pay(state, mounted, navigate)
     }
 
     /// Signals are written with `try_`: the shopper may have left the page while this

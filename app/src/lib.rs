@@ -16,8 +16,8 @@ pub mod shop;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
 use leptos_router::{
-    components::{Route, Router, Routes, A},
-    path,
+    components::{ParentRoute, Route, Router, Routes},
+    path, SsrMode,
 };
 
 /// The HTML document around the app, rendered on the server only.
@@ -31,7 +31,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
+                <HydrationScripts options islands=true/>
                 <MetaTags/>
             </head>
             <body>
@@ -44,31 +44,21 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    pages::provide_cart_state();
-    // Effects run only in the browser: this marks the page as hydrated (tests wait for it).
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
-
+    // Routes render on the server only (islands): no client-side router ships as WASM;
+    // links are plain page loads, fully rendered before they are sent.
     view! {
         <Stylesheet id="leptos" href="/pkg/checkout.css"/>
         <Title text="Checkout"/>
         <Router>
             <pages::SandboxBanner/>
-            <header class="site-header">
-                <A href="/" attr:class="brand">"Rust Supply Co."</A>
-                <pages::CartLink/>
-            </header>
-            <main>
-                <Routes fallback=|| view! { <pages::NotFound/> }>
-                    <Route path=path!("") view=pages::ShopPage/>
-                    <Route path=path!("/cart") view=pages::CartPage/>
-                    <Route path=path!("/checkout/:id") view=checkout::CheckoutPage/>
-                    <Route path=path!("/orders/:id") view=pages::OrderPage/>
-                </Routes>
-            </main>
+            <Routes fallback=|| view! { <pages::Layout><pages::NotFound/></pages::Layout> }>
+                <ParentRoute path=path!("") view=pages::LayoutWithOutlet ssr=SsrMode::Async>
+                    <Route path=path!("") view=pages::ShopPage ssr=SsrMode::Async/>
+                    <Route path=path!("/cart") view=pages::CartPage ssr=SsrMode::Async/>
+                    <Route path=path!("/checkout/:id") view=checkout::CheckoutPage ssr=SsrMode::Async/>
+                    <Route path=path!("/orders/:id") view=pages::OrderPage ssr=SsrMode::Async/>
+                </ParentRoute>
+            </Routes>
         </Router>
     }
 }

@@ -1,8 +1,13 @@
 //! Pages and components: shop, cart, order.
+//!
+//! Islands architecture: pages render on the server; only the interactive parts are
+//! `#[island]`s hydrated in the browser (the cart scope and its buttons, the cart panel,
+//! the order status that updates itself, the payment form). Everything else ships no
+//! WASM, which keeps the bundle small.
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::{use_navigate, use_params_map};
+use leptos_router::hooks::use_params_map;
 
 use crate::api::{
     get_cart, get_order, get_payments_config, list_products, AddToCart, Checkout, RemoveFromCart,
@@ -10,66 +15,119 @@ use crate::api::{
 };
 use crate::shop::{CartLine, CartView, OrderStatus, OrderView, Product, ShopError};
 
-/// Cart actions and the cart itself, shared by every page (the header shows the count).
+/// Cart actions and the cart itself, shared by the islands inside [`CartScope`]. Every
+/// cart action answers with the priced cart, which becomes the new state.
 #[derive(Clone, Copy)]
 pub struct CartState {
     add: ServerAction<AddToCart>,
     set_quantity: ServerAction<SetQuantity>,
     remove: ServerAction<RemoveFromCart>,
     checkout: ServerAction<Checkout>,
-    cart: Resource<Result<CartView, ShopError>>,
+    cart: RwSignal<CartView>,
     /// The last error any cart action returned, cleared by the next success.
     error: RwSignal<Option<String>>,
 }
 
-pub fn provide_cart_state() {
-    let add = ServerAction::<AddToCart>::new();
-    let set_quantity = ServerAction::<SetQuantity>::new();
-    let remove = ServerAction::<RemoveFromCart>::new();
-    let checkout = ServerAction::<Checkout>::new();
-    let cart = Resource::new(
-        move || {
-            (
-                add.version().get(),
-                set_quantity.version().get(),
-                remove.version().get(),
-                checkout.version().get(),
-            )
-        },
-        |_| get_cart(),
-    );
-    let error = RwSignal::new(None);
-    track_errors(move || outcome(add.value().get()), error);
-    track_errors(move || outcome(set_quantity.value().get()), error);
-    track_errors(move || outcome(remove.value().get()), error);
-    track_errors(move || outcome(checkout.value().get()), error);
-    provide_context(CartState {
-        add,
-        set_quantity,
-        remove,
-        checkout,
-        cart,
-        error,
-    });
-}
+impl CartState {
+    fn new(initial: CartView) -> CartState {
+        let state = CartState {
+            add: ServerAction::new(),
+            set_quantity: ServerAction::new(),
+            remove: ServerAction::new(),
+            checkout: ServerAction::new(),
+            cart: RwSignal::new(initial),
+            error: RwSignal::new(None),
+        };
+        for action in [state.add.value(), state.set_quantity.value()] {
+            state.track(move || action.get());
+        }
+        let remove = state.remove.value();
+        state.track(move || remove.get());
+        let checkout = state.checkout.value();
+        Effect::new(move |_| match checkout.get() {
+            Some(Ok(order_id)) => {
+                state.error.set(None);
+                // The checkout page is a full page (no client-side router in islands).
+                let _ = window()
+                    .location()
+                    .set_href(&format!("/checkout/{order_id}"));
+            }
+            Some(Err(e)) => state.error.set(Some(e.to_string())),
+            None => {}
+        });
+        state
+    }
 
-fn outcome<T>(value: Option<Result<T, ShopError>>) -> Option<Result<(), String>> {
-    value.map(|r| r.map(|_| ()).map_err(|e| e.to_string()))
-}
-
-fn track_errors(
-    outcome: impl Fn() -> Option<Result<(), String>> + Send + Sync + 'static,
-    error: RwSignal<Option<String>>,
-) {
-    Effect::new(move |_| match outcome() {
-        Some(Err(e)) => error.set(Some(e)),
-        Some(Ok(())) => error.set(None),
-        None => {}
-    });
+    /// Takes each new action result: a priced cart replaces the state, an error is shown.
+    fn track(
+        self,
+        value: impl Fn() -> Option<Result<CartView, ShopError>> + Send + Sync + 'static,
+    ) {
+        Effect::new(move |_| match value() {
+            Some(Ok(cart)) => {
+                self.cart.set(cart);
+                self.error.set(None);
+            }
+            Some(Err(e)) => self.error.set(Some(e.to_string())),
+            None => {}
+        });
+    }
 }
 
 fn cart_state() -> CartState {
     expect_context::<CartState>()
+}
+
+/// Every page: the header and the page inside the cart's island scope.
+#[component]
+pub fn Layout(children: ChildrenFn) -> impl IntoView {
+    view! {
+        <CartLoader>
+            <header class="site-header">
+                <A href="/" attr:class="brand">"Rust Supply Co."</A>
+                <CartLink/>
+            </header>
+            <main>{children()}</main>
+        </CartLoader>
+    }
+}
+
+/// [`Layout`] around the matched route.
+#[component]
+pub fn LayoutWithOutlet() -> impl IntoView {
+    view! { <Layout><leptos_router::components::Outlet/></Layout> }
+}
+
+/// Loads the shopper's cart on the server and hands it to the [`CartScope`] island
+/// around the page.
+#[component]
+fn CartLoader(children: ChildrenFn) -> impl IntoView {
+    let cart = Resource::new(|| (), |_| get_cart());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    let initial = cart.await.unwrap_or_default();
+                    view! { <CartScope initial>{children()}</CartScope> }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// The island every page sits in: it owns the cart state, which the islands inside it
+/// (header count, add buttons, cart panel) share through context.
+#[island]
+fn CartScope(initial: CartView, children: Children) -> impl IntoView {
+    provide_context(CartState::new(initial));
+    // Effects run only in the browser: this marks the page as hydrated (tests wait for it).
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+    children()
 }
 
 /// A banner on every page while payments go to the offline sandbox.
@@ -89,24 +147,15 @@ pub fn SandboxBanner() -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 pub fn CartLink() -> impl IntoView {
     let state = cart_state();
-    let count = move || {
-        state
-            .cart
-            .get()
-            .and_then(Result::ok)
-            .map(|c| c.item_count())
-            .unwrap_or(0)
-    };
+    let count = move || state.cart.with(|c| c.item_count());
     view! {
-        <A href="/cart" attr:class="cart-link" attr:data-testid="cart-link">
+        <a href="/cart" class="cart-link" data-testid="cart-link">
             "Cart "
-            <Transition fallback=|| "">
-                <span class="badge" data-testid="cart-count">{count}</span>
-            </Transition>
-        </A>
+            <span class="badge" data-testid="cart-count">{count}</span>
+        </a>
     }
 }
 
@@ -137,7 +186,6 @@ pub fn ShopPage() -> impl IntoView {
 
 #[component]
 fn ProductCard(product: Product) -> impl IntoView {
-    let state = cart_state();
     let Product {
         sku,
         name,
@@ -145,23 +193,28 @@ fn ProductCard(product: Product) -> impl IntoView {
         price,
         swatch,
     } = product;
-    let (card_id, price_id, add_id) = (
-        format!("product-{sku}"),
-        format!("price-{sku}"),
-        format!("add-to-cart-{sku}"),
-    );
+    let (card_id, price_id) = (format!("product-{sku}"), format!("price-{sku}"));
     view! {
         <li class="product" data-testid=card_id>
             <div class="swatch" style=format!("background:{swatch}") aria-hidden="true"></div>
             <h2>{name}</h2>
             <p class="description">{description}</p>
             <p class="price" data-testid=price_id>{price.to_string()}</p>
-            <ActionForm action=state.add>
-                <input type="hidden" name="sku" value=sku/>
-                <input type="hidden" name="quantity" value="1"/>
-                <button type="submit" data-testid=add_id>"Add to cart"</button>
-            </ActionForm>
+            <AddToCartButton sku/>
         </li>
+    }
+}
+
+#[island]
+fn AddToCartButton(sku: String) -> impl IntoView {
+    let state = cart_state();
+    let add_id = format!("add-to-cart-{sku}");
+    view! {
+        <ActionForm action=state.add>
+            <input type="hidden" name="sku" value=sku/>
+            <input type="hidden" name="quantity" value="1"/>
+            <button type="submit" data-testid=add_id>"Add to cart"</button>
+        </ActionForm>
     }
 }
 
@@ -175,31 +228,16 @@ pub fn CartPage() -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn CartPanel() -> impl IntoView {
     let state = cart_state();
-    let navigate = use_navigate();
-    Effect::new(move |_| {
-        if let Some(Ok(order_id)) = state.checkout.value().get() {
-            state.checkout.clear();
-            navigate(&format!("/checkout/{order_id}"), Default::default());
-        }
-    });
-
     view! {
         <section class="cart" aria-labelledby="cart-heading">
             <h2 id="cart-heading">"Your cart"</h2>
             <p class="error" role="alert" aria-live="polite" data-testid="cart-error">
                 {move || state.error.get()}
             </p>
-            <Transition fallback=|| view! { <p>"Loading your cart…"</p> }>
-                {move || Suspend::new(async move {
-                    match state.cart.await {
-                        Ok(cart) => view! { <CartContents cart/> }.into_any(),
-                        Err(e) => view! { <p class="error">{e.to_string()}</p> }.into_any(),
-                    }
-                })}
-            </Transition>
+            {move || view! { <CartContents cart=state.cart.get()/> }}
         </section>
     }
 }
@@ -285,32 +323,9 @@ pub fn OrderPage() -> impl IntoView {
         move || params.read().get("id").unwrap_or_default(),
         get_order,
     );
-    // While `processing`, ask again until the webhook (or a server-side retrieve) settles
-    // it: the page turns to `paid` without a reload. A `pending` order is asked about a
-    // few times too (the shopper may just have paid and the "submitted" hint been lost).
-    // Browser only (effects never run on the server); the timer is cleared when the page
-    // goes.
-    let pending_polls = StoredValue::new(0u32);
-    Effect::new(move |_| {
-        let status = order.get().and_then(Result::ok).map(|o| o.status);
-        let again = match status {
-            Some(OrderStatus::Processing) => true,
-            Some(OrderStatus::Pending) => {
-                let n = pending_polls.get_value();
-                pending_polls.set_value(n + 1);
-                n < PENDING_POLLS
-            }
-            _ => false,
-        };
-        if again {
-            if let Ok(handle) = set_timeout_with_handle(move || order.refetch(), ORDER_POLL) {
-                on_cleanup(move || handle.clear());
-            }
-        }
-    });
     view! {
         <section class="order">
-            <Transition fallback=|| view! { <p>"Loading your order…"</p> }>
+            <Suspense fallback=|| view! { <p>"Loading your order…"</p> }>
                 {move || Suspend::new(async move {
                     match order.await {
                         Ok(order) => view! { <OrderDetails order/> }.into_any(),
@@ -320,26 +335,16 @@ pub fn OrderPage() -> impl IntoView {
                         }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </section>
     }
 }
 
 #[component]
 fn OrderDetails(order: OrderView) -> impl IntoView {
-    let status = order.status.as_str();
-    let pay_link = order.status.is_payable().then(|| {
-        let href = format!("/checkout/{}", order.id);
-        view! { <A href=href attr:class="button primary" attr:data-testid="pay-now">"Pay now"</A> }
-    });
     view! {
-        <h1>"Order " <code data-testid="order-id">{order.id}</code></h1>
-        <p>
-            "Status: "
-            <span class=format!("status status-{status}") data-testid="order-status" aria-live="polite">{status}</span>
-        </p>
-        <p class="status-note">{order.status.describe()}</p>
-        {pay_link}
+        <h1>"Order " <code data-testid="order-id">{order.id.clone()}</code></h1>
+        <OrderStatusLive id=order.id status=order.status/>
         <ul class="order-lines">
             {order.lines.into_iter().map(|l| view! {
                 <li>
@@ -350,6 +355,58 @@ fn OrderDetails(order: OrderView) -> impl IntoView {
             }).collect_view()}
         </ul>
         <p class="order-total">"Total " <strong data-testid="order-total">{order.total.to_string()}</strong></p>
+    }
+}
+
+/// The order's status, kept current: while `processing` (and a few times while
+/// `pending`, in case the shopper just paid) it asks the server again, until the webhook
+/// (or a server-side retrieve) settles it; the page turns to `paid` without a reload.
+#[island]
+fn OrderStatusLive(id: String, status: OrderStatus) -> impl IntoView {
+    let status = RwSignal::new(status);
+    let pay_href = format!("/checkout/{id}");
+    let polls = StoredValue::new(0u32);
+    Effect::new(move |_| {
+        let again = match status.get() {
+            OrderStatus::Processing => true,
+            OrderStatus::Pending => {
+                let n = polls.get_value();
+                polls.set_value(n + 1);
+                n < PENDING_POLLS
+            }
+            _ => false,
+        };
+        if !again {
+            return;
+        }
+        let id = id.clone();
+        let ask = move || {
+            leptos::task::spawn_local(async move {
+                // A failed ask leaves the status as it is; the next tick asks again.
+                let next = get_order(id).await.map(|o| o.status).ok();
+                let _ = status.try_update(|s| {
+                    if let Some(next) = next {
+                        *s = next;
+                    }
+                });
+            })
+        };
+        if let Ok(handle) = set_timeout_with_handle(ask, ORDER_POLL) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    let label = move || status.get().as_str();
+    view! {
+        <p>
+            "Status: "
+            <span class=move || format!("status status-{}", label()) data-testid="order-status" aria-live="polite">
+                {label}
+            </span>
+        </p>
+        <p class="status-note">{move || status.get().describe()}</p>
+        {move || status.get().is_payable().then(|| view! {
+            <a href=pay_href.clone() class="button primary" data-testid="pay-now">"Pay now"</a>
+        })}
     }
 }
 

@@ -144,7 +144,11 @@ pub struct PaymentsConfig {
 }
 
 /// Every failure a shopper can meet, with a message fit to show them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+///
+/// On the wire: `{"kind": "unknown_product", "detail": {"sku": "x"}}` (`detail` absent for
+/// unit variants, a string for `bad_request`). `Deserialize` is written by hand: the
+/// derived one for an adjacently tagged enum is one of the largest functions in the WASM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
 #[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
 pub enum ShopError {
     #[error("Quantity must be a whole number from 1 to {max}; got “{input}”.", max = MAX_QUANTITY)]
@@ -203,6 +207,87 @@ impl ShopError {
             ShopError::Payment { .. } | ShopError::Unreachable => 502,
             ShopError::Internal => 500,
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for ShopError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use std::collections::BTreeMap;
+
+        /// `detail`: a string, or an object of strings.
+        #[derive(Default)]
+        struct Detail {
+            text: Option<String>,
+            fields: BTreeMap<String, String>,
+        }
+        impl<'de> Deserialize<'de> for Detail {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = Detail;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a string or an object of strings")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Detail, E> {
+                        Ok(Detail {
+                            text: Some(v.to_owned()),
+                            ..Detail::default()
+                        })
+                    }
+                    fn visit_unit<E: serde::de::Error>(self) -> Result<Detail, E> {
+                        Ok(Detail::default())
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Detail, A::Error> {
+                        let mut fields = BTreeMap::new();
+                        while let Some((k, v)) = map.next_entry::<String, String>()? {
+                            fields.insert(k, v);
+                        }
+                        Ok(Detail { text: None, fields })
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+        #[derive(Deserialize)]
+        struct Wire {
+            kind: String,
+            #[serde(default)]
+            detail: Option<Detail>,
+        }
+
+        let Wire { kind, detail } = Wire::deserialize(deserializer)?;
+        let mut detail = detail.unwrap_or_default();
+        let mut field = |name: &str| detail.fields.remove(name).unwrap_or_default();
+        Ok(match kind.as_str() {
+            "invalid_quantity" => ShopError::InvalidQuantity {
+                input: field("input"),
+            },
+            "quantity_limit" => ShopError::QuantityLimit,
+            "too_many_lines" => ShopError::TooManyLines,
+            "unknown_product" => ShopError::UnknownProduct { sku: field("sku") },
+            "not_in_cart" => ShopError::NotInCart { sku: field("sku") },
+            "empty_cart" => ShopError::EmptyCart,
+            "mixed_currencies" => ShopError::MixedCurrencies,
+            "total_changed" => ShopError::TotalChanged {
+                expected: field("expected"),
+                current: field("current"),
+            },
+            "amount_overflow" => ShopError::AmountOverflow,
+            "unknown_order" => ShopError::UnknownOrder { id: field("id") },
+            "already_paid" => ShopError::AlreadyPaid,
+            "not_payable" => ShopError::NotPayable {
+                status: field("status"),
+            },
+            "payment" => ShopError::Payment {
+                message: field("message"),
+            },
+            "internal" => ShopError::Internal,
+            "unreachable" => ShopError::Unreachable,
+            _ => ShopError::BadRequest(detail.text.unwrap_or(kind)),
+        })
     }
 }
 
@@ -389,5 +474,39 @@ mod tests {
     fn errors_serialise_with_a_kind() {
         let json = serde_json::to_string(&ShopError::UnknownProduct { sku: "x".into() }).unwrap();
         assert_eq!(json, r#"{"kind":"unknown_product","detail":{"sku":"x"}}"#);
+    }
+
+    #[test]
+    fn every_error_survives_the_round_trip() {
+        let all = [
+            ShopError::InvalidQuantity { input: "x".into() },
+            ShopError::QuantityLimit,
+            ShopError::TooManyLines,
+            ShopError::UnknownProduct { sku: "s".into() },
+            ShopError::NotInCart { sku: "s".into() },
+            ShopError::EmptyCart,
+            ShopError::MixedCurrencies,
+            ShopError::TotalChanged {
+                expected: "$1.00".into(),
+                current: "$2.00".into(),
+            },
+            ShopError::AmountOverflow,
+            ShopError::UnknownOrder { id: "ord_x".into() },
+            ShopError::AlreadyPaid,
+            ShopError::NotPayable {
+                status: "canceled".into(),
+            },
+            ShopError::Payment {
+                message: "declined".into(),
+            },
+            ShopError::Internal,
+            ShopError::Unreachable,
+            ShopError::BadRequest("missing field".into()),
+        ];
+        for error in all {
+            let json = serde_json::to_string(&error).unwrap();
+            let back: ShopError = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, error, "{json}");
+        }
     }
 }
