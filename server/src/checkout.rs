@@ -4,7 +4,6 @@
 //! same state machine as the webhook.
 
 use std::sync::Arc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use app::backend::{PaymentBackend, ShopBackend};
 use app::shop::{OrderStatus, OrderView, PaymentStart, ShopError};
@@ -123,25 +122,21 @@ impl PaymentBackend for Checkout {
                     .retrieve_payment_intent(id, &[])
                     .await
                     .map_err(|e| stripe_failure("retrieve PaymentIntent", order_id, e))?;
-                match pi.status() {
-                    Some(PaymentIntentStatus::Succeeded) => {
-                        self.reconcile(&pi, asked_at).await?;
-                        return Err(ShopError::AlreadyPaid);
-                    }
-                    Some(PaymentIntentStatus::Processing) => {
-                        self.reconcile(&pi, asked_at).await?;
-                        return Err(ShopError::NotPayable {
-                            status: OrderStatus::Processing.as_str().into(),
-                        });
-                    }
-                    Some(PaymentIntentStatus::Canceled) => {
-                        self.reconcile(&pi, asked_at).await?;
-                        return Err(ShopError::NotPayable {
-                            status: OrderStatus::Canceled.as_str().into(),
-                        });
-                    }
-                    _ => pi,
+                // Settled at Stripe already: record it (same path as webhooks) and say so.
+                let settled = match pi.status() {
+                    Some(PaymentIntentStatus::Succeeded) => Some(ShopError::AlreadyPaid),
+                    Some(
+                        status @ (PaymentIntentStatus::Processing | PaymentIntentStatus::Canceled),
+                    ) => Some(ShopError::NotPayable {
+                        status: status.as_str().into(),
+                    }),
+                    _ => None,
+                };
+                if let Some(error) = settled {
+                    self.reconcile(&pi, asked_at).await?;
+                    return Err(error);
                 }
+                pi
             }
             None => {
                 let pi = self.create_intent(order_id, total, row.pi_attempt).await?;
@@ -229,10 +224,7 @@ impl PaymentBackend for Checkout {
 }
 
 fn unix_now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or_default()
+    now_ms() / 1000
 }
 
 fn db(error: sqlx::Error) -> ShopError {
