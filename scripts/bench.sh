@@ -6,7 +6,7 @@
 #      re-sends), SQLite; stored rows = distinct ids acknowledged  target >= 2,000/s
 #      (2b: the same into the release server process, with its logs on)
 #   3. weight of the release checkout page (HTML+CSS+JS+WASM, gzip -9, no Stripe.js)
-#                                                               target <= 200 KiB
+#                                    target <= 200 kB (200,000 bytes, stricter than KiB)
 #   4. navigation -> card element ready, median of 20 cold loads, headless Chromium
 #                                                               target <= 300 ms
 #
@@ -158,9 +158,11 @@ row("2b. webhook ingest, server process", wx ? `${Math.round(wx.rps)} events/s` 
   wx && wx.rps >= 2000 && wx.errors === 0 && wx.stored === wx.distinct,
   wx ? `p50 ${wx.p50_ms} ms, p99 ${wx.p99_ms} ms, ${wx.errors} errors, stored ${wx.stored} / distinct ${wx.distinct}` : "");
 const pw = r["page-weight"];
-row("3. checkout page weight (gzip -9)", pw ? `${pw.total_gzip_kib} KiB` : "-", "<= 200 KiB",
-  pw && pw.total_gzip <= 200 * 1024 && pw.missing.length === 0,
-  pw ? Object.entries(pw.by_kind).map(([k, v]) => `${k} ${(v.gzip / 1024).toFixed(1)}`).join(", ") +
+// The issue says 200 KB: held to the stricter reading, 200,000 bytes (= 195.3 KiB).
+row("3. checkout page weight (gzip -9)", pw ? `${(pw.total_gzip / 1000).toFixed(1)} kB` : "-", "<= 200 kB",
+  pw && pw.total_gzip <= 200000 && pw.missing.length === 0,
+  pw ? `${pw.total_gzip} B = ${pw.total_gzip_kib} KiB; kB: ` +
+    Object.entries(pw.by_kind).map(([k, v]) => `${k} ${(v.gzip / 1000).toFixed(1)}`).join(", ") +
     (pw.missing.length ? `; MISSING ${pw.missing.join(" ")}` : "") : "");
 const cr = r["card-ready"];
 row(`4. card element ready (median of ${cr ? cr.runs : "?"})`, cr ? `${cr.median_ms} ms` : "-", "<= 300 ms",

@@ -6,9 +6,9 @@
 //! total the shopper was shown, and fails if the server's total differs.
 
 use leptos::prelude::*;
-use leptos::server_fn::codec::JsonEncoding;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 
+use crate::codec::{FormPost, JsonPost, JsonText};
 use crate::shop::{
     CartView, OrderStatus, OrderView, PaymentStart, PaymentsConfig, Product, ShopError,
 };
@@ -16,7 +16,7 @@ use crate::shop::{
 use crate::{backend, shop};
 
 impl FromServerFnError for ShopError {
-    type Encoder = JsonEncoding;
+    type Encoder = JsonText;
 
     /// Framework errors: on the server these are requests whose arguments could not be
     /// read (a 400); in the browser, failures to reach the server.
@@ -33,12 +33,12 @@ impl FromServerFnError for ShopError {
     }
 }
 
-#[server(endpoint = "products")]
+#[server(endpoint = "products", input = FormPost, output = JsonPost)]
 pub async fn list_products() -> Result<Vec<Product>, ShopError> {
     backend::respond(async move { backend::shop()?.products().await }.await)
 }
 
-#[server(endpoint = "cart")]
+#[server(endpoint = "cart", input = FormPost, output = JsonPost)]
 pub async fn get_cart() -> Result<CartView, ShopError> {
     backend::respond(
         async move {
@@ -51,7 +51,7 @@ pub async fn get_cart() -> Result<CartView, ShopError> {
     )
 }
 
-#[server(endpoint = "add_to_cart")]
+#[server(endpoint = "add_to_cart", input = FormPost, output = JsonPost)]
 pub async fn add_to_cart(sku: String, quantity: String) -> Result<CartView, ShopError> {
     backend::respond(
         async move {
@@ -64,7 +64,7 @@ pub async fn add_to_cart(sku: String, quantity: String) -> Result<CartView, Shop
     )
 }
 
-#[server(endpoint = "set_quantity")]
+#[server(endpoint = "set_quantity", input = FormPost, output = JsonPost)]
 pub async fn set_quantity(sku: String, quantity: String) -> Result<CartView, ShopError> {
     backend::respond(
         async move {
@@ -79,7 +79,7 @@ pub async fn set_quantity(sku: String, quantity: String) -> Result<CartView, Sho
     )
 }
 
-#[server(endpoint = "remove_from_cart")]
+#[server(endpoint = "remove_from_cart", input = FormPost, output = JsonPost)]
 pub async fn remove_from_cart(sku: String) -> Result<CartView, ShopError> {
     backend::respond(
         async move {
@@ -96,7 +96,7 @@ pub async fn remove_from_cart(sku: String) -> Result<CartView, ShopError> {
 /// Turns the cart into a `pending` order and returns its id. `expected_total` is the
 /// total (in minor units) the shopper saw; if the server's total differs, nothing is
 /// created.
-#[server(endpoint = "checkout")]
+#[server(endpoint = "checkout", input = FormPost, output = JsonPost)]
 pub async fn checkout(expected_total: String) -> Result<String, ShopError> {
     backend::respond(
         async move {
@@ -110,7 +110,7 @@ pub async fn checkout(expected_total: String) -> Result<String, ShopError> {
     )
 }
 
-#[server(endpoint = "order")]
+#[server(endpoint = "order", input = FormPost, output = JsonPost)]
 pub async fn get_order(id: String) -> Result<OrderView, ShopError> {
     backend::respond(async move { backend::payments()?.order(&id).await }.await)
 }
@@ -118,21 +118,21 @@ pub async fn get_order(id: String) -> Result<OrderView, ShopError> {
 /// The order's PaymentIntent for the browser to confirm: created on the first call (with
 /// the order's amount from the database, an idempotency key and `metadata[order_id]`),
 /// the same one on every later call (reload, second click).
-#[server(endpoint = "pay")]
+#[server(endpoint = "pay", input = FormPost, output = JsonPost)]
 pub async fn start_payment(order_id: String) -> Result<PaymentStart, ShopError> {
     backend::respond(async move { backend::payments()?.start_payment(&order_id).await }.await)
 }
 
 /// The browser's `confirmCardPayment` resolved with a PaymentIntent: the order shows
 /// `processing` until Stripe itself confirms (webhook or server-side retrieve).
-#[server(endpoint = "payment_submitted")]
+#[server(endpoint = "payment_submitted", input = FormPost, output = JsonPost)]
 pub async fn payment_submitted(order_id: String) -> Result<OrderStatus, ShopError> {
     backend::respond(async move { backend::payments()?.payment_submitted(&order_id).await }.await)
 }
 
 /// The publishable key and Stripe.js URL for the browser, and whether this is the
 /// offline sandbox.
-#[server(endpoint = "payments_config")]
+#[server(endpoint = "payments_config", input = FormPost, output = JsonPost)]
 pub async fn get_payments_config() -> Result<PaymentsConfig, ShopError> {
     backend::respond(use_context::<PaymentsConfig>().ok_or(ShopError::Internal))
 }

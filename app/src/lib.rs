@@ -8,6 +8,7 @@ pub mod api;
 #[cfg(feature = "ssr")]
 pub mod backend;
 mod checkout;
+pub mod codec;
 mod pages;
 #[cfg(feature = "ssr")]
 pub mod security;

@@ -5,9 +5,12 @@
 //! the order status that updates itself, the payment form). Everything else ships no
 //! WASM, which keeps the bundle small.
 
+use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
+use serde::de::DeserializeOwned;
 
 use crate::api::{
     get_cart, get_order, get_payments_config, list_products, AddToCart, Checkout, RemoveFromCart,
@@ -76,6 +79,50 @@ impl CartState {
 
 fn cart_state() -> CartState {
     expect_context::<CartState>()
+}
+
+/// A `<form>` posting to a server function. Without JavaScript the browser posts it
+/// (URL-encoded, [`crate::codec::Form`]) and the server answers with a redirect back;
+/// hydrated, submitting reads the same fields and dispatches the action instead.
+#[component]
+fn PostForm<A>(
+    action: ServerAction<A>,
+    #[prop(optional)] class: &'static str,
+    children: Children,
+) -> impl IntoView
+where
+    A: ServerFn<Error = ShopError> + DeserializeOwned + Clone + Send + Sync + 'static,
+    A::Output: Send + Sync + 'static,
+{
+    let submit = move |ev: SubmitEvent| {
+        ev.prevent_default();
+        match form_args::<A>(&ev) {
+            Ok(args) => {
+                action.dispatch(args);
+            }
+            Err(e) => action.value().set(Some(Err(ShopError::BadRequest(e)))),
+        }
+    };
+    view! {
+        <form method="post" action=A::url() class=class on:submit=submit>
+            {children()}
+        </form>
+    }
+}
+
+/// The submitted form's fields as the server function's arguments.
+fn form_args<A: DeserializeOwned>(ev: &SubmitEvent) -> Result<A, String> {
+    use leptos::wasm_bindgen::JsCast;
+    use leptos::web_sys::{FormData, HtmlFormElement, UrlSearchParams};
+    let form = ev
+        .target()
+        .and_then(|target| target.dyn_into::<HtmlFormElement>().ok())
+        .ok_or("the form could not be read")?;
+    let body = FormData::new_with_form(&form)
+        .and_then(|data| UrlSearchParams::new_with_str_sequence_sequence(&data))
+        .map_err(|_| "the form could not be read")?
+        .to_string();
+    crate::codec::from_form(&String::from(body)).map_err(|e| e.to_string())
 }
 
 /// Every page: the header and the page inside the cart's island scope.
@@ -210,11 +257,11 @@ fn AddToCartButton(sku: String) -> impl IntoView {
     let state = cart_state();
     let add_id = format!("add-to-cart-{sku}");
     view! {
-        <ActionForm action=state.add>
+        <PostForm action=state.add>
             <input type="hidden" name="sku" value=sku/>
             <input type="hidden" name="quantity" value="1"/>
             <button type="submit" data-testid=add_id>"Add to cart"</button>
-        </ActionForm>
+        </PostForm>
     }
 }
 
@@ -254,12 +301,12 @@ fn CartContents(cart: CartView) -> impl IntoView {
             {cart.lines.into_iter().map(|line| view! { <CartLineRow line/> }).collect_view()}
         </ul>
         <p class="cart-total">"Total " <strong data-testid="cart-total">{total.to_string()}</strong></p>
-        <ActionForm action=state.checkout>
+        <PostForm action=state.checkout>
             <input type="hidden" name="expected_total" value=total.minor.to_string()/>
             <button type="submit" class="primary" data-testid="checkout" disabled=busy>
                 {move || if busy() { "Placing order…" } else { "Checkout" }}
             </button>
-        </ActionForm>
+        </PostForm>
     }
     .into_any()
 }
@@ -287,7 +334,7 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
         <li class="cart-line" data-testid=line_id>
             <span class="name">{name}</span>
             <span class="unit">{unit_price.to_string()}</span>
-            <ActionForm action=state.set_quantity attr:class="quantity">
+            <PostForm action=state.set_quantity class="quantity">
                 <input type="hidden" name="sku" value=sku/>
                 <label>
                     <span class="visually-hidden">"Quantity"</span>
@@ -301,12 +348,12 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
                     />
                 </label>
                 <button type="submit" data-testid=update_id>"Update"</button>
-            </ActionForm>
+            </PostForm>
             <span class="line-total" data-testid=total_id>{line_total.to_string()}</span>
-            <ActionForm action=state.remove>
+            <PostForm action=state.remove>
                 <input type="hidden" name="sku" value=remove_sku/>
                 <button type="submit" class="link" data-testid=remove_id>"Remove"</button>
-            </ActionForm>
+            </PostForm>
         </li>
     }
 }

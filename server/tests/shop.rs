@@ -16,6 +16,7 @@ on_both_backends!(
     empty_cart_cannot_check_out,
     concurrent_checkouts_create_one_order,
     quantity_limit_is_enforced_across_adds,
+    forms_post_without_javascript,
 );
 
 async fn health_check_reports_the_database(app: &TestApp) {
@@ -229,4 +230,38 @@ async fn quantity_limit_is_enforced_across_adds(app: &TestApp) {
     assert_eq!(r.body["kind"], "quantity_limit");
     let cart = app.call("cart", &[]).await;
     assert_eq!(cart.body["lines"][0]["quantity"], 60);
+}
+
+/// The shop's forms are plain HTML forms posting URL-encoded fields to the server
+/// functions: with JavaScript off the browser posts them and is sent back to the page.
+async fn forms_post_without_javascript(app: &TestApp) {
+    let (status, page) = app.get("/").await;
+    assert_eq!(status, 200);
+    assert!(
+        page.contains(r#"<form method="post" action="/api/add_to_cart""#),
+        "no plain add-to-cart form in the page"
+    );
+    let post = |body: &'static str| {
+        app.client
+            .post(app.url("/api/add_to_cart"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html")
+            .header("referer", app.url("/cart"))
+            .body(body)
+            .send()
+    };
+    let response = post("sku=ferris-mug&quantity=2").await.unwrap();
+    assert!(response.status().is_redirection(), "{}", response.status());
+    // Back to the page the form was on (Leptos may append an empty query).
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert_eq!(location.split('?').next(), Some(app.url("/cart").as_str()));
+    let cart = app.call("cart", &[]).await;
+    assert_eq!(cart.body["lines"][0]["quantity"], 2);
+
+    // A refused form is a 400 naming the problem, and changes nothing.
+    let response = post("sku=ferris-mug&quantity=0").await.unwrap();
+    assert_eq!(response.status(), 400);
+    assert!(response.text().await.unwrap().contains("invalid_quantity"));
+    let cart = app.call("cart", &[]).await;
+    assert_eq!(cart.body["lines"][0]["quantity"], 2);
 }
