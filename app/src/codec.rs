@@ -108,7 +108,10 @@ pub fn from_form<T: DeserializeOwned>(body: &str) -> Result<T, FormError> {
 /// Writes `T`, a struct of string fields, as a URL-encoded body.
 pub fn to_form<T: Serialize>(value: &T) -> Result<String, FormError> {
     let mut out = String::new();
-    value.serialize(FormWriter { out: &mut out })?;
+    value.serialize(FormWriter {
+        out: &mut out,
+        field: false,
+    })?;
     Ok(out)
 }
 
@@ -167,13 +170,15 @@ fn encode_component(text: &str, out: &mut String) {
 
 /// A serde serializer for flat structs of string fields: exactly what server-function
 /// arguments are here. Anything else is an error, never a silently different body.
+/// At the top (`field: false`) it takes the struct; inside a field, one string.
 struct FormWriter<'a> {
     out: &'a mut String,
+    field: bool,
 }
 
 fn unsupported<T>(what: &str) -> Result<T, FormError> {
     Err(FormError(format!(
-        "form arguments must be a struct of strings, not {what}"
+        "form arguments must be a struct of string fields, not {what}"
     )))
 }
 
@@ -189,9 +194,22 @@ impl<'a> ser::Serializer for FormWriter<'a> {
     type SerializeStructVariant = Impossible<(), FormError>;
 
     fn serialize_struct(self, _: &'static str, _: usize) -> Result<Self, FormError> {
+        if self.field {
+            return unsupported("a nested struct");
+        }
         Ok(self)
     }
+    fn serialize_str(self, v: &str) -> Result<(), FormError> {
+        if !self.field {
+            return unsupported("a bare string");
+        }
+        self.out.push_str(v);
+        Ok(())
+    }
     fn serialize_unit_struct(self, _: &'static str) -> Result<(), FormError> {
+        if self.field {
+            return unsupported("a unit field");
+        }
         Ok(())
     }
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
@@ -237,9 +255,6 @@ impl<'a> ser::Serializer for FormWriter<'a> {
     }
     fn serialize_char(self, _: char) -> Result<(), FormError> {
         unsupported("a char")
-    }
-    fn serialize_str(self, _: &str) -> Result<(), FormError> {
-        unsupported("a bare string")
     }
     fn serialize_bytes(self, _: &[u8]) -> Result<(), FormError> {
         unsupported("bytes")
@@ -316,7 +331,10 @@ impl<'a> ser::SerializeStruct for FormWriter<'a> {
         value: &T,
     ) -> Result<(), FormError> {
         let mut text = String::new();
-        value.serialize(FieldValue { out: &mut text })?;
+        value.serialize(FormWriter {
+            out: &mut text,
+            field: true,
+        })?;
         if !self.out.is_empty() {
             self.out.push('&');
         }
@@ -328,145 +346,6 @@ impl<'a> ser::SerializeStruct for FormWriter<'a> {
 
     fn end(self) -> Result<(), FormError> {
         Ok(())
-    }
-}
-
-/// One field's value: a string.
-struct FieldValue<'a> {
-    out: &'a mut String,
-}
-
-impl<'a> ser::Serializer for FieldValue<'a> {
-    type Ok = ();
-    type Error = FormError;
-    type SerializeSeq = Impossible<(), FormError>;
-    type SerializeTuple = Impossible<(), FormError>;
-    type SerializeTupleStruct = Impossible<(), FormError>;
-    type SerializeTupleVariant = Impossible<(), FormError>;
-    type SerializeMap = Impossible<(), FormError>;
-    type SerializeStruct = Impossible<(), FormError>;
-    type SerializeStructVariant = Impossible<(), FormError>;
-
-    fn serialize_str(self, v: &str) -> Result<(), FormError> {
-        self.out.push_str(v);
-        Ok(())
-    }
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        value: &T,
-    ) -> Result<(), FormError> {
-        value.serialize(self)
-    }
-
-    fn serialize_bool(self, _: bool) -> Result<(), FormError> {
-        unsupported("a bool field")
-    }
-    fn serialize_i8(self, _: i8) -> Result<(), FormError> {
-        unsupported("a number field")
-    }
-    fn serialize_i16(self, _: i16) -> Result<(), FormError> {
-        unsupported("a number field")
-    }
-    fn serialize_i32(self, _: i32) -> Result<(), FormError> {
-        unsupported("a number field")
-    }
-    fn serialize_i64(self, _: i64) -> Result<(), FormError> {
-        unsupported("a number field")
-    }
-    fn serialize_u8(self, _: u8) -> Result<(), FormError> {
-        unsupported("a number field")
-    }
-    fn serialize_u16(self, _: u16) -> Result<(), FormError> {
-        unsupported("a number field")
-    }
-    fn serialize_u32(self, _: u32) -> Result<(), FormError> {
-        unsupported("a number field")
-    }
-    fn serialize_u64(self, _: u64) -> Result<(), FormError> {
-        unsupported("a number field")
-    }
-    fn serialize_f32(self, _: f32) -> Result<(), FormError> {
-        unsupported("a number field")
-    }
-    fn serialize_f64(self, _: f64) -> Result<(), FormError> {
-        unsupported("a number field")
-    }
-    fn serialize_char(self, _: char) -> Result<(), FormError> {
-        unsupported("a char field")
-    }
-    fn serialize_bytes(self, _: &[u8]) -> Result<(), FormError> {
-        unsupported("a bytes field")
-    }
-    fn serialize_none(self) -> Result<(), FormError> {
-        unsupported("an optional field")
-    }
-    fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<(), FormError> {
-        unsupported("an optional field")
-    }
-    fn serialize_unit(self) -> Result<(), FormError> {
-        unsupported("a unit field")
-    }
-    fn serialize_unit_struct(self, _: &'static str) -> Result<(), FormError> {
-        unsupported("a unit field")
-    }
-    fn serialize_unit_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-    ) -> Result<(), FormError> {
-        unsupported("an enum field")
-    }
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: &T,
-    ) -> Result<(), FormError> {
-        unsupported("an enum field")
-    }
-    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, FormError> {
-        unsupported("a sequence field")
-    }
-    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, FormError> {
-        unsupported("a tuple field")
-    }
-    fn serialize_tuple_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleStruct, FormError> {
-        unsupported("a tuple field")
-    }
-    fn serialize_tuple_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeTupleVariant, FormError> {
-        unsupported("an enum field")
-    }
-    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, FormError> {
-        unsupported("a map field")
-    }
-    fn serialize_struct(
-        self,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStruct, FormError> {
-        unsupported("a struct field")
-    }
-    fn serialize_struct_variant(
-        self,
-        _: &'static str,
-        _: u32,
-        _: &'static str,
-        _: usize,
-    ) -> Result<Self::SerializeStructVariant, FormError> {
-        unsupported("an enum field")
     }
 }
 
@@ -497,6 +376,14 @@ mod tests {
             to_form(&args("a b&c=d/é", "+%")).unwrap(),
             "sku=a+b%26c%3Dd%2F%C3%A9&quantity=%2B%25"
         );
+    }
+
+    #[test]
+    fn no_arguments_are_an_empty_body() {
+        #[derive(serde::Serialize, serde::Deserialize)]
+        struct NoArgs {}
+        assert_eq!(to_form(&NoArgs {}).unwrap(), "");
+        assert!(from_form::<NoArgs>("").is_ok());
     }
 
     #[test]
@@ -553,10 +440,23 @@ mod tests {
     #[test]
     fn only_flat_string_structs_are_written() {
         #[derive(serde::Serialize)]
-        struct Nested {
+        struct List {
             inner: Vec<String>,
         }
-        assert!(to_form(&Nested { inner: vec![] }).is_err());
+        #[derive(serde::Serialize)]
+        struct Nested {
+            inner: Args,
+        }
+        #[derive(serde::Serialize)]
+        struct Number {
+            n: i64,
+        }
+        assert!(to_form(&List { inner: vec![] }).is_err());
+        assert!(to_form(&Nested {
+            inner: args("a", "1")
+        })
+        .is_err());
+        assert!(to_form(&Number { n: 1 }).is_err());
         assert!(to_form(&"bare").is_err());
     }
 
