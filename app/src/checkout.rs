@@ -13,6 +13,7 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
 use crate::api::{get_order, get_payments_config};
+use crate::pages::OrderLines;
 use crate::shop::{OrderView, PaymentStart, PaymentsConfig};
 
 /// Everything the form shows, as signals (cheap to copy into callbacks).
@@ -83,16 +84,7 @@ fn CheckoutForm(order: OrderView, config: PaymentsConfig) -> impl IntoView {
         <div class="checkout">
             <section class="summary" aria-labelledby="summary-heading">
                 <h2 id="summary-heading">"Order " <code>{order.id.clone()}</code></h2>
-                <ul class="order-lines">
-                    {order.lines.into_iter().map(|l| view! {
-                        <li>
-                            <span class="name">{l.name}</span>
-                            " × " {l.quantity}
-                            <span class="line-total">{l.line_total.to_string()}</span>
-                        </li>
-                    }).collect_view()}
-                </ul>
-                <p class="order-total">"Total " <strong data-testid="order-total">{total.clone()}</strong></p>
+                <OrderLines lines=order.lines total=total.clone()/>
             </section>
             <PaymentForm order_id=order.id total retry config/>
         </div>

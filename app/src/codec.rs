@@ -149,25 +149,6 @@ fn decode_component(text: &str) -> Result<String, FormError> {
     String::from_utf8(out).map_err(|_| FormError(format!("`{text}` is not UTF-8")))
 }
 
-/// Appends `text` percent-encoded as `application/x-www-form-urlencoded` does: letters,
-/// digits and `*-._` stay, a space becomes `+`, every other byte `%XX`.
-fn encode_component(text: &str, out: &mut String) {
-    const HEX: &[u8; 16] = b"0123456789ABCDEF";
-    for &b in text.as_bytes() {
-        match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' => {
-                out.push(b as char)
-            }
-            b' ' => out.push('+'),
-            _ => {
-                out.push('%');
-                out.push(HEX[(b >> 4) as usize] as char);
-                out.push(HEX[(b & 15) as usize] as char);
-            }
-        }
-    }
-}
-
 /// A serde serializer for flat structs of string fields: exactly what server-function
 /// arguments are here. Anything else is an error, never a silently different body.
 /// At the top (`field: false`) it takes the struct; inside a field, one string.
@@ -338,9 +319,12 @@ impl<'a> ser::SerializeStruct for FormWriter<'a> {
         if !self.out.is_empty() {
             self.out.push('&');
         }
-        encode_component(key, self.out);
+        // `application/x-www-form-urlencoded`, as the Stripe client and browsers write it.
+        self.out
+            .extend(form_urlencoded::byte_serialize(key.as_bytes()));
         self.out.push('=');
-        encode_component(&text, self.out);
+        self.out
+            .extend(form_urlencoded::byte_serialize(text.as_bytes()));
         Ok(())
     }
 

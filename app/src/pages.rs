@@ -392,8 +392,16 @@ fn OrderDetails(order: OrderView) -> impl IntoView {
     view! {
         <h1>"Order " <code data-testid="order-id">{order.id.clone()}</code></h1>
         <OrderStatusLive id=order.id status=order.status/>
+        <OrderLines lines=order.lines total=order.total.to_string()/>
+    }
+}
+
+/// An order's lines and total, as the order page and the checkout summary show them.
+#[component]
+pub(crate) fn OrderLines(lines: Vec<CartLine>, total: String) -> impl IntoView {
+    view! {
         <ul class="order-lines">
-            {order.lines.into_iter().map(|l| view! {
+            {lines.into_iter().map(|l| view! {
                 <li>
                     <span class="name">{l.name}</span>
                     " × " {l.quantity}
@@ -401,7 +409,7 @@ fn OrderDetails(order: OrderView) -> impl IntoView {
                 </li>
             }).collect_view()}
         </ul>
-        <p class="order-total">"Total " <strong data-testid="order-total">{order.total.to_string()}</strong></p>
+        <p class="order-total">"Total " <strong data-testid="order-total">{total}</strong></p>
     }
 }
 

@@ -95,6 +95,7 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
 
 /// The event as stored: verified bytes, minus a PaymentIntent's `client_secret` (which
 /// only ever belongs in the shopper's browser).
+///
 /// The verified event is already parsed: the bytes are parsed again only when there is a
 /// secret to take out.
 fn stored_payload(body: &[u8], event: &Event) -> String {
