@@ -8,14 +8,11 @@
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use stripe_types::webhook_signature;
 use subtle::ConstantTimeEq;
 
 use crate::resources::Event;
 use crate::secret::WebhookSecret;
-
-type HmacSha256 = Hmac<Sha256>;
 
 /// Stripe's default tolerance between the signature's timestamp and now.
 pub const DEFAULT_TOLERANCE: Duration = Duration::from_secs(300);
@@ -115,16 +112,6 @@ impl<'a> SignatureHeader<'a> {
     }
 }
 
-/// `HMAC-SHA256(secret, "{t}.{payload}")`.
-fn mac(secret: &WebhookSecret, timestamp: &str, payload: &[u8]) -> [u8; 32] {
-    let mut m = HmacSha256::new_from_slice(secret.expose().as_bytes())
-        .expect("HMAC accepts keys of any length");
-    m.update(timestamp.as_bytes());
-    m.update(b".");
-    m.update(payload);
-    m.finalize().into_bytes().into()
-}
-
 /// Checks the signature and the timestamp only (no JSON parsing). Returns the signed
 /// timestamp.
 pub fn verify_signature(
@@ -141,7 +128,8 @@ pub fn verify_signature(
 
     let mut matched = subtle::Choice::from(0u8);
     for secret in secrets {
-        let expected = mac(secret, header.timestamp_raw, payload);
+        // Over `t` exactly as sent.
+        let expected = webhook_signature::v1_mac(secret.expose(), header.timestamp_raw, payload);
         for candidate in &header.v1 {
             matched |= expected.ct_eq(candidate);
         }
@@ -178,9 +166,10 @@ pub fn verify(
 
 /// The header Stripe would send for `payload` signed with `secret` at `timestamp`
 /// (`t=…,v1=…`), for tests and local tools.
+///
+/// The computation is `stripe_types::webhook_signature::header`, shared with the sandbox.
 pub fn sign(payload: &[u8], secret: &WebhookSecret, timestamp: i64) -> String {
-    let t = timestamp.to_string();
-    format!("t={t},v1={}", hex::encode(mac(secret, &t, payload)))
+    webhook_signature::header(secret.expose(), timestamp, payload)
 }
 
 fn unix_seconds(t: SystemTime) -> i64 {

@@ -19,8 +19,8 @@ const FAILED: &str = "failed";
 /// The value the timer rejects with, to tell a timeout from an `error` event.
 const TIMEOUT_MARK: &str = "stripe-js:timeout";
 
-/// Why Stripe.js could not be loaded. `Display` is the sentence for the shopper;
-/// [`LoadError::reason`] is for logs.
+/// Why Stripe.js could not be loaded. As for every error of this crate, `Display` is for
+/// developers and logs, [`LoadError::customer_message`] for the shopper.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LoadError {
     /// The script could not be fetched (offline, blocked by an ad blocker or the
@@ -33,7 +33,12 @@ pub enum LoadError {
 }
 
 impl LoadError {
-    /// What went wrong, for developers.
+    /// A fixed sentence for the shopper.
+    pub fn customer_message(&self) -> &'static str {
+        messages::FORM_NOT_LOADED
+    }
+
+    /// What went wrong, for developers (also what `Display` writes).
     pub fn reason(&self) -> &'static str {
         match self {
             LoadError::Failed => "the Stripe.js script failed to load (network, CSP or blocker)",
@@ -45,7 +50,10 @@ impl LoadError {
 
 impl fmt::Display for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(messages::FORM_NOT_LOADED)
+        match self {
+            LoadError::TimedOut(ms) => write!(f, "{} ({ms} ms)", self.reason()),
+            _ => f.write_str(self.reason()),
+        }
     }
 }
 
@@ -191,10 +199,12 @@ mod tests {
             LoadError::NotAFunction,
         ] {
             assert_eq!(
-                e.to_string(),
+                e.customer_message(),
                 "The payment form could not be loaded. Check your connection and reload the page."
             );
             assert!(!e.reason().is_empty());
+            // Display is for developers: it says what happened, not the shopper's sentence.
+            assert!(e.to_string().starts_with(e.reason()), "{e}");
         }
     }
 }

@@ -8,26 +8,26 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use stripe_types::{
-    CaptureMethod, ChargeStatus, Currency, DisputeReason, DisputeStatus, PaymentIntentStatus,
-    PayoutStatus, RefundReason, RefundStatus, SetupIntentStatus,
+    wire_enum, CaptureMethod, ChargeStatus, Currency, DisputeReason, DisputeStatus,
+    PaymentIntentStatus, PayoutStatus, RefundReason, RefundStatus, SetupIntentStatus,
 };
 
 use crate::cards::Behaviour;
-use crate::util::{tag, Empty, JsonBytes, Null, Str};
+use crate::util::{Empty, JsonBytes, Null, Str};
 
 pub type Metadata = BTreeMap<String, String>;
 
-tag!(PaymentIntentTag, "payment_intent");
-tag!(SetupIntentTag, "setup_intent");
-tag!(ChargeTag, "charge");
-tag!(CustomerTag, "customer");
-tag!(PaymentMethodTag, "payment_method");
-tag!(RefundTag, "refund");
-tag!(DisputeTag, "dispute");
-tag!(PayoutTag, "payout");
-tag!(EventTag, "event");
-tag!(EfwTag, "radar.early_fraud_warning");
-tag!(BalanceTransactionTag, "balance_transaction");
+wire_enum!(tag PaymentIntentTag = "payment_intent");
+wire_enum!(tag SetupIntentTag = "setup_intent");
+wire_enum!(tag ChargeTag = "charge");
+wire_enum!(tag CustomerTag = "customer");
+wire_enum!(tag PaymentMethodTag = "payment_method");
+wire_enum!(tag RefundTag = "refund");
+wire_enum!(tag DisputeTag = "dispute");
+wire_enum!(tag PayoutTag = "payout");
+wire_enum!(tag EventTag = "event");
+wire_enum!(tag EfwTag = "radar.early_fraud_warning");
+wire_enum!(tag BalanceTransactionTag = "balance_transaction");
 
 /// Objects stored in a [`crate::state::Table`].
 pub trait Keyed {

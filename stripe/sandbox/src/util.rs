@@ -133,28 +133,6 @@ impl<'de> Deserialize<'de> for Empty {
     }
 }
 
-/// Declares a zero-sized type that serializes as a constant string (the `object` field).
-macro_rules! tag {
-    ($name:ident, $s:literal) => {
-        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-        pub struct $name;
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str($s)
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                <serde::de::IgnoredAny as serde::Deserialize>::deserialize(d)?;
-                Ok($name)
-            }
-        }
-    };
-}
-pub(crate) use tag;
-
 /// Formats an amount for messages, e.g. `$10.00` (via stripe-types' Money).
 pub fn fmt_amount(amount: i64, currency: stripe_types::Currency) -> String {
     stripe_types::Money::new(amount, currency).to_string()

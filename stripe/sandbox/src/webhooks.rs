@@ -4,8 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
+use stripe_types::webhook_signature;
 
 use crate::api::disputes;
 use crate::state::{Attempt, Ctx, DeliveryStatus, Endpoint, State};
@@ -15,18 +14,15 @@ use crate::Sandbox;
 /// Deliveries are retried for up to three days, like Stripe.
 pub const GIVE_UP_AFTER: i64 = 3 * 24 * 3600;
 
-/// `hex(HMAC-SHA256(secret, "{t}.{body}"))`, the `v1` of a `Stripe-Signature` header.
+/// `hex(HMAC-SHA256(secret, "{t}.{body}"))`, the `v1` of a `Stripe-Signature` header
+/// (computed by `stripe_types::webhook_signature`, shared with the client).
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("hmac takes any key");
-    mac.update(timestamp.to_string().as_bytes());
-    mac.update(b".");
-    mac.update(body);
-    hex::encode(mac.finalize().into_bytes())
+    webhook_signature::v1(secret, timestamp, body)
 }
 
 /// `t=<timestamp>,v1=<signature>`.
 pub fn signature_header(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    format!("t={timestamp},v1={}", sign(secret, timestamp, body))
+    webhook_signature::header(secret, timestamp, body)
 }
 
 /// Delay before retry number `n` (1 = first retry): 1 min, 2, 4, … capped at 12 h.

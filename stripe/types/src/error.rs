@@ -3,7 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::status::wire_enum;
+use crate::wire_enum;
 
 wire_enum!(
     /// `error.type` in a Stripe error body. `api_connection_error` is never in a body:

@@ -1,5 +1,8 @@
-//! Shopper-facing sentences, shared by the server (`stripe-client`) and the browser
-//! (`stripe-js`) so that a failure reads the same wherever it is detected.
+//! Every sentence a shopper reads in answer to something (a refused card, a changed
+//! cart, an order's status), in one place: used by the server (`stripe-client`, the
+//! `shop` crate) and the browser (`stripe-js`, the app's islands) so that a failure reads
+//! the same wherever it is detected. Errors everywhere follow one rule: `Display` is for
+//! logs and developers, `customer_message()` returns one of these.
 //!
 //! None of them repeats Stripe's raw message, an id or anything about the shop's
 //! configuration. Lost, stolen and "pick up" declines get [`CARD_REFUSED`], which tells
@@ -58,6 +61,67 @@ pub const FORM_FAILED: &str =
     "The payment form could not be started. Reload the page and try again.";
 /// A `validation_error` whose code is not in [`validation_message`]'s table.
 pub const CARD_DETAILS_INVALID: &str = "Check your card details and try again.";
+
+// --- The shop: carts, orders and the checkout page -------------------------------------
+
+pub fn invalid_quantity(max: u32, input: &str) -> String {
+    format!("Quantity must be a whole number from 1 to {max}; got “{input}”.")
+}
+pub fn quantity_limit(max: u32) -> String {
+    format!("At most {max} of one product fit in a cart.")
+}
+pub fn too_many_lines(max: usize) -> String {
+    format!("A cart holds at most {max} different products.")
+}
+pub fn unknown_product(sku: &str) -> String {
+    format!("There is no product “{sku}” in the catalogue.")
+}
+pub fn not_in_cart(sku: &str) -> String {
+    format!("“{sku}” is not in your cart.")
+}
+pub const EMPTY_CART: &str = "Your cart is empty.";
+pub const MIXED_CURRENCIES: &str = "A cart can only hold items priced in one currency.";
+pub fn total_changed(expected: &str, current: &str) -> String {
+    format!("Prices or your cart changed: the total is now {current}, not {expected}. Please review your cart.")
+}
+pub const AMOUNT_TOO_LARGE: &str = "That amount is too large.";
+pub fn unknown_order(id: &str) -> String {
+    format!("There is no order “{id}”.")
+}
+pub const ALREADY_PAID: &str = "This order is already paid.";
+pub fn not_payable(status: &str) -> String {
+    format!("This order can no longer be paid (it is {status}).")
+}
+/// The shop's own failure (database, a bug): nothing was changed.
+pub const SHOP_INTERNAL: &str =
+    "Something went wrong on our side; nothing was changed. Please try again.";
+/// The browser could not reach the shop's server.
+pub const SHOP_UNREACHABLE: &str =
+    "We couldn't reach the shop. Check your connection and try again; you have not been charged.";
+pub fn bad_request(detail: &str) -> String {
+    format!("The request could not be understood: {detail}")
+}
+
+/// What the order page says under each order status.
+pub const ORDER_PENDING: &str = "Awaiting payment.";
+pub const ORDER_PROCESSING: &str =
+    "Payment received by the card network; waiting for confirmation.";
+pub const ORDER_PAID: &str = "Paid. Thank you! Your order is on its way.";
+pub const ORDER_FAILED: &str = "The last payment attempt failed. You can try again.";
+pub const ORDER_CANCELED: &str = "This order was canceled.";
+pub const ORDER_REFUNDED: &str = "This order was refunded.";
+
+/// The checkout page, opened again after a declined attempt.
+pub const LAST_ATTEMPT_FAILED: &str =
+    "Your last payment attempt did not go through. Please try again.";
+/// Stripe.js threw while the card form was being set up.
+pub const FORM_NOT_STARTED: &str = "The payment form could not be started. Please reload the page.";
+/// `confirmCardPayment` resolved with an intent that is neither paid nor processing.
+pub const PAYMENT_NOT_COMPLETED: &str = "The payment was not completed. Please try again.";
+/// The confirmation's answer was lost and asking Stripe again failed too.
+pub const CONFIRMATION_LOST: &str = "We lost the connection while confirming your payment. \
+     Check your connection, then reload this page to see whether it went through before \
+     trying again.";
 
 /// The shopper's sentence for a card error (`code`, `decline_code` of a `card_error`;
 /// also understands `payment_intent_authentication_failure`). The decline code wins

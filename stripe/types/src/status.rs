@@ -1,37 +1,7 @@
 //! Object statuses exactly as Stripe spells them on the wire (API version pinned in
 //! [`crate::API_VERSION`]).
 
-use serde::{Deserialize, Serialize};
-
-macro_rules! wire_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $wire:literal),+ $(,)? }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-        pub enum $name {
-            $(#[serde(rename = $wire)] $variant,)+
-        }
-
-        impl $name {
-            pub const ALL: &'static [$name] = &[$($name::$variant),+];
-
-            /// The string Stripe uses for this value.
-            pub fn as_str(&self) -> &'static str {
-                match self { $($name::$variant => $wire,)+ }
-            }
-
-            pub fn parse(s: &str) -> Option<$name> {
-                match s { $($wire => Some($name::$variant),)+ _ => None }
-            }
-        }
-
-        impl std::fmt::Display for $name {
-            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-    };
-}
-pub(crate) use wire_enum;
+use crate::wire_enum;
 
 wire_enum!(
     /// `payment_intent.status`.

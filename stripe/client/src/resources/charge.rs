@@ -24,26 +24,16 @@ pub struct Charge {
     pub refunded: bool,
     #[serde(default)]
     pub disputed: bool,
-    #[serde(default)]
     pub failure_code: Option<String>,
-    #[serde(default)]
     pub failure_message: Option<String>,
-    #[serde(default)]
     pub outcome: Option<ChargeOutcome>,
-    #[serde(default)]
     pub payment_intent: Option<Expandable<PaymentIntent>>,
-    #[serde(default)]
     pub payment_method: Option<String>,
-    #[serde(default)]
     pub payment_method_details: Option<PaymentMethodDetails>,
-    #[serde(default)]
     pub customer: Option<Expandable<Customer>>,
     /// An id, or the expanded balance transaction kept as raw JSON.
-    #[serde(default)]
     pub balance_transaction: Option<serde_json::Value>,
-    #[serde(default)]
     pub receipt_url: Option<String>,
-    #[serde(default)]
     pub description: Option<String>,
     #[serde(default)]
     pub metadata: Metadata,
@@ -89,15 +79,10 @@ pub struct ChargeOutcome {
     /// `authorized`, `manual_review`, `issuer_declined`, `blocked`, `invalid`.
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
-    #[serde(default)]
     pub network_status: Option<String>,
-    #[serde(default)]
     pub reason: Option<String>,
-    #[serde(default)]
     pub risk_level: Option<String>,
-    #[serde(default)]
     pub risk_score: Option<i64>,
-    #[serde(default)]
     pub seller_message: Option<String>,
 }
 
@@ -105,7 +90,6 @@ pub struct ChargeOutcome {
 pub struct PaymentMethodDetails {
     #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default)]
     pub card: Option<Card>,
 }
 

@@ -10,15 +10,10 @@ pub struct Customer {
     pub id: String,
     #[serde(default)]
     pub deleted: bool,
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub phone: Option<String>,
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub invoice_settings: Option<InvoiceSettings>,
     #[serde(default)]
     pub metadata: Metadata,
@@ -47,7 +42,6 @@ impl HasId for Customer {
 
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct InvoiceSettings {
-    #[serde(default)]
     pub default_payment_method: Option<Expandable<PaymentMethod>>,
 }
 

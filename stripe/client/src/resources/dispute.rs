@@ -11,13 +11,10 @@ pub struct Dispute {
     pub amount: i64,
     pub currency: Currency,
     pub charge: Expandable<Charge>,
-    #[serde(default)]
     pub payment_intent: Option<Expandable<PaymentIntent>>,
     pub reason: Tolerant<DisputeReason>,
     pub status: Tolerant<DisputeStatus>,
-    #[serde(default)]
     pub evidence: Option<DisputeEvidence>,
-    #[serde(default)]
     pub evidence_details: Option<EvidenceDetails>,
     #[serde(default)]
     pub is_charge_refundable: bool,
@@ -60,7 +57,6 @@ impl HasId for Dispute {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EvidenceDetails {
-    #[serde(default)]
     pub due_by: Option<i64>,
     #[serde(default)]
     pub has_evidence: bool,

@@ -2,12 +2,12 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::{Charge, Customer, Dispute, Page, PaymentIntent, PaymentMethod, Payout, Range, Refund};
-use crate::wire::{open_enum, Expandable, HasId};
+use crate::wire::{Expandable, HasId};
 
-open_enum!(
+stripe_types::wire_enum!(
     /// An event `type`. The ones the checkout subscribes to are named; any other type
     /// is `Other(String)` (answer those 2xx too).
-    EventType {
+    open EventType {
         PaymentIntentCreated = "payment_intent.created",
         PaymentIntentSucceeded = "payment_intent.succeeded",
         PaymentIntentPaymentFailed = "payment_intent.payment_failed",
@@ -53,16 +53,13 @@ pub struct Event {
     pub kind: EventType,
     /// Unix seconds.
     pub created: i64,
-    #[serde(default)]
     pub api_version: Option<String>,
     #[serde(default)]
     pub livemode: bool,
     pub data: EventData,
     #[serde(default, deserialize_with = "event_request")]
     pub request: Option<EventRequest>,
-    #[serde(default)]
     pub pending_webhooks: Option<u32>,
-    #[serde(default)]
     pub account: Option<String>,
 }
 
@@ -81,9 +78,7 @@ pub struct EventData {
 /// events (e.g. a payout, a dispute opened by the bank).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventRequest {
-    #[serde(default)]
     pub id: Option<String>,
-    #[serde(default)]
     pub idempotency_key: Option<String>,
 }
 
@@ -194,9 +189,7 @@ pub struct EarlyFraudWarning {
     #[serde(default)]
     pub actionable: bool,
     pub charge: Expandable<Charge>,
-    #[serde(default)]
     pub payment_intent: Option<Expandable<PaymentIntent>>,
-    #[serde(default)]
     pub fraud_type: Option<String>,
     #[serde(default)]
     pub created: i64,

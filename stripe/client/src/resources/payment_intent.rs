@@ -3,19 +3,19 @@ use stripe_types::{CaptureMethod, Currency, ErrorBody, Money, PaymentIntentStatu
 
 use super::{Charge, Customer, Page, PaymentMethod};
 use crate::secret::ClientSecret;
-use crate::wire::{open_enum, Expandable, HasId, Metadata, Tolerant};
+use crate::wire::{Expandable, HasId, Metadata, Tolerant};
 
-open_enum!(
+stripe_types::wire_enum!(
     /// `setup_future_usage`: save the card for later while paying.
-    SetupFutureUsage {
+    open SetupFutureUsage {
         OffSession = "off_session",
         OnSession = "on_session",
     }
 );
 
-open_enum!(
+stripe_types::wire_enum!(
     /// `cancellation_reason` of a PaymentIntent.
-    CancellationReason {
+    open CancellationReason {
         Abandoned = "abandoned",
         Automatic = "automatic",
         Duplicate = "duplicate",
@@ -38,35 +38,22 @@ pub struct PaymentIntent {
     pub currency: Currency,
     pub status: Tolerant<PaymentIntentStatus>,
     /// Only for the browser; redacted from `Debug`.
-    #[serde(default)]
     pub client_secret: Option<ClientSecret>,
-    #[serde(default)]
     pub customer: Option<Expandable<Customer>>,
-    #[serde(default)]
     pub payment_method: Option<Expandable<PaymentMethod>>,
-    #[serde(default)]
     pub latest_charge: Option<Expandable<Charge>>,
     /// Set when the last confirmation failed (the intent is back in
     /// `requires_payment_method`).
-    #[serde(default)]
     pub last_payment_error: Option<ErrorBody>,
-    #[serde(default)]
     pub next_action: Option<NextAction>,
-    #[serde(default)]
     pub capture_method: Option<Tolerant<CaptureMethod>>,
-    #[serde(default)]
     pub cancellation_reason: Option<CancellationReason>,
-    #[serde(default)]
     pub canceled_at: Option<i64>,
-    #[serde(default)]
     pub setup_future_usage: Option<SetupFutureUsage>,
     #[serde(default)]
     pub payment_method_types: Vec<String>,
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub receipt_email: Option<String>,
-    #[serde(default)]
     pub statement_descriptor_suffix: Option<String>,
     #[serde(default)]
     pub metadata: Metadata,
@@ -116,15 +103,12 @@ impl HasId for PaymentIntent {
 pub struct NextAction {
     #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default)]
     pub redirect_to_url: Option<RedirectToUrl>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RedirectToUrl {
-    #[serde(default)]
     pub url: Option<String>,
-    #[serde(default)]
     pub return_url: Option<String>,
 }
 

@@ -1,11 +1,11 @@
 use serde::{Deserialize, Serialize};
 
 use super::Customer;
-use crate::wire::{open_enum, Expandable, HasId, Metadata};
+use crate::wire::{Expandable, HasId, Metadata};
 
-open_enum!(
+stripe_types::wire_enum!(
     /// A card network brand as Stripe names it.
-    CardBrand {
+    open CardBrand {
         Amex = "amex",
         Diners = "diners",
         Discover = "discover",
@@ -25,11 +25,8 @@ pub struct PaymentMethod {
     /// `card` for this checkout.
     #[serde(rename = "type")]
     pub kind: String,
-    #[serde(default)]
     pub card: Option<Card>,
-    #[serde(default)]
     pub billing_details: Option<BillingDetails>,
-    #[serde(default)]
     pub customer: Option<Expandable<Customer>>,
     #[serde(default)]
     pub metadata: Metadata,
@@ -63,52 +60,35 @@ pub struct Card {
     #[serde(default)]
     pub exp_year: i32,
     /// `credit`, `debit`, `prepaid` or `unknown`.
-    #[serde(default)]
     pub funding: Option<String>,
-    #[serde(default)]
     pub country: Option<String>,
-    #[serde(default)]
     pub fingerprint: Option<String>,
-    #[serde(default)]
     pub checks: Option<CardChecks>,
 }
 
 /// `pass`, `fail`, `unavailable` or `unchecked` for each check.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CardChecks {
-    #[serde(default)]
     pub cvc_check: Option<String>,
-    #[serde(default)]
     pub address_line1_check: Option<String>,
-    #[serde(default)]
     pub address_postal_code_check: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BillingDetails {
-    #[serde(default)]
     pub name: Option<String>,
-    #[serde(default)]
     pub email: Option<String>,
-    #[serde(default)]
     pub phone: Option<String>,
-    #[serde(default)]
     pub address: Option<Address>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Address {
-    #[serde(default)]
     pub line1: Option<String>,
-    #[serde(default)]
     pub line2: Option<String>,
-    #[serde(default)]
     pub city: Option<String>,
-    #[serde(default)]
     pub state: Option<String>,
-    #[serde(default)]
     pub postal_code: Option<String>,
-    #[serde(default)]
     pub country: Option<String>,
 }
 

@@ -17,21 +17,15 @@ pub struct Payout {
     #[serde(default)]
     pub automatic: bool,
     /// `standard` or `instant`.
-    #[serde(default)]
     pub method: Option<String>,
     /// `bank_account` or `card`.
     #[serde(rename = "type", default)]
     pub kind: Option<String>,
     /// An id, or the expanded destination kept as raw JSON.
-    #[serde(default)]
     pub destination: Option<serde_json::Value>,
-    #[serde(default)]
     pub description: Option<String>,
-    #[serde(default)]
     pub statement_descriptor: Option<String>,
-    #[serde(default)]
     pub failure_code: Option<String>,
-    #[serde(default)]
     pub failure_message: Option<String>,
     #[serde(default)]
     pub metadata: Metadata,

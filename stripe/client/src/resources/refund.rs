@@ -10,18 +10,12 @@ pub struct Refund {
     pub id: String,
     pub amount: i64,
     pub currency: Currency,
-    #[serde(default)]
     pub status: Option<Tolerant<RefundStatus>>,
-    #[serde(default)]
     pub reason: Option<Tolerant<RefundReason>>,
-    #[serde(default)]
     pub charge: Option<Expandable<Charge>>,
-    #[serde(default)]
     pub payment_intent: Option<Expandable<PaymentIntent>>,
     /// Why a refund `failed` (e.g. `expired_or_canceled_card`).
-    #[serde(default)]
     pub failure_reason: Option<String>,
-    #[serde(default)]
     pub receipt_number: Option<String>,
     #[serde(default)]
     pub metadata: Metadata,

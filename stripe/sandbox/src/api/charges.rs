@@ -1,10 +1,13 @@
 //! Charges: retrieve, update (metadata/description), list.
 
-use super::{exec, render, render_list, update_opt, Exec, ListParams};
+use super::{
+    emit_changes, exec, json_before, matches_filter, render, retrieve_with, update_opt, Exec,
+    ListParams,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::objects::Charge;
-use crate::state::{previous_attributes, State};
+use crate::state::State;
 
 fn get<'a>(state: &'a State, id: &str) -> ApiResult<&'a Charge> {
     state
@@ -13,12 +16,8 @@ fn get<'a>(state: &'a State, id: &str) -> ApiResult<&'a Charge> {
         .ok_or_else(|| ApiError::not_found("charge", id))
 }
 
-pub fn retrieve(id: String, mut p: Params) -> ApiResult<Exec> {
-    let expand = p.expand()?;
-    p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        render(state, get(state, &id)?, &expand)
-    }))
+pub fn retrieve(id: String, p: Params) -> ApiResult<Exec> {
+    retrieve_with(id, p, get)
 }
 
 pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
@@ -29,16 +28,13 @@ pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
     p.finish()?;
     Ok(exec(move |state, ctx| {
         let mut ch = get(state, &id)?.clone();
-        let before = serde_json::to_value(&ch).expect("json");
+        let before = json_before(&ch);
         if let Some(m) = metadata {
             m.apply(&mut ch.metadata);
         }
         update_opt(&mut ch.description, description);
         update_opt(&mut ch.receipt_email, receipt_email);
-        let after = serde_json::to_value(&ch).expect("json");
-        if let Some(prev) = previous_attributes(&before, &after) {
-            state.emit(ctx, "charge.updated", &ch, Some(prev));
-        }
+        emit_changes(state, ctx, "charge.updated", &before, &ch);
         state.charges.insert(ch);
         render(state, get(state, &id)?, &expand)
     }))
@@ -49,11 +45,12 @@ pub fn list(mut p: Params) -> ApiResult<Exec> {
     let customer = p.non_empty("customer")?;
     let payment_intent = p.non_empty("payment_intent")?;
     p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        let (items, has_more) = lp.page(&state.charges, |c| {
-            (customer.is_none() || c.customer == customer)
-                && (payment_intent.is_none() || c.payment_intent == payment_intent)
-        })?;
-        render_list(state, items, has_more, "/v1/charges", &lp.expand)
-    }))
+    Ok(lp.exec(
+        |state| &state.charges,
+        "/v1/charges",
+        move |c| {
+            matches_filter(&customer, c.customer.as_deref())
+                && matches_filter(&payment_intent, c.payment_intent.as_deref())
+        },
+    ))
 }

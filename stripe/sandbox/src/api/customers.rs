@@ -4,11 +4,13 @@ use axum::http::StatusCode;
 use serde_json::json;
 
 use super::payment_methods::{self, parse_address, PmSpec};
-use super::{exec, render, render_list, update_opt, Exec, ListParams};
+use super::{
+    emit_changes, exec, json_before, matches_filter, render, update_opt, Exec, ListParams,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::form::{MetadataUpdate, Params};
 use crate::objects::*;
-use crate::state::{previous_attributes, State};
+use crate::state::State;
 use crate::util::{new_id, Null};
 
 struct Fields {
@@ -156,6 +158,41 @@ pub fn create(mut p: Params) -> ApiResult<Exec> {
     }))
 }
 
+/// Whether `id` is a Customer that has not been deleted.
+pub fn exists(state: &State, id: &str) -> bool {
+    state.customers.get(id).is_some_and(|c| !c.deleted)
+}
+
+/// A `customer` parameter must name a Customer that has not been deleted.
+pub fn check_param(state: &State, id: &str) -> ApiResult<()> {
+    if exists(state, id) {
+        Ok(())
+    } else {
+        Err(ApiError::no_such(
+            StatusCode::BAD_REQUEST,
+            "customer",
+            id,
+            "customer",
+        ))
+    }
+}
+
+/// Updates the `customer` of an intent: `""` unsets it; any other value must name a
+/// Customer that has not been deleted.
+pub fn update_param(
+    state: &State,
+    target: &mut Option<String>,
+    value: Option<String>,
+) -> ApiResult<()> {
+    if let Some(c) = &value {
+        if !c.is_empty() {
+            check_param(state, c)?;
+        }
+    }
+    update_opt(target, value);
+    Ok(())
+}
+
 fn get<'a>(state: &'a State, id: &str) -> ApiResult<&'a Customer> {
     match state.customers.get(id) {
         Some(c) if !c.deleted => Ok(c),
@@ -184,12 +221,9 @@ pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
     p.finish()?;
     Ok(exec(move |state, ctx| {
         let mut c = get(state, &id)?.clone();
-        let before = serde_json::to_value(&c).expect("json");
+        let before = json_before(&c);
         apply(state, ctx, &mut c, f)?;
-        let after = serde_json::to_value(&c).expect("json");
-        if let Some(prev) = previous_attributes(&before, &after) {
-            state.emit(ctx, "customer.updated", &c, Some(prev));
-        }
+        emit_changes(state, ctx, "customer.updated", &before, &c);
         state.customers.insert(c);
         render(state, get(state, &id)?, &expand)
     }))
@@ -221,10 +255,9 @@ pub fn list(mut p: Params) -> ApiResult<Exec> {
     let email = p.non_empty("email")?;
     p.ignore(&["test_clock"]);
     p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        let (items, has_more) = lp.page(&state.customers, |c| {
-            !c.deleted && (email.is_none() || c.email == email)
-        })?;
-        render_list(state, items, has_more, "/v1/customers", &lp.expand)
-    }))
+    Ok(lp.exec(
+        |state| &state.customers,
+        "/v1/customers",
+        move |c| !c.deleted && matches_filter(&email, c.email.as_deref()),
+    ))
 }

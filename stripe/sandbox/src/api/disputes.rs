@@ -4,11 +4,13 @@
 use serde_json::json;
 use stripe_types::DisputeStatus as DS;
 
-use super::{exec, render, render_list, Exec, ListParams};
+use super::{
+    emit_changes, exec, json_before, render, retrieve_with, ChargeFilter, Exec, ListParams,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::objects::*;
-use crate::state::{previous_attributes, Ctx, DisputeDecision, State};
+use crate::state::{Ctx, DisputeDecision, State};
 use crate::util::new_id;
 
 fn get<'a>(state: &'a State, id: &str) -> ApiResult<&'a Dispute> {
@@ -18,26 +20,19 @@ fn get<'a>(state: &'a State, id: &str) -> ApiResult<&'a Dispute> {
         .ok_or_else(|| ApiError::not_found("dispute", id))
 }
 
-pub fn retrieve(id: String, mut p: Params) -> ApiResult<Exec> {
-    let expand = p.expand()?;
-    p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        render(state, get(state, &id)?, &expand)
-    }))
+pub fn retrieve(id: String, p: Params) -> ApiResult<Exec> {
+    retrieve_with(id, p, get)
 }
 
 pub fn list(mut p: Params) -> ApiResult<Exec> {
     let lp = ListParams::take(&mut p)?;
-    let charge = p.non_empty("charge")?;
-    let payment_intent = p.non_empty("payment_intent")?;
+    let filter = ChargeFilter::take(&mut p)?;
     p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        let (items, has_more) = lp.page(&state.disputes, |d| {
-            (charge.is_none() || Some(&d.charge) == charge.as_ref())
-                && (payment_intent.is_none() || d.payment_intent == payment_intent)
-        })?;
-        render_list(state, items, has_more, "/v1/disputes", &lp.expand)
-    }))
+    Ok(lp.exec(
+        |state| &state.disputes,
+        "/v1/disputes",
+        move |d| filter.matches(Some(&d.charge), d.payment_intent.as_deref()),
+    ))
 }
 
 fn is_open(status: DS) -> bool {
@@ -73,7 +68,7 @@ pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
                 )));
             }
         }
-        let before = serde_json::to_value(&d).expect("json");
+        let before = json_before(&d);
         for (k, v) in evidence {
             d.evidence
                 .insert(k, if v.is_empty() { None } else { Some(v) });
@@ -104,10 +99,7 @@ pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
                 });
             }
         }
-        let after = serde_json::to_value(&d).expect("json");
-        if let Some(prev) = previous_attributes(&before, &after) {
-            state.emit(ctx, "charge.dispute.updated", &d, Some(prev));
-        }
+        emit_changes(state, ctx, "charge.dispute.updated", &before, &d);
         state.disputes.insert(d);
         render(state, get(state, &id)?, &expand)
     }))
@@ -215,34 +207,24 @@ pub fn next_timer(state: &State) -> Option<i64> {
     decisions.chain(deadlines).min()
 }
 
-pub fn retrieve_efw(id: String, mut p: Params) -> ApiResult<Exec> {
-    let expand = p.expand()?;
-    p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        let efw = state
-            .early_fraud_warnings
-            .get(&id)
-            .ok_or_else(|| ApiError::not_found("radar.early_fraud_warning", &id))?;
-        render(state, efw, &expand)
-    }))
+fn get_efw<'a>(state: &'a State, id: &str) -> ApiResult<&'a EarlyFraudWarning> {
+    state
+        .early_fraud_warnings
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("radar.early_fraud_warning", id))
+}
+
+pub fn retrieve_efw(id: String, p: Params) -> ApiResult<Exec> {
+    retrieve_with(id, p, get_efw)
 }
 
 pub fn list_efw(mut p: Params) -> ApiResult<Exec> {
     let lp = ListParams::take(&mut p)?;
-    let charge = p.non_empty("charge")?;
-    let payment_intent = p.non_empty("payment_intent")?;
+    let filter = ChargeFilter::take(&mut p)?;
     p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        let (items, has_more) = lp.page(&state.early_fraud_warnings, |e| {
-            (charge.is_none() || Some(&e.charge) == charge.as_ref())
-                && (payment_intent.is_none() || e.payment_intent == payment_intent)
-        })?;
-        render_list(
-            state,
-            items,
-            has_more,
-            "/v1/radar/early_fraud_warnings",
-            &lp.expand,
-        )
-    }))
+    Ok(lp.exec(
+        |state| &state.early_fraud_warnings,
+        "/v1/radar/early_fraud_warnings",
+        move |e| filter.matches(Some(&e.charge), e.payment_intent.as_deref()),
+    ))
 }

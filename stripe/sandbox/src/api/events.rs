@@ -1,19 +1,20 @@
 //! Events: retrieve, list (by `type` or `types[]`).
 
-use super::{exec, render, render_list, Exec, ListParams};
+use super::{retrieve_with, Exec, ListParams};
 use crate::error::{ApiError, ApiResult};
 use crate::form::Params;
+use crate::objects::Event;
+use crate::state::State;
 
-pub fn retrieve(id: String, mut p: Params) -> ApiResult<Exec> {
-    let expand = p.expand()?;
-    p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        let e = state
-            .events
-            .get(&id)
-            .ok_or_else(|| ApiError::not_found("event", &id))?;
-        render(state, e, &expand)
-    }))
+fn get<'a>(state: &'a State, id: &str) -> ApiResult<&'a Event> {
+    state
+        .events
+        .get(id)
+        .ok_or_else(|| ApiError::not_found("event", id))
+}
+
+pub fn retrieve(id: String, p: Params) -> ApiResult<Exec> {
+    retrieve_with(id, p, get)
 }
 
 fn type_matches(pattern: &str, kind: &str) -> bool {
@@ -29,13 +30,14 @@ pub fn list(mut p: Params) -> ApiResult<Exec> {
     let types = p.str_list("types")?;
     p.ignore(&["delivery_success"]);
     p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        let (items, has_more) = lp.page(&state.events, |e| {
+    Ok(lp.exec(
+        |state| &state.events,
+        "/v1/events",
+        move |e| {
             kind.as_deref().is_none_or(|k| type_matches(k, &e.kind))
                 && types
                     .as_ref()
                     .is_none_or(|ts| ts.iter().any(|t| type_matches(t, &e.kind)))
-        })?;
-        render_list(state, items, has_more, "/v1/events", &lp.expand)
-    }))
+        },
+    ))
 }

@@ -12,7 +12,10 @@ use stripe_types::{Currency, ErrorType};
 
 use crate::error::{ApiError, ApiResult};
 use crate::form::Params;
-use crate::state::{Ctx, State, Table};
+use crate::objects::{AutomaticPaymentMethods, Keyed};
+use crate::state::{previous_attributes, Ctx, State, Table};
+use crate::util::Str;
+use payment_methods::PmSpec;
 
 pub mod charges;
 pub mod customers;
@@ -164,7 +167,7 @@ impl ListParams {
         })
     }
 
-    pub fn page<'a, T: crate::objects::Keyed>(
+    pub fn page<'a, T: Keyed>(
         &self,
         table: &'a Table<T>,
         filter: impl Fn(&T) -> bool,
@@ -177,6 +180,89 @@ impl ListParams {
             self.ending_before.as_deref().map(|s| (s, "ending_before")),
             filter,
         )
+    }
+
+    /// The page of `table` matching `filter`, each item shown as `show(item)`, rendered as
+    /// a list at `url`.
+    pub fn render_page<T: Keyed, U: Serialize>(
+        &self,
+        state: &State,
+        table: &Table<T>,
+        url: &str,
+        filter: impl Fn(&T) -> bool,
+        show: impl Fn(&T) -> &U,
+    ) -> ApiResult<Bytes> {
+        let (items, has_more) = self.page(table, filter)?;
+        let data: Vec<&U> = items.into_iter().map(show).collect();
+        render_list(state, data, has_more, url, &self.expand)
+    }
+
+    /// A list endpoint: the page of `table(state)` matching `filter`, rendered at `url`.
+    pub fn exec<T: Keyed + Serialize + 'static>(
+        self,
+        table: fn(&State) -> &Table<T>,
+        url: &'static str,
+        filter: impl Fn(&T) -> bool + Send + 'static,
+    ) -> Exec {
+        exec(move |state, _ctx| self.render_page(state, table(state), url, filter, |item| item))
+    }
+}
+
+/// A list filter: no `filter`, or `value` equal to it.
+pub fn matches_filter(filter: &Option<String>, value: Option<&str>) -> bool {
+    filter.as_deref().is_none_or(|f| value == Some(f))
+}
+
+/// The `charge` and `payment_intent` filters of the lists of objects about a charge
+/// (refunds, disputes, early fraud warnings).
+pub struct ChargeFilter {
+    charge: Option<String>,
+    payment_intent: Option<String>,
+}
+
+impl ChargeFilter {
+    pub fn take(p: &mut Params) -> ApiResult<ChargeFilter> {
+        Ok(ChargeFilter {
+            charge: p.non_empty("charge")?,
+            payment_intent: p.non_empty("payment_intent")?,
+        })
+    }
+
+    pub fn matches(&self, charge: Option<&str>, payment_intent: Option<&str>) -> bool {
+        matches_filter(&self.charge, charge) && matches_filter(&self.payment_intent, payment_intent)
+    }
+}
+
+/// A retrieve endpoint: `expand[]` is its only parameter; `get` finds the object.
+pub fn retrieve_with<T: Serialize + 'static>(
+    id: String,
+    mut p: Params,
+    get: for<'a> fn(&'a State, &str) -> ApiResult<&'a T>,
+) -> ApiResult<Exec> {
+    let expand = p.expand()?;
+    p.finish()?;
+    Ok(exec(move |state, _ctx| {
+        render(state, get(state, &id)?, &expand)
+    }))
+}
+
+/// The JSON of an object before a change, for [`emit_changes`].
+pub fn json_before<T: Serialize>(obj: &T) -> Value {
+    serde_json::to_value(obj).expect("json")
+}
+
+/// Emits `event` for `obj` with the attributes that changed since `before` as its
+/// `previous_attributes`; nothing when nothing changed.
+pub fn emit_changes<T: Serialize + Keyed>(
+    state: &mut State,
+    ctx: &Ctx,
+    event: &str,
+    before: &Value,
+    obj: &T,
+) {
+    let after = serde_json::to_value(obj).expect("json");
+    if let Some(prev) = previous_attributes(before, &after) {
+        state.emit(ctx, event, obj, Some(prev));
     }
 }
 
@@ -392,6 +478,125 @@ pub fn check_amount(param: &str, amount: i64, currency: Currency) -> ApiResult<(
         .with_code(stripe_types::error::code::AMOUNT_TOO_LARGE));
     }
     Ok(())
+}
+
+/// Tracking fields Stripe.js adds to its requests; accepted and ignored.
+pub const STRIPE_JS_TRACKING_FIELDS: &[&str] = &[
+    "key",
+    "payment_user_agent",
+    "time_on_page",
+    "guid",
+    "muid",
+    "sid",
+    "referrer",
+];
+
+/// What Stripe.js adds besides the tracking fields when it retrieves or confirms an intent.
+const STRIPE_JS_INTENT_FIELDS: &[&str] = &[
+    "_stripe_version",
+    "expected_payment_method_type",
+    "client_context",
+];
+
+/// On a publishable-key request, ignores the fields Stripe.js adds to intent requests
+/// (and `extra`).
+pub fn ignore_stripe_js_fields(p: &mut Params, key: KeyKind, extra: &[&str]) {
+    if key == KeyKind::Publishable {
+        p.ignore(STRIPE_JS_TRACKING_FIELDS);
+        p.ignore(STRIPE_JS_INTENT_FIELDS);
+        p.ignore(extra);
+    }
+}
+
+/// `client_secret` of an intent request; required with a publishable key, whose
+/// Stripe.js fields (and `extra`) are ignored.
+pub fn take_client_secret(
+    p: &mut Params,
+    key: KeyKind,
+    extra: &[&str],
+) -> ApiResult<Option<String>> {
+    let secret = p.non_empty("client_secret")?;
+    ignore_stripe_js_fields(p, key, extra);
+    if key == KeyKind::Publishable && secret.is_none() {
+        return Err(ApiError::missing_param("client_secret"));
+    }
+    Ok(secret)
+}
+
+/// `payment_method_types[]`: only `card`.
+pub fn parse_payment_method_types(p: &mut Params) -> ApiResult<Option<Vec<String>>> {
+    let Some(types) = p.str_list("payment_method_types")? else {
+        return Ok(None);
+    };
+    for t in &types {
+        if t != "card" {
+            return Err(ApiError::invalid_param(
+                "payment_method_types",
+                format!("The payment method type \"{t}\" is invalid. The sandbox supports only \"card\"."),
+            ));
+        }
+    }
+    Ok(Some(types))
+}
+
+/// What a new PaymentIntent or SetupIntent takes from its request once the request is
+/// checked against the state.
+pub struct NewIntent {
+    pub payment_method: Option<String>,
+    pub payment_method_types: Vec<Str>,
+    pub automatic_payment_methods: Option<AutomaticPaymentMethods>,
+}
+
+/// The first steps of creating a PaymentIntent or SetupIntent: the customer must exist,
+/// the payment method is resolved, and without `payment_method_types` the intent gets
+/// automatic payment methods (enabled unless the request said otherwise), as on Stripe
+/// since 2023.
+pub fn new_intent(
+    state: &mut State,
+    ctx: &Ctx,
+    customer: Option<&str>,
+    payment_method: Option<PmSpec>,
+    payment_method_types: Option<Vec<String>>,
+    automatic: Option<AutomaticPaymentMethods>,
+) -> ApiResult<NewIntent> {
+    if let Some(c) = customer {
+        customers::check_param(state, c)?;
+    }
+    let payment_method = payment_methods::resolve_param(state, ctx, payment_method)?;
+    let (payment_method_types, automatic_payment_methods) = match payment_method_types {
+        Some(t) => (t.into_iter().map(Into::into).collect(), None),
+        None => (
+            vec!["card".into()],
+            Some(automatic.unwrap_or(AutomaticPaymentMethods {
+                allow_redirects: "always".into(),
+                enabled: true,
+            })),
+        ),
+    };
+    Ok(NewIntent {
+        payment_method,
+        payment_method_types,
+        automatic_payment_methods,
+    })
+}
+
+/// `payment_method_options[card][request_three_d_secure]` (`card` may also carry the
+/// ignored `ignored_card_fields`).
+pub fn parse_request_three_d_secure(
+    p: &mut Params,
+    ignored_card_fields: &[&str],
+) -> ApiResult<Option<String>> {
+    let Some(mut pmo) = p.map("payment_method_options")? else {
+        return Ok(None);
+    };
+    let mut out = None;
+    if let Some(mut card) = pmo.map("card")? {
+        out = card.one_of("request_three_d_secure", &["automatic", "any", "challenge"])?;
+        card.ignore(ignored_card_fields);
+        card.finish()?;
+    }
+    pmo.finish()?;
+    Ok(out)
 }
 
 /// The `client_secret` check of publishable-key requests.

@@ -6,8 +6,9 @@ use stripe_types::{CaptureMethod, ChargeStatus, Currency, PaymentIntentStatus as
 use super::payment_methods::{self, parse_spec, PmSpec};
 use super::payments::{self, check_confirmable, ConfirmOpts};
 use super::{
-    check_amount, check_client_secret, exec, parse_currency, render, render_list, render_snapshot,
-    update_opt, Exec, KeyKind, ListParams,
+    check_amount, check_client_secret, customers, exec, ignore_stripe_js_fields, matches_filter,
+    new_intent, parse_currency, parse_payment_method_types, parse_request_three_d_secure, render,
+    render_snapshot, take_client_secret, update_opt, Exec, KeyKind, ListParams,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::form::{MetadataUpdate, Params};
@@ -15,20 +16,11 @@ use crate::objects::*;
 use crate::state::{Ctx, State};
 use crate::util::{client_secret, new_id, Null};
 
-/// Stripe.js sends these along with publishable-key requests; they are ignored.
-const STRIPE_JS_FIELDS: &[&str] = &[
-    "key",
-    "_stripe_version",
-    "payment_user_agent",
-    "time_on_page",
-    "guid",
-    "muid",
-    "sid",
-    "referrer",
-    "expected_payment_method_type",
-    "client_context",
-    "_stripe_account",
-];
+/// Stripe.js may send this too on PaymentIntent requests; it is ignored.
+const STRIPE_JS_ACCOUNT: &[&str] = &["_stripe_account"];
+
+/// `payment_method_options[card]` may also carry these (ignored).
+const IGNORED_CARD_OPTIONS: &[&str] = &["setup_future_usage", "capture_method"];
 
 fn parse_off_session(p: &mut Params) -> ApiResult<Option<bool>> {
     match p.non_empty("off_session")?.as_deref() {
@@ -48,35 +40,6 @@ fn parse_capture_method(p: &mut Params) -> ApiResult<Option<CaptureMethod>> {
         &["automatic", "automatic_async", "manual"],
     )?
     .and_then(|s| CaptureMethod::parse(&s)))
-}
-
-fn parse_request_three_d_secure(p: &mut Params) -> ApiResult<Option<String>> {
-    let Some(mut pmo) = p.map("payment_method_options")? else {
-        return Ok(None);
-    };
-    let mut out = None;
-    if let Some(mut card) = pmo.map("card")? {
-        out = card.one_of("request_three_d_secure", &["automatic", "any", "challenge"])?;
-        card.ignore(&["setup_future_usage", "capture_method"]);
-        card.finish()?;
-    }
-    pmo.finish()?;
-    Ok(out)
-}
-
-fn parse_payment_method_types(p: &mut Params) -> ApiResult<Option<Vec<String>>> {
-    let Some(types) = p.str_list("payment_method_types")? else {
-        return Ok(None);
-    };
-    for t in &types {
-        if t != "card" {
-            return Err(ApiError::invalid_param(
-                "payment_method_types",
-                format!("The payment method type \"{t}\" is invalid. The sandbox supports only \"card\"."),
-            ));
-        }
-    }
-    Ok(Some(types))
 }
 
 fn parse_apm(p: &mut Params) -> ApiResult<Option<AutomaticPaymentMethods>> {
@@ -164,7 +127,7 @@ pub fn create(mut p: Params, key: KeyKind) -> ApiResult<Exec> {
         statement_descriptor: p.non_empty("statement_descriptor")?,
         statement_descriptor_suffix: p.non_empty("statement_descriptor_suffix")?,
         transfer_group: p.non_empty("transfer_group")?,
-        request_three_d_secure: parse_request_three_d_secure(&mut p)?,
+        request_three_d_secure: parse_request_three_d_secure(&mut p, IGNORED_CARD_OPTIONS)?,
         confirmation_method: p
             .one_of("confirmation_method", &["automatic", "manual"])?
             .unwrap_or_else(|| "automatic".to_owned()),
@@ -177,36 +140,16 @@ pub fn create(mut p: Params, key: KeyKind) -> ApiResult<Exec> {
 
 fn create_exec(state: &mut State, ctx: &Ctx, req: CreateReq) -> ApiResult<bytes::Bytes> {
     state.last_snapshot = None;
-    if let Some(c) = &req.customer {
-        if state.customers.get(c).is_none_or(|c| c.deleted) {
-            return Err(ApiError::no_such(
-                StatusCode::BAD_REQUEST,
-                "customer",
-                c,
-                "customer",
-            ));
-        }
-    }
-    let pm = match req.pm {
-        Some(spec) => Some(payment_methods::resolve(
-            state,
-            ctx,
-            spec,
-            "payment_method",
-        )?),
-        None => None,
-    };
+    let new = new_intent(
+        state,
+        ctx,
+        req.customer.as_deref(),
+        req.pm,
+        req.payment_method_types,
+        req.apm,
+    )?;
+    let pm = new.payment_method;
     let id = new_id("pi");
-    let (types, apm) = match req.payment_method_types {
-        Some(t) => (t, None),
-        None => (
-            vec!["card".to_owned()],
-            Some(req.apm.unwrap_or(AutomaticPaymentMethods {
-                allow_redirects: "always".into(),
-                enabled: true,
-            })),
-        ),
-    };
     let pi = PaymentIntent {
         client_secret: client_secret(&id),
         id,
@@ -219,7 +162,7 @@ fn create_exec(state: &mut State, ctx: &Ctx, req: CreateReq) -> ApiResult<bytes:
         amount_received: 0,
         application: Null,
         application_fee_amount: Null,
-        automatic_payment_methods: apm,
+        automatic_payment_methods: new.automatic_payment_methods,
         canceled_at: None,
         cancellation_reason: None,
         capture_method: req.capture_method,
@@ -250,7 +193,7 @@ fn create_exec(state: &mut State, ctx: &Ctx, req: CreateReq) -> ApiResult<bytes:
                     .map_or("automatic".into(), Into::into),
             },
         },
-        payment_method_types: types.into_iter().map(Into::into).collect(),
+        payment_method_types: new.payment_method_types,
         processing: Null,
         receipt_email: req.receipt_email,
         review: Null,
@@ -289,9 +232,7 @@ fn get<'a>(state: &'a State, id: &str) -> ApiResult<&'a PaymentIntent> {
 pub fn retrieve(id: String, mut p: Params, key: KeyKind) -> ApiResult<Exec> {
     let expand = p.expand()?;
     let secret = p.non_empty("client_secret")?;
-    if key == KeyKind::Publishable {
-        p.ignore(STRIPE_JS_FIELDS);
-    }
+    ignore_stripe_js_fields(&mut p, key, STRIPE_JS_ACCOUNT);
     p.finish()?;
     if key == KeyKind::Publishable && secret.is_none() {
         return Err(ApiError::missing_param("client_secret"));
@@ -326,7 +267,7 @@ pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
     let statement_descriptor = p.str("statement_descriptor")?;
     let statement_descriptor_suffix = p.str("statement_descriptor_suffix")?;
     let transfer_group = p.str("transfer_group")?;
-    let request_three_d_secure = parse_request_three_d_secure(&mut p)?;
+    let request_three_d_secure = parse_request_three_d_secure(&mut p, IGNORED_CARD_OPTIONS)?;
     p.finish()?;
     Ok(exec(move |state, ctx| {
         let mut pi = get(state, &id)?.clone();
@@ -357,17 +298,7 @@ pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
             check_amount("amount", pi.amount, c)?;
             pi.currency = c;
         }
-        if let Some(c) = customer {
-            if !c.is_empty() && state.customers.get(&c).is_none_or(|x| x.deleted) {
-                return Err(ApiError::no_such(
-                    StatusCode::BAD_REQUEST,
-                    "customer",
-                    &c,
-                    "customer",
-                ));
-            }
-            update_opt(&mut pi.customer, Some(c));
-        }
+        customers::update_param(state, &mut pi.customer, customer)?;
         update_opt(&mut pi.description, description);
         if let Some(m) = metadata {
             m.apply(&mut pi.metadata);
@@ -390,8 +321,7 @@ pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
         if let Some(r) = request_three_d_secure {
             pi.payment_method_options.card.request_three_d_secure = r.into();
         }
-        if let Some(spec) = pm {
-            let pm_id = payment_methods::resolve(state, ctx, spec, "payment_method")?;
+        if let Some(pm_id) = payment_methods::resolve_param(state, ctx, pm)? {
             pi.payment_method = Some(pm_id);
         }
         if restricted && pi.status == PiS::RequiresAction {
@@ -410,13 +340,7 @@ pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
 
 pub fn confirm(id: String, mut p: Params, key: KeyKind) -> ApiResult<Exec> {
     let expand = p.expand()?;
-    let secret = p.non_empty("client_secret")?;
-    if key == KeyKind::Publishable {
-        p.ignore(STRIPE_JS_FIELDS);
-        if secret.is_none() {
-            return Err(ApiError::missing_param("client_secret"));
-        }
-    }
+    let secret = take_client_secret(&mut p, key, STRIPE_JS_ACCOUNT)?;
     let pm = parse_spec(&mut p, key)?;
     let off_session = parse_off_session(&mut p)?;
     if key == KeyKind::Publishable && off_session.is_some() {
@@ -435,14 +359,13 @@ pub fn confirm(id: String, mut p: Params, key: KeyKind) -> ApiResult<Exec> {
     let setup_future_usage = p.str("setup_future_usage")?;
     let receipt_email = p.str("receipt_email")?;
     let capture_method = parse_capture_method(&mut p)?;
-    let request_three_d_secure = parse_request_three_d_secure(&mut p)?;
+    let request_three_d_secure = parse_request_three_d_secure(&mut p, IGNORED_CARD_OPTIONS)?;
     p.ignore(&["mandate_data", "save_payment_method"]);
     p.finish()?;
     Ok(exec(move |state, ctx| {
         let mut pi = get(state, &id)?.clone();
         check_client_secret("PaymentIntent", secret.as_deref(), &pi.client_secret, key)?;
-        if let Some(spec) = pm {
-            let pm_id = payment_methods::resolve(state, ctx, spec, "payment_method")?;
+        if let Some(pm_id) = payment_methods::resolve_param(state, ctx, pm)? {
             pi.payment_method = Some(pm_id);
         }
         update_opt(&mut pi.setup_future_usage, setup_future_usage);
@@ -576,10 +499,9 @@ pub fn list(mut p: Params) -> ApiResult<Exec> {
     let lp = ListParams::take(&mut p)?;
     let customer = p.non_empty("customer")?;
     p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        let (items, has_more) = lp.page(&state.payment_intents, |pi| {
-            customer.is_none() || pi.customer == customer
-        })?;
-        render_list(state, items, has_more, "/v1/payment_intents", &lp.expand)
-    }))
+    Ok(lp.exec(
+        |state| &state.payment_intents,
+        "/v1/payment_intents",
+        move |pi| matches_filter(&customer, pi.customer.as_deref()),
+    ))
 }

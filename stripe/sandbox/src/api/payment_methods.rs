@@ -4,7 +4,10 @@
 use axum::http::StatusCode;
 use stripe_types::ErrorType;
 
-use super::{exec, render, render_list, Exec, KeyKind, ListParams};
+use super::{
+    customers, exec, matches_filter, payments, render, Exec, KeyKind, ListParams,
+    STRIPE_JS_TRACKING_FIELDS,
+};
 use crate::cards::{self, Behaviour, Decline};
 use crate::error::{ApiError, ApiResult};
 use crate::form::{MetadataUpdate, Params};
@@ -108,17 +111,8 @@ pub fn parse_card_data(p: &mut Params, key: KeyKind) -> ApiResult<CardData> {
     let billing = parse_billing(p)?;
     let metadata = p.metadata()?;
     // Stripe.js sends a few tracking fields along; they are accepted and ignored.
-    p.ignore(&[
-        "allow_redisplay",
-        "payment_user_agent",
-        "time_on_page",
-        "guid",
-        "muid",
-        "sid",
-        "referrer",
-        "key",
-        "pasted_fields",
-    ]);
+    p.ignore(STRIPE_JS_TRACKING_FIELDS);
+    p.ignore(&["allow_redisplay", "pasted_fields"]);
     Ok(CardData {
         source,
         billing,
@@ -280,6 +274,16 @@ fn insert_card(
     id
 }
 
+/// [`resolve`] for the optional `payment_method` / `payment_method_data` of an intent.
+pub fn resolve_param(
+    state: &mut State,
+    ctx: &Ctx,
+    spec: Option<PmSpec>,
+) -> ApiResult<Option<String>> {
+    spec.map(|spec| resolve(state, ctx, spec, "payment_method"))
+        .transpose()
+}
+
 /// Resolves `payment_method` / `payment_method_data` to a stored PaymentMethod id.
 /// `pm_card_*` test ids create a fresh PaymentMethod, as Stripe does.
 pub fn resolve(state: &mut State, ctx: &Ctx, spec: PmSpec, param: &str) -> ApiResult<String> {
@@ -428,7 +432,7 @@ pub fn attach_to(state: &mut State, ctx: &Ctx, pm_id: &str, customer: &str) -> A
         ));
     }
     if let Behaviour::Decline(d) = rec.behaviour {
-        let mut e = ApiError::card(d.code(), Some(d.decline_code()), d.message(), d.param());
+        let mut e = payments::decline_error(d);
         e.payment_method = serde_json::to_value(&rec.pm).ok();
         return Err(e);
     }
@@ -444,17 +448,7 @@ pub fn attach(id: String, mut p: Params) -> ApiResult<Exec> {
     let customer = p.required_str("customer")?;
     p.finish()?;
     Ok(exec(move |state, ctx| {
-        match state.customers.get(&customer) {
-            Some(c) if !c.deleted => {}
-            _ => {
-                return Err(ApiError::no_such(
-                    StatusCode::BAD_REQUEST,
-                    "customer",
-                    &customer,
-                    "customer",
-                ))
-            }
-        }
+        customers::check_param(state, &customer)?;
         let id = if state.payment_methods.contains(&id) {
             id
         } else if cards::test_token(&id).is_some() {
@@ -514,26 +508,24 @@ pub fn list(path_customer: Option<String>, mut p: Params) -> ApiResult<Exec> {
     p.ignore(&["allow_redisplay"]);
     p.finish()?;
     Ok(exec(move |state, _ctx| {
-        if let Some(c) = &customer {
-            if state.customers.get(c).is_none_or(|c| c.deleted) {
-                return Err(match path_customer {
-                    Some(_) => ApiError::not_found("customer", c),
-                    None => ApiError::no_such(StatusCode::BAD_REQUEST, "customer", c, "customer"),
-                });
+        match (&customer, &path_customer) {
+            (Some(c), Some(_)) if !customers::exists(state, c) => {
+                return Err(ApiError::not_found("customer", c));
             }
+            (Some(c), None) => customers::check_param(state, c)?,
+            _ => {}
         }
-        let (items, has_more) = lp.page(&state.payment_methods, |r| {
-            match &customer {
-                Some(c) => r.pm.customer.as_deref() == Some(c.as_str()),
-                // Without a customer Stripe lists PaymentMethods not attached to one.
-                None => true,
-            }
-        })?;
         let url = match &path_customer {
             Some(c) => format!("/v1/customers/{c}/payment_methods"),
             None => "/v1/payment_methods".to_owned(),
         };
-        let data: Vec<&PaymentMethod> = items.into_iter().map(|r| &r.pm).collect();
-        render_list(state, data, has_more, &url, &lp.expand)
+        lp.render_page(
+            state,
+            &state.payment_methods,
+            &url,
+            // Without a customer Stripe lists PaymentMethods not attached to one.
+            |r| matches_filter(&customer, r.pm.customer.as_deref()),
+            |r| &r.pm,
+        )
     }))
 }

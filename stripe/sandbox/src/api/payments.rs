@@ -111,6 +111,11 @@ fn three_ds_action(ctx: &Ctx, id: &str, client_secret: &str) -> Value {
     })
 }
 
+/// `request_three_d_secure` asks for 3-D Secure whatever the card.
+fn three_ds_requested(request_three_d_secure: &str) -> bool {
+    matches!(request_three_d_secure, "any" | "challenge")
+}
+
 fn needs_three_ds(behaviour: Behaviour, set_up: bool, off_session: bool, forced: bool) -> bool {
     match behaviour {
         Behaviour::ThreeDsAlways | Behaviour::ThreeDsThenDecline => true,
@@ -128,13 +133,7 @@ pub fn confirm_pi(state: &mut State, ctx: &Ctx, id: &str, opts: &ConfirmOpts) ->
     let rec = state.payment_methods.get(&pm_id).expect("checked").clone();
     pi.last_payment_error = None;
     pi.next_action = None;
-    let forced = matches!(
-        pi.payment_method_options
-            .card
-            .request_three_d_secure
-            .as_ref(),
-        "any" | "challenge"
-    );
+    let forced = three_ds_requested(&pi.payment_method_options.card.request_three_d_secure);
     if needs_three_ds(rec.behaviour, rec.set_up, opts.off_session, forced) {
         if opts.off_session || opts.error_on_requires_action {
             return Err(fail_pi(
@@ -155,6 +154,27 @@ pub fn confirm_pi(state: &mut State, ctx: &Ctx, id: &str, opts: &ConfirmOpts) ->
     finalize_pi(state, ctx, pi, &rec, false)
 }
 
+/// The PaymentMethod of an intent awaiting 3-D Secure.
+fn authenticated_payment_method(state: &State, pm_id: Option<&str>) -> ApiResult<PmRecord> {
+    let pm_id = pm_id.unwrap_or_default();
+    state
+        .payment_methods
+        .get(pm_id)
+        .cloned()
+        .ok_or_else(|| ApiError::not_found("payment_method", pm_id))
+}
+
+/// The `last_payment_error` / `last_setup_error` of a failed 3-D Secure authentication.
+fn authentication_failure(code: &str, message: &str, rec: &PmRecord) -> Value {
+    json!({
+        "code": code,
+        "doc_url": doc_url(code),
+        "message": message,
+        "payment_method": serde_json::to_value(&rec.pm).ok(),
+        "type": "invalid_request_error",
+    })
+}
+
 /// 3-D Secure finished on the challenge page.
 pub fn complete_three_ds_pi(
     state: &mut State,
@@ -173,24 +193,17 @@ pub fn complete_three_ds_pi(
             pi.status
         )));
     }
-    let pm_id = pi.payment_method.clone().unwrap_or_default();
-    let rec = state
-        .payment_methods
-        .get(&pm_id)
-        .ok_or_else(|| ApiError::not_found("payment_method", &pm_id))?
-        .clone();
+    let rec = authenticated_payment_method(state, pi.payment_method.as_deref())?;
     let mut pi = pi;
     pi.next_action = None;
     if !success {
         pi.status = PiS::RequiresPaymentMethod;
         pi.payment_method = None;
-        pi.last_payment_error = Some(json!({
-            "code": stripe_types::error::code::PAYMENT_INTENT_AUTHENTICATION_FAILURE,
-            "doc_url": doc_url(stripe_types::error::code::PAYMENT_INTENT_AUTHENTICATION_FAILURE),
-            "message": "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
-            "payment_method": serde_json::to_value(&rec.pm).ok(),
-            "type": "invalid_request_error",
-        }));
+        pi.last_payment_error = Some(authentication_failure(
+            stripe_types::error::code::PAYMENT_INTENT_AUTHENTICATION_FAILURE,
+            "The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.",
+            &rec,
+        ));
         state.emit(ctx, "payment_intent.payment_failed", &pi, None);
         state.payment_intents.insert(pi);
         return Ok(());
@@ -230,25 +243,12 @@ fn finalize_pi(
         pi.amount_received = pi.amount;
     }
     // Saving the card for later (setup_future_usage) attaches it to the customer.
-    let pm_id = rec.pm.id.clone();
     if pi.setup_future_usage.is_some() {
-        if let Some(c) = pi.customer.clone() {
-            if rec.pm.customer.is_none() {
-                let r = state.payment_methods.get_mut(&pm_id).expect("exists");
-                r.pm.customer = Some(c);
-                let snap = r.pm.clone();
-                state.emit(ctx, "payment_method.attached", &snap, None);
-            }
-        }
-        state
-            .payment_methods
-            .get_mut(&pm_id)
-            .expect("exists")
-            .set_up = true;
+        set_up_for_future_use(state, ctx, rec, pi.customer.clone());
     } else if rec.pm.customer.is_none() {
         state
             .payment_methods
-            .get_mut(&pm_id)
+            .get_mut(&rec.pm.id)
             .expect("exists")
             .consumed = true;
     }
@@ -297,6 +297,29 @@ pub fn pm_behaviour(state: &State, pm_id: Option<&str>) -> Behaviour {
         .unwrap_or(Behaviour::Succeed)
 }
 
+/// The 402 `card_error` of a decline.
+pub fn decline_error(d: Decline) -> ApiError {
+    ApiError::card(d.code(), Some(d.decline_code()), d.message(), d.param())
+}
+
+/// The `last_payment_error` (with the failed `charge`) or `last_setup_error` of a decline.
+fn decline_details(d: Decline, charge: Option<&str>, payment_method: &Option<Value>) -> Value {
+    let mut details = serde_json::Map::new();
+    if let Some(charge) = charge {
+        details.insert("charge".into(), json!(charge));
+    }
+    details.insert("code".into(), json!(d.code()));
+    details.insert("decline_code".into(), json!(d.decline_code()));
+    details.insert("doc_url".into(), json!(doc_url(d.code())));
+    details.insert("message".into(), json!(d.message()));
+    details.insert("payment_method".into(), json!(payment_method));
+    details.insert("type".into(), json!("card_error"));
+    if let Some(param) = d.param() {
+        details.insert("param".into(), json!(param));
+    }
+    Value::Object(details)
+}
+
 fn fail_pi(
     state: &mut State,
     ctx: &Ctx,
@@ -307,24 +330,12 @@ fn fail_pi(
 ) -> ApiError {
     let charge = new_charge(ctx, &pi, rec, Some(d), false, authenticated);
     let pm_json = serde_json::to_value(&rec.pm).ok();
-    let mut lpe = json!({
-        "charge": charge.id,
-        "code": d.code(),
-        "decline_code": d.decline_code(),
-        "doc_url": doc_url(d.code()),
-        "message": d.message(),
-        "payment_method": pm_json,
-        "type": "card_error",
-    });
-    if let Some(param) = d.param() {
-        lpe["param"] = json!(param);
-    }
     pi.status = PiS::RequiresPaymentMethod;
-    pi.last_payment_error = Some(lpe);
+    pi.last_payment_error = Some(decline_details(d, Some(&charge.id), &pm_json));
     pi.payment_method = None;
     pi.next_action = None;
     pi.latest_charge = Some(charge.id.clone());
-    let mut err = ApiError::card(d.code(), Some(d.decline_code()), d.message(), d.param());
+    let mut err = decline_error(d);
     err.body.charge = Some(charge.id.clone());
     err.body.payment_intent = serde_json::to_value(&pi).ok();
     err.payment_method = pm_json;
@@ -639,13 +650,7 @@ pub fn confirm_si(state: &mut State, ctx: &Ctx, id: &str, opts: &ConfirmOpts) ->
     si.last_setup_error = None;
     si.next_action = None;
     si.latest_attempt = Some(new_id("setatt"));
-    let forced = matches!(
-        si.payment_method_options
-            .card
-            .request_three_d_secure
-            .as_ref(),
-        "any" | "challenge"
-    );
+    let forced = three_ds_requested(&si.payment_method_options.card.request_three_d_secure);
     let decline = match rec.behaviour {
         Behaviour::Decline(d) => Some(d),
         _ => None,
@@ -672,11 +677,12 @@ pub fn confirm_si(state: &mut State, ctx: &Ctx, id: &str, opts: &ConfirmOpts) ->
     succeed_si(state, ctx, si, &rec)
 }
 
-fn succeed_si(state: &mut State, ctx: &Ctx, mut si: SetupIntent, rec: &PmRecord) -> ApiResult<()> {
-    let pm_id = rec.pm.id.clone();
-    if let Some(c) = si.customer.clone() {
+/// Marks a card as set up for off-session use, attaching it to `customer` (when given and
+/// the card has no customer yet).
+fn set_up_for_future_use(state: &mut State, ctx: &Ctx, rec: &PmRecord, customer: Option<String>) {
+    if let Some(c) = customer {
         if rec.pm.customer.is_none() {
-            let r = state.payment_methods.get_mut(&pm_id).expect("exists");
+            let r = state.payment_methods.get_mut(&rec.pm.id).expect("exists");
             r.pm.customer = Some(c);
             let snap = r.pm.clone();
             state.emit(ctx, "payment_method.attached", &snap, None);
@@ -684,9 +690,13 @@ fn succeed_si(state: &mut State, ctx: &Ctx, mut si: SetupIntent, rec: &PmRecord)
     }
     state
         .payment_methods
-        .get_mut(&pm_id)
+        .get_mut(&rec.pm.id)
         .expect("exists")
         .set_up = true;
+}
+
+fn succeed_si(state: &mut State, ctx: &Ctx, mut si: SetupIntent, rec: &PmRecord) -> ApiResult<()> {
+    set_up_for_future_use(state, ctx, rec, si.customer.clone());
     si.status = SiS::Succeeded;
     si.next_action = None;
     state.emit(ctx, "setup_intent.succeeded", &si, None);
@@ -702,22 +712,11 @@ fn fail_si(
     d: Decline,
 ) -> ApiError {
     let pm_json = serde_json::to_value(&rec.pm).ok();
-    let mut lse = json!({
-        "code": d.code(),
-        "decline_code": d.decline_code(),
-        "doc_url": doc_url(d.code()),
-        "message": d.message(),
-        "payment_method": pm_json,
-        "type": "card_error",
-    });
-    if let Some(param) = d.param() {
-        lse["param"] = json!(param);
-    }
     si.status = SiS::RequiresPaymentMethod;
-    si.last_setup_error = Some(lse);
+    si.last_setup_error = Some(decline_details(d, None, &pm_json));
     si.payment_method = None;
     si.next_action = None;
-    let mut err = ApiError::card(d.code(), Some(d.decline_code()), d.message(), d.param());
+    let mut err = decline_error(d);
     err.setup_intent = serde_json::to_value(&si).ok();
     err.payment_method = pm_json;
     state.emit(ctx, "setup_intent.setup_failed", &si, None);
@@ -743,25 +742,18 @@ pub fn complete_three_ds_si(
         ))
         .with_code("setup_intent_unexpected_state"));
     }
-    let pm_id = si.payment_method.clone().unwrap_or_default();
-    let rec = state
-        .payment_methods
-        .get(&pm_id)
-        .ok_or_else(|| ApiError::not_found("payment_method", &pm_id))?
-        .clone();
+    let rec = authenticated_payment_method(state, si.payment_method.as_deref())?;
     if success {
         return succeed_si(state, ctx, si, &rec);
     }
     si.status = SiS::RequiresPaymentMethod;
     si.payment_method = None;
     si.next_action = None;
-    si.last_setup_error = Some(json!({
-        "code": "setup_intent_authentication_failure",
-        "doc_url": doc_url("setup_intent_authentication_failure"),
-        "message": "The latest attempt to set up the payment method has failed because authentication failed.",
-        "payment_method": serde_json::to_value(&rec.pm).ok(),
-        "type": "invalid_request_error",
-    }));
+    si.last_setup_error = Some(authentication_failure(
+        "setup_intent_authentication_failure",
+        "The latest attempt to set up the payment method has failed because authentication failed.",
+        &rec,
+    ));
     state.emit(ctx, "setup_intent.setup_failed", &si, None);
     state.setup_intents.insert(si);
     Ok(())

@@ -3,7 +3,7 @@
 use serde_json::json;
 use stripe_types::{ChargeStatus, Currency, PayoutStatus};
 
-use super::{exec, render, render_list, Exec, ListParams};
+use super::{matches_filter, retrieve_with, Exec, ListParams};
 use crate::error::{ApiError, ApiResult};
 use crate::form::Params;
 use crate::objects::*;
@@ -17,12 +17,8 @@ fn get<'a>(state: &'a State, id: &str) -> ApiResult<&'a Payout> {
         .ok_or_else(|| ApiError::not_found("payout", id))
 }
 
-pub fn retrieve(id: String, mut p: Params) -> ApiResult<Exec> {
-    let expand = p.expand()?;
-    p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        render(state, get(state, &id)?, &expand)
-    }))
+pub fn retrieve(id: String, p: Params) -> ApiResult<Exec> {
+    retrieve_with(id, p, get)
 }
 
 pub fn list(mut p: Params) -> ApiResult<Exec> {
@@ -31,12 +27,11 @@ pub fn list(mut p: Params) -> ApiResult<Exec> {
     let _ = p.take("arrival_date");
     p.ignore(&["destination"]);
     p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        let (items, has_more) = lp.page(&state.payouts, |po| {
-            status.as_deref().is_none_or(|s| po.status.as_str() == s)
-        })?;
-        render_list(state, items, has_more, "/v1/payouts", &lp.expand)
-    }))
+    Ok(lp.exec(
+        |state| &state.payouts,
+        "/v1/payouts",
+        move |po| matches_filter(&status, Some(po.status.as_str())),
+    ))
 }
 
 /// Available balance in `currency`: captured charges − refunds − disputes − payouts.

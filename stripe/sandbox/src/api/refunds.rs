@@ -4,11 +4,13 @@ use axum::http::StatusCode;
 use serde_json::json;
 use stripe_types::{ChargeStatus, PaymentIntentStatus, RefundReason, RefundStatus};
 
-use super::{exec, render, render_list, Exec, ListParams};
+use super::{
+    emit_changes, exec, json_before, render, retrieve_with, ChargeFilter, Exec, ListParams,
+};
 use crate::error::{ApiError, ApiResult};
 use crate::form::{MetadataUpdate, Params};
 use crate::objects::*;
-use crate::state::{previous_attributes, Ctx, State};
+use crate::state::{Ctx, State};
 use crate::util::{fmt_amount, new_id, Null};
 
 pub fn create(mut p: Params) -> ApiResult<Exec> {
@@ -157,12 +159,8 @@ fn get<'a>(state: &'a State, id: &str) -> ApiResult<&'a Refund> {
         .ok_or_else(|| ApiError::not_found("refund", id))
 }
 
-pub fn retrieve(id: String, mut p: Params) -> ApiResult<Exec> {
-    let expand = p.expand()?;
-    p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        render(state, get(state, &id)?, &expand)
-    }))
+pub fn retrieve(id: String, p: Params) -> ApiResult<Exec> {
+    retrieve_with(id, p, get)
 }
 
 pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
@@ -171,14 +169,11 @@ pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
     p.finish()?;
     Ok(exec(move |state, ctx| {
         let mut r = get(state, &id)?.clone();
-        let before = serde_json::to_value(&r).expect("json");
+        let before = json_before(&r);
         if let Some(m) = metadata {
             m.apply(&mut r.metadata);
         }
-        let after = serde_json::to_value(&r).expect("json");
-        if let Some(prev) = previous_attributes(&before, &after) {
-            state.emit(ctx, "refund.updated", &r, Some(prev));
-        }
+        emit_changes(state, ctx, "refund.updated", &before, &r);
         state.refunds.insert(r);
         render(state, get(state, &id)?, &expand)
     }))
@@ -186,16 +181,13 @@ pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
 
 pub fn list(mut p: Params) -> ApiResult<Exec> {
     let lp = ListParams::take(&mut p)?;
-    let charge = p.non_empty("charge")?;
-    let payment_intent = p.non_empty("payment_intent")?;
+    let filter = ChargeFilter::take(&mut p)?;
     p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        let (items, has_more) = lp.page(&state.refunds, |r| {
-            (charge.is_none() || r.charge == charge)
-                && (payment_intent.is_none() || r.payment_intent == payment_intent)
-        })?;
-        render_list(state, items, has_more, "/v1/refunds", &lp.expand)
-    }))
+    Ok(lp.exec(
+        |state| &state.refunds,
+        "/v1/refunds",
+        move |r| filter.matches(r.charge.as_deref(), r.payment_intent.as_deref()),
+    ))
 }
 
 /// A refund fails after the fact (control API): the money returns to the balance.

@@ -6,39 +6,15 @@ use stripe_types::SetupIntentStatus as SiS;
 use super::payment_methods::{self, parse_spec, PmSpec};
 use super::payments::{self, check_setup_confirmable, ConfirmOpts};
 use super::{
-    check_client_secret, exec, render, render_list, update_opt, Exec, KeyKind, ListParams,
+    check_client_secret, customers, exec, matches_filter, new_intent, parse_payment_method_types,
+    parse_request_three_d_secure, render, take_client_secret, update_opt, Exec, KeyKind,
+    ListParams,
 };
 use crate::error::{ApiError, ApiResult};
 use crate::form::{MetadataUpdate, Params};
 use crate::objects::*;
 use crate::state::{Ctx, State};
 use crate::util::{client_secret, new_id, Null};
-
-const STRIPE_JS_FIELDS: &[&str] = &[
-    "key",
-    "_stripe_version",
-    "payment_user_agent",
-    "time_on_page",
-    "guid",
-    "muid",
-    "sid",
-    "referrer",
-    "expected_payment_method_type",
-    "client_context",
-];
-
-fn parse_rtds(p: &mut Params) -> ApiResult<Option<String>> {
-    let Some(mut pmo) = p.map("payment_method_options")? else {
-        return Ok(None);
-    };
-    let mut out = None;
-    if let Some(mut card) = pmo.map("card")? {
-        out = card.one_of("request_three_d_secure", &["automatic", "any", "challenge"])?;
-        card.finish()?;
-    }
-    pmo.finish()?;
-    Ok(out)
-}
 
 struct CreateReq {
     customer: Option<String>,
@@ -55,15 +31,7 @@ struct CreateReq {
 }
 
 pub fn create(mut p: Params, key: KeyKind) -> ApiResult<Exec> {
-    let types = p.str_list("payment_method_types")?;
-    if let Some(t) = types.iter().flatten().find(|t| *t != "card") {
-        return Err(ApiError::invalid_param(
-            "payment_method_types",
-            format!(
-                "The payment method type \"{t}\" is invalid. The sandbox supports only \"card\"."
-            ),
-        ));
-    }
+    let types = parse_payment_method_types(&mut p)?;
     let apm = match p.map("automatic_payment_methods")? {
         Some(mut a) => {
             let enabled = a.bool("enabled")?.unwrap_or(false);
@@ -97,7 +65,7 @@ pub fn create(mut p: Params, key: KeyKind) -> ApiResult<Exec> {
             use_stripe_sdk: p.bool("use_stripe_sdk")?.unwrap_or(false),
             publishable: false,
         },
-        rtds: parse_rtds(&mut p)?,
+        rtds: parse_request_three_d_secure(&mut p, &[])?,
         expand: p.expand()?,
     };
     p.ignore(&["mandate_data", "single_use", "flow_directions"]);
@@ -106,42 +74,22 @@ pub fn create(mut p: Params, key: KeyKind) -> ApiResult<Exec> {
 }
 
 fn create_exec(state: &mut State, ctx: &Ctx, req: CreateReq) -> ApiResult<bytes::Bytes> {
-    if let Some(c) = &req.customer {
-        if state.customers.get(c).is_none_or(|c| c.deleted) {
-            return Err(ApiError::no_such(
-                StatusCode::BAD_REQUEST,
-                "customer",
-                c,
-                "customer",
-            ));
-        }
-    }
-    let pm = match req.pm {
-        Some(spec) => Some(payment_methods::resolve(
-            state,
-            ctx,
-            spec,
-            "payment_method",
-        )?),
-        None => None,
-    };
+    let new = new_intent(
+        state,
+        ctx,
+        req.customer.as_deref(),
+        req.pm,
+        req.types,
+        req.apm,
+    )?;
+    let pm = new.payment_method;
     let id = new_id("seti");
-    let (types, apm) = match req.types {
-        Some(t) => (t, None),
-        None => (
-            vec!["card".to_owned()],
-            Some(req.apm.unwrap_or(AutomaticPaymentMethods {
-                allow_redirects: "always".into(),
-                enabled: true,
-            })),
-        ),
-    };
     let si = SetupIntent {
         client_secret: client_secret(&id),
         id: id.clone(),
         object: SetupIntentTag,
         application: Null,
-        automatic_payment_methods: apm,
+        automatic_payment_methods: new.automatic_payment_methods,
         cancellation_reason: None,
         created: ctx.now,
         customer: req.customer,
@@ -171,7 +119,7 @@ fn create_exec(state: &mut State, ctx: &Ctx, req: CreateReq) -> ApiResult<bytes:
                 request_three_d_secure: req.rtds.map_or("automatic".into(), Into::into),
             },
         },
-        payment_method_types: types.into_iter().map(Into::into).collect(),
+        payment_method_types: new.payment_method_types,
         single_use_mandate: Null,
         usage: req.usage.into(),
     };
@@ -199,13 +147,7 @@ fn get<'a>(state: &'a State, id: &str) -> ApiResult<&'a SetupIntent> {
 
 pub fn retrieve(id: String, mut p: Params, key: KeyKind) -> ApiResult<Exec> {
     let expand = p.expand()?;
-    let secret = p.non_empty("client_secret")?;
-    if key == KeyKind::Publishable {
-        p.ignore(STRIPE_JS_FIELDS);
-        if secret.is_none() {
-            return Err(ApiError::missing_param("client_secret"));
-        }
-    }
+    let secret = take_client_secret(&mut p, key, &[])?;
     p.finish()?;
     Ok(exec(move |state, _ctx| {
         let si = get(state, &id)?;
@@ -235,28 +177,13 @@ pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
             ))
             .with_code("setup_intent_unexpected_state"));
         }
-        if let Some(c) = customer {
-            if !c.is_empty() && state.customers.get(&c).is_none_or(|x| x.deleted) {
-                return Err(ApiError::no_such(
-                    StatusCode::BAD_REQUEST,
-                    "customer",
-                    &c,
-                    "customer",
-                ));
-            }
-            update_opt(&mut si.customer, Some(c));
-        }
+        customers::update_param(state, &mut si.customer, customer)?;
         update_opt(&mut si.description, description);
         if let Some(m) = metadata {
             m.apply(&mut si.metadata);
         }
-        if let Some(spec) = pm {
-            si.payment_method = Some(payment_methods::resolve(
-                state,
-                ctx,
-                spec,
-                "payment_method",
-            )?);
+        if let Some(pm_id) = payment_methods::resolve_param(state, ctx, pm)? {
+            si.payment_method = Some(pm_id);
             si.status = SiS::RequiresConfirmation;
             si.next_action = None;
         }
@@ -268,13 +195,7 @@ pub fn update(id: String, mut p: Params) -> ApiResult<Exec> {
 
 pub fn confirm(id: String, mut p: Params, key: KeyKind) -> ApiResult<Exec> {
     let expand = p.expand()?;
-    let secret = p.non_empty("client_secret")?;
-    if key == KeyKind::Publishable {
-        p.ignore(STRIPE_JS_FIELDS);
-        if secret.is_none() {
-            return Err(ApiError::missing_param("client_secret"));
-        }
-    }
+    let secret = take_client_secret(&mut p, key, &[])?;
     let pm = parse_spec(&mut p, key)?;
     let opts = ConfirmOpts {
         off_session: false,
@@ -288,13 +209,8 @@ pub fn confirm(id: String, mut p: Params, key: KeyKind) -> ApiResult<Exec> {
     Ok(exec(move |state, ctx| {
         let mut si = get(state, &id)?.clone();
         check_client_secret("SetupIntent", secret.as_deref(), &si.client_secret, key)?;
-        if let Some(spec) = pm {
-            si.payment_method = Some(payment_methods::resolve(
-                state,
-                ctx,
-                spec,
-                "payment_method",
-            )?);
+        if let Some(pm_id) = payment_methods::resolve_param(state, ctx, pm)? {
+            si.payment_method = Some(pm_id);
         }
         check_setup_confirmable(state, &si, &opts)?;
         state.setup_intents.insert(si);
@@ -333,11 +249,12 @@ pub fn list(mut p: Params) -> ApiResult<Exec> {
     let customer = p.non_empty("customer")?;
     let pm = p.non_empty("payment_method")?;
     p.finish()?;
-    Ok(exec(move |state, _ctx| {
-        let (items, has_more) = lp.page(&state.setup_intents, |si| {
-            (customer.is_none() || si.customer == customer)
-                && (pm.is_none() || si.payment_method == pm)
-        })?;
-        render_list(state, items, has_more, "/v1/setup_intents", &lp.expand)
-    }))
+    Ok(lp.exec(
+        |state| &state.setup_intents,
+        "/v1/setup_intents",
+        move |si| {
+            matches_filter(&customer, si.customer.as_deref())
+                && matches_filter(&pm, si.payment_method.as_deref())
+        },
+    ))
 }

@@ -91,40 +91,26 @@ async fn worker(
     while running.load(Ordering::Relaxed) {
         n += 1;
         let t0 = Instant::now();
-        let req = Request::post("/v1/payment_intents")
-            .header("host", &host)
-            .header("authorization", KEY)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("idempotency-key", format!("bench-{conn_no}-{n}-create"))
-            .body(Full::new(create_body.clone()))
-            .map_err(|e| e.to_string())?;
-        let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
-        let ok = resp.status().is_success();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
+        let (ok, body) = post(
+            &mut sender,
+            &host,
+            "/v1/payment_intents".to_owned(),
+            format!("bench-{conn_no}-{n}-create"),
+            create_body.clone(),
+        )
+        .await?;
         let Some(id) = extract_id(&body).filter(|_| ok) else {
             stats.errors.fetch_add(1, Ordering::Relaxed);
             continue;
         };
-        let req = Request::post(format!("/v1/payment_intents/{id}/confirm"))
-            .header("host", &host)
-            .header("authorization", KEY)
-            .header("content-type", "application/x-www-form-urlencoded")
-            .header("idempotency-key", format!("bench-{conn_no}-{n}-confirm"))
-            .body(Full::new(Bytes::new()))
-            .map_err(|e| e.to_string())?;
-        let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
-        let ok = resp.status().is_success();
-        let body = resp
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
+        let (ok, body) = post(
+            &mut sender,
+            &host,
+            format!("/v1/payment_intents/{id}/confirm"),
+            format!("bench-{conn_no}-{n}-confirm"),
+            Bytes::new(),
+        )
+        .await?;
         let succeeded = ok && memchr_find(&body, b"\"status\":\"succeeded\"");
         if !succeeded {
             stats.errors.fetch_add(1, Ordering::Relaxed);
@@ -137,6 +123,32 @@ async fn worker(
     }
     stats.latency_us.lock().extend(lat);
     Ok(())
+}
+
+/// Sends one form POST with an `Idempotency-Key`; whether it succeeded, and its body.
+async fn post(
+    sender: &mut http1::SendRequest<Full<Bytes>>,
+    host: &str,
+    path: String,
+    idempotency_key: String,
+    body: Bytes,
+) -> Result<(bool, Bytes), String> {
+    let req = Request::post(path)
+        .header("host", host)
+        .header("authorization", KEY)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("idempotency-key", idempotency_key)
+        .body(Full::new(body))
+        .map_err(|e| e.to_string())?;
+    let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+    let ok = resp.status().is_success();
+    let body = resp
+        .into_body()
+        .collect()
+        .await
+        .map_err(|e| e.to_string())?
+        .to_bytes();
+    Ok((ok, body))
 }
 
 fn memchr_find(hay: &[u8], needle: &[u8]) -> bool {

@@ -1,65 +1,108 @@
-//! Helpers shared by the integration tests: a sandbox on a free loopback port, a
-//! Stripe-style client, and a webhook receiver.
+//! Helpers shared by the integration tests: a sandbox on a free loopback port with a
+//! Stripe-style client ([`TestSandbox`]), a webhook receiver ([`WebhookReceiver`]) and
+//! JSON path accessors ([`str_at`], [`value_at`]).
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hmac::{Hmac, Mac};
+use reqwest::Method;
 use serde_json::{json, Value};
-use sha2::Sha256;
 use stripe_sandbox::{start, RunningSandbox, SandboxConfig};
+use stripe_types::webhook_signature;
 
-pub const SK: &str = "sk_test_51SandboxTestsSecretKey000";
-pub const SK2: &str = "sk_test_51SandboxTestsOtherKey0000";
-pub const PK: &str = "pk_test_51SandboxTestsPublishable00";
+/// The secret key most requests use.
+pub const SECRET_KEY: &str = "sk_test_51SandboxTestsSecretKey000";
+/// A second secret key (idempotency keys are scoped by API key).
+pub const OTHER_SECRET_KEY: &str = "sk_test_51SandboxTestsOtherKey0000";
+/// The publishable key Stripe.js would use.
+pub const PUBLISHABLE_KEY: &str = "pk_test_51SandboxTestsPublishable00";
 
-pub struct Resp {
+/// The status, headers and JSON body of one API answer.
+pub struct ApiResponse {
     pub status: u16,
     pub headers: reqwest::header::HeaderMap,
     pub json: Value,
 }
 
-impl Resp {
-    pub fn err(&self) -> &Value {
+impl ApiResponse {
+    /// The `error` object of a failed request.
+    pub fn error(&self) -> &Value {
         &self.json["error"]
     }
+
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
+
+    /// The status with one field of the `error` object (`code`, `param`, …).
+    pub fn status_and_error(&self, field: &str) -> (u16, String) {
+        (self.status, str_at(self.error(), field))
+    }
+
+    /// The body's `id`; panics when there is none.
     pub fn id(&self) -> String {
         self.json["id"]
             .as_str()
             .unwrap_or_else(|| panic!("no id in {}", self.json))
             .to_owned()
     }
+
+    /// Asserts a 200 and returns the body.
     #[track_caller]
-    pub fn ok(self) -> Value {
+    pub fn expect_ok(self) -> Value {
         assert_eq!(self.status, 200, "{}", self.json);
         self.json
     }
 }
 
-pub struct Sb {
+/// A sandbox served on a free loopback port, with an HTTP client pointed at it.
+pub struct TestSandbox {
     pub running: RunningSandbox,
     pub http: reqwest::Client,
     pub base: String,
 }
 
-pub fn config() -> SandboxConfig {
+/// The default configuration, on a free loopback port.
+pub fn loopback_config() -> SandboxConfig {
     SandboxConfig {
         addr: "127.0.0.1:0".parse().unwrap(),
         ..SandboxConfig::default()
     }
 }
 
-impl Sb {
-    pub async fn start() -> Sb {
-        Sb::start_with(config()).await
+/// The form of a card PaymentIntent of `amount` USD cents, followed by `extra`.
+pub fn intent_form<'a>(amount: &'a str, extra: &[(&'a str, &'a str)]) -> Vec<(&'a str, &'a str)> {
+    let mut form = vec![
+        ("amount", amount),
+        ("currency", "usd"),
+        ("payment_method_types[]", "card"),
+    ];
+    form.extend_from_slice(extra);
+    form
+}
+
+/// The form of a confirmed 20.00 USD card PaymentIntent paid with `payment_method`,
+/// followed by `extra`.
+pub fn payment_form<'a>(
+    payment_method: &'a str,
+    extra: &[(&'a str, &'a str)],
+) -> Vec<(&'a str, &'a str)> {
+    let mut form = intent_form(
+        "2000",
+        &[("payment_method", payment_method), ("confirm", "true")],
+    );
+    form.extend_from_slice(extra);
+    form
+}
+
+impl TestSandbox {
+    pub async fn start() -> TestSandbox {
+        TestSandbox::start_with(loopback_config()).await
     }
 
-    pub async fn start_with(config: SandboxConfig) -> Sb {
+    pub async fn start_with(config: SandboxConfig) -> TestSandbox {
         let running = start(config).await.expect("sandbox starts");
         let base = running.url();
         let http = reqwest::Client::builder()
@@ -67,104 +110,137 @@ impl Sb {
             .timeout(Duration::from_secs(20))
             .build()
             .unwrap();
-        Sb {
+        TestSandbox {
             running,
             http,
             base,
         }
     }
 
+    /// A sandbox delivering webhooks to a new [`WebhookReceiver`] signed with `secret`.
+    pub async fn with_webhook_receiver(secret: &str) -> (TestSandbox, WebhookReceiver) {
+        let receiver = WebhookReceiver::start().await;
+        let mut config = loopback_config();
+        config.webhook_endpoints = vec![(receiver.url.clone(), secret.to_owned())];
+        (TestSandbox::start_with(config).await, receiver)
+    }
+
+    /// Any request to the Stripe API; `form` is the query of a GET and the body otherwise.
+    /// Panics when no answer comes back.
     pub async fn send(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
-        key: Option<&str>,
+        api_key: Option<&str>,
         form: &[(&str, &str)],
-        idem: Option<&str>,
-    ) -> Resp {
-        self.try_send(method, path, key, form, idem)
+        idempotency_key: Option<&str>,
+    ) -> ApiResponse {
+        self.try_send(method, path, api_key, form, idempotency_key)
             .await
             .unwrap_or_else(|e| panic!("request {path} failed: {e}"))
     }
 
+    /// Like [`TestSandbox::send`], with the transport error when no answer comes back.
     pub async fn try_send(
         &self,
-        method: reqwest::Method,
+        method: Method,
         path: &str,
-        key: Option<&str>,
+        api_key: Option<&str>,
         form: &[(&str, &str)],
-        idem: Option<&str>,
-    ) -> Result<Resp, reqwest::Error> {
+        idempotency_key: Option<&str>,
+    ) -> Result<ApiResponse, reqwest::Error> {
         let url = format!("{}{}", self.base, path);
-        let mut rb = self.http.request(method.clone(), &url);
-        if let Some(k) = key {
-            rb = rb.bearer_auth(k);
+        let mut request = self.http.request(method.clone(), &url);
+        if let Some(key) = api_key {
+            request = request.bearer_auth(key);
         }
-        if let Some(i) = idem {
-            rb = rb.header("Idempotency-Key", i);
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
         }
-        if method == reqwest::Method::GET {
+        if method == Method::GET {
             if !form.is_empty() {
-                rb = rb.query(form);
+                request = request.query(form);
             }
         } else {
-            rb = rb.form(form);
+            request = request.form(form);
         }
-        let r = rb.send().await?;
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let bytes = r.bytes().await?;
+        let response = request.send().await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response.bytes().await?;
         let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
             panic!(
                 "{path}: answer is not JSON ({status}): {}",
                 String::from_utf8_lossy(&bytes)
             )
         });
-        Ok(Resp {
+        Ok(ApiResponse {
             status,
             headers,
             json,
         })
     }
 
-    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> Resp {
-        self.send(reqwest::Method::POST, path, Some(SK), form, None)
+    /// POST with the secret key.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> ApiResponse {
+        self.send(Method::POST, path, Some(SECRET_KEY), form, None)
             .await
     }
 
-    pub async fn post_idem(&self, path: &str, form: &[(&str, &str)], key: &str) -> Resp {
-        self.send(reqwest::Method::POST, path, Some(SK), form, Some(key))
+    /// POST with the secret key and an `Idempotency-Key`.
+    pub async fn post_idempotent(
+        &self,
+        path: &str,
+        form: &[(&str, &str)],
+        idempotency_key: &str,
+    ) -> ApiResponse {
+        self.send(
+            Method::POST,
+            path,
+            Some(SECRET_KEY),
+            form,
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    /// POST with the publishable key, as Stripe.js does.
+    pub async fn post_publishable(&self, path: &str, form: &[(&str, &str)]) -> ApiResponse {
+        self.send(Method::POST, path, Some(PUBLISHABLE_KEY), form, None)
             .await
     }
 
-    pub async fn post_pk(&self, path: &str, form: &[(&str, &str)]) -> Resp {
-        self.send(reqwest::Method::POST, path, Some(PK), form, None)
+    /// GET with the secret key.
+    pub async fn get(&self, path: &str) -> ApiResponse {
+        self.get_query(path, &[]).await
+    }
+
+    /// GET with the secret key and a query.
+    pub async fn get_query(&self, path: &str, query: &[(&str, &str)]) -> ApiResponse {
+        self.send(Method::GET, path, Some(SECRET_KEY), query, None)
             .await
     }
 
-    pub async fn get(&self, path: &str) -> Resp {
-        self.send(reqwest::Method::GET, path, Some(SK), &[], None)
+    /// GET with the publishable key and a query.
+    pub async fn get_publishable(&self, path: &str, query: &[(&str, &str)]) -> ApiResponse {
+        self.send(Method::GET, path, Some(PUBLISHABLE_KEY), query, None)
             .await
     }
 
-    pub async fn get_q(&self, path: &str, q: &[(&str, &str)]) -> Resp {
-        self.send(reqwest::Method::GET, path, Some(SK), q, None)
+    /// DELETE with the secret key.
+    pub async fn delete(&self, path: &str) -> ApiResponse {
+        self.send(Method::DELETE, path, Some(SECRET_KEY), &[], None)
             .await
     }
 
-    pub async fn get_pk(&self, path: &str, q: &[(&str, &str)]) -> Resp {
-        self.send(reqwest::Method::GET, path, Some(PK), q, None)
-            .await
+    /// `GET /v1/{resource}/{id}`, asserting a 200.
+    pub async fn retrieve(&self, resource: &str, id: &str) -> Value {
+        self.get(&format!("/v1/{resource}/{id}")).await.expect_ok()
     }
 
-    pub async fn delete(&self, path: &str) -> Resp {
-        self.send(reqwest::Method::DELETE, path, Some(SK), &[], None)
-            .await
-    }
-
-    /// `/_sandbox/...` with a JSON body.
-    pub async fn control(&self, path: &str, body: Value) -> Resp {
-        let r = self
+    /// `POST /_sandbox{path}` with a JSON body.
+    pub async fn control_post(&self, path: &str, body: Value) -> ApiResponse {
+        let response = self
             .http
             .post(format!("{}/_sandbox{}", self.base, path))
             .header("content-type", "application/json")
@@ -172,30 +248,53 @@ impl Sb {
             .send()
             .await
             .unwrap();
-        let status = r.status().as_u16();
-        let headers = r.headers().clone();
-        let json = serde_json::from_slice(&r.bytes().await.unwrap()).unwrap();
-        Resp {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let json = serde_json::from_slice(&response.bytes().await.unwrap()).unwrap();
+        ApiResponse {
             status,
             headers,
             json,
         }
     }
 
+    /// `GET /_sandbox{path}`, asserting a 200.
     pub async fn control_get(&self, path: &str) -> Value {
-        let r = self
+        let response = self
             .http
             .get(format!("{}/_sandbox{}", self.base, path))
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 200);
-        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
+        assert_eq!(response.status(), 200);
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
+    }
+
+    /// Moves the sandbox clock forward (`POST /_sandbox/clock/advance`); returns the clock.
+    pub async fn advance_clock(&self, seconds: i64) -> Value {
+        self.control_post("/clock/advance", json!({ "seconds": seconds }))
+            .await
+            .expect_ok()
+    }
+
+    /// Opens a dispute on a charge or a PaymentIntent's charge through the control API.
+    pub async fn open_dispute(&self, charge_or_payment_intent: &str, body: Value) -> Value {
+        self.control_post(
+            &format!("/charges/{charge_or_payment_intent}/dispute"),
+            body,
+        )
+        .await
+        .expect_ok()
+    }
+
+    /// Queues a fault (`POST /_sandbox/faults`).
+    pub async fn inject_fault(&self, fault: Value) {
+        self.control_post("/faults", fault).await.expect_ok();
     }
 
     /// A PaymentMethod from raw card details, created with the publishable key (as Stripe.js does).
-    pub async fn card(&self, number: &str, cvc: &str) -> Resp {
-        self.post_pk(
+    pub async fn create_card(&self, number: &str, cvc: &str) -> ApiResponse {
+        self.post_publishable(
             "/v1/payment_methods",
             &[
                 ("type", "card"),
@@ -208,61 +307,127 @@ impl Sb {
         .await
     }
 
-    pub async fn card_id(&self, number: &str) -> String {
+    /// The id of a new PaymentMethod for the card `number` (with a CVC of the brand's length).
+    pub async fn card_payment_method(&self, number: &str) -> String {
         let cvc = if number.starts_with("37") || number.starts_with("34") {
             "1234"
         } else {
             "123"
         };
-        let r = self.card(number, cvc).await;
-        assert_eq!(r.status, 200, "{}", r.json);
-        r.id()
+        let response = self.create_card(number, cvc).await;
+        assert_eq!(response.status, 200, "{}", response.json);
+        response.id()
     }
 
-    /// Creates and confirms a 20.00 USD card PaymentIntent with `pm` (+ extra params).
-    pub async fn pay(&self, pm: &str, extra: &[(&str, &str)]) -> Resp {
-        let mut form = vec![
-            ("amount", "2000"),
-            ("currency", "usd"),
-            ("payment_method_types[]", "card"),
-            ("payment_method", pm),
-            ("confirm", "true"),
-        ];
-        form.extend_from_slice(extra);
-        self.post("/v1/payment_intents", &form).await
+    /// Creates a card PaymentIntent of `amount` USD cents (+ extra params).
+    pub async fn create_payment_intent(&self, amount: &str, extra: &[(&str, &str)]) -> ApiResponse {
+        self.post("/v1/payment_intents", &intent_form(amount, extra))
+            .await
     }
 
-    pub async fn customer(&self) -> String {
+    /// Creates and confirms a 20.00 USD card PaymentIntent with `payment_method` (+ extra params).
+    pub async fn pay_20_usd(&self, payment_method: &str, extra: &[(&str, &str)]) -> ApiResponse {
+        self.post("/v1/payment_intents", &payment_form(payment_method, extra))
+            .await
+    }
+
+    /// [`TestSandbox::pay_20_usd`] with an `Idempotency-Key`.
+    pub async fn pay_idempotent(&self, payment_method: &str, idempotency_key: &str) -> ApiResponse {
+        self.post_idempotent(
+            "/v1/payment_intents",
+            &payment_form(payment_method, &[]),
+            idempotency_key,
+        )
+        .await
+    }
+
+    /// [`TestSandbox::pay_idempotent`], with the transport error when no answer comes back.
+    pub async fn try_pay_idempotent(
+        &self,
+        payment_method: &str,
+        idempotency_key: &str,
+    ) -> Result<ApiResponse, reqwest::Error> {
+        self.try_send(
+            Method::POST,
+            "/v1/payment_intents",
+            Some(SECRET_KEY),
+            &payment_form(payment_method, &[]),
+            Some(idempotency_key),
+        )
+        .await
+    }
+
+    /// Creates and confirms a card SetupIntent for `customer` with `payment_method`.
+    pub async fn confirm_setup_intent(&self, customer: &str, payment_method: &str) -> ApiResponse {
+        self.post(
+            "/v1/setup_intents",
+            &[
+                ("customer", customer),
+                ("payment_method", payment_method),
+                ("payment_method_types[]", "card"),
+                ("confirm", "true"),
+            ],
+        )
+        .await
+    }
+
+    /// A new Customer's id.
+    pub async fn create_customer(&self) -> String {
         self.post("/v1/customers", &[("email", "jenny@example.com")])
             .await
-            .ok()["id"]
+            .expect_ok()["id"]
             .as_str()
             .unwrap()
             .to_owned()
     }
 
-    pub async fn count(&self, path: &str) -> usize {
-        self.get_q(path, &[("limit", "100")]).await.ok()["data"]
-            .as_array()
-            .unwrap()
-            .len()
+    /// `POST /v1/payment_methods/{payment_method}/attach` to `customer`.
+    pub async fn attach(&self, payment_method: &str, customer: &str) -> ApiResponse {
+        self.post(
+            &format!("/v1/payment_methods/{payment_method}/attach"),
+            &[("customer", customer)],
+        )
+        .await
     }
 
-    /// Events of a type, newest first.
-    pub async fn events(&self, kind: &str) -> Vec<Value> {
-        self.get_q("/v1/events", &[("type", kind), ("limit", "100")])
+    /// `GET /v1/customers/{customer}/payment_methods?type=card`.
+    pub async fn customer_cards(&self, customer: &str) -> ApiResponse {
+        self.get_query(
+            &format!("/v1/customers/{customer}/payment_methods"),
+            &[("type", "card")],
+        )
+        .await
+    }
+
+    /// The first dispute opened on a PaymentIntent.
+    pub async fn dispute_of(&self, payment_intent: &str) -> Value {
+        self.get_query("/v1/disputes", &[("payment_intent", payment_intent)])
             .await
-            .ok()["data"]
-            .as_array()
-            .unwrap()
+            .expect_ok()["data"][0]
             .clone()
     }
 
+    /// How many objects a list endpoint returns (up to 100).
+    pub async fn list_len(&self, path: &str) -> usize {
+        list_data(&self.get_query(path, &[("limit", "100")]).await.expect_ok()).len()
+    }
+
+    /// Events of a type, newest first.
+    pub async fn events_of_type(&self, kind: &str) -> Vec<Value> {
+        list_data(
+            &self
+                .get_query("/v1/events", &[("type", kind), ("limit", "100")])
+                .await
+                .expect_ok(),
+        )
+        .clone()
+    }
+
     /// Completes or fails 3-D Secure on the challenge endpoint, as the test page's buttons do.
-    pub async fn three_ds(&self, intent: &Value, outcome: &str) -> Value {
+    pub async fn submit_3ds(&self, intent: &Value, outcome: &str) -> Value {
         let id = intent["id"].as_str().unwrap();
         let secret = intent["client_secret"].as_str().unwrap();
-        let r = self
+        let response = self
             .http
             .post(format!("{}/3ds/{id}/{outcome}", self.base))
             .header("accept", "application/json")
@@ -270,15 +435,13 @@ impl Sb {
             .send()
             .await
             .unwrap();
-        assert_eq!(r.status(), 200);
-        serde_json::from_slice(&r.bytes().await.unwrap()).unwrap()
+        assert_eq!(response.status(), 200);
+        serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
     }
 
+    /// Webhook deliveries (`GET /_sandbox/deliveries{query}`).
     pub async fn deliveries(&self, query: &str) -> Vec<Value> {
-        self.control_get(&format!("/deliveries{query}")).await["data"]
-            .as_array()
-            .unwrap()
-            .clone()
+        list_data(&self.control_get(&format!("/deliveries{query}")).await).clone()
     }
 }
 
@@ -298,70 +461,81 @@ where
     }
 }
 
+/// One webhook delivery as the receiver saw it.
 #[derive(Clone, Debug)]
-pub struct Hit {
+pub struct WebhookHit {
     pub signature: String,
     pub body: Vec<u8>,
     pub user_agent: String,
     pub content_type: String,
 }
 
-impl Hit {
+impl WebhookHit {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body).unwrap()
+    }
+
+    /// Whether the `Stripe-Signature` header verifies with `secret` (300 s tolerance).
+    pub fn is_signed_with(&self, secret: &str) -> bool {
+        verify_signature(secret, &self.signature, &self.body, 300)
     }
 }
 
 /// A webhook endpoint on a free loopback port recording every POST; answers `status`.
-pub struct Receiver {
+pub struct WebhookReceiver {
     pub url: String,
-    pub hits: Arc<parking_lot::Mutex<Vec<Hit>>>,
+    pub hits: Arc<parking_lot::Mutex<Vec<WebhookHit>>>,
     pub status: Arc<AtomicU16>,
 }
 
-pub async fn receiver() -> Receiver {
-    use axum::routing::post;
-    let hits: Arc<parking_lot::Mutex<Vec<Hit>>> = Arc::default();
-    let status = Arc::new(AtomicU16::new(200));
-    let (h, s) = (hits.clone(), status.clone());
-    let app = axum::Router::new().route(
-        "/webhook",
-        post(
-            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
-                let (h, s) = (h.clone(), s.clone());
-                async move {
-                    let get = |n: &str| {
-                        headers
-                            .get(n)
-                            .and_then(|v| v.to_str().ok())
-                            .unwrap_or("")
-                            .to_owned()
-                    };
-                    h.lock().push(Hit {
-                        signature: get("stripe-signature"),
-                        body: body.to_vec(),
-                        user_agent: get("user-agent"),
-                        content_type: get("content-type"),
-                    });
-                    axum::http::StatusCode::from_u16(s.load(Ordering::SeqCst)).unwrap()
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        axum::serve(listener, app).await.unwrap();
-    });
-    Receiver {
-        url: format!("http://{addr}/webhook"),
-        hits,
-        status,
+impl WebhookReceiver {
+    pub async fn start() -> WebhookReceiver {
+        use axum::routing::post;
+        let hits: Arc<parking_lot::Mutex<Vec<WebhookHit>>> = Arc::default();
+        let status = Arc::new(AtomicU16::new(200));
+        let (h, s) = (hits.clone(), status.clone());
+        let app = axum::Router::new().route(
+            "/webhook",
+            post(
+                move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                    let (h, s) = (h.clone(), s.clone());
+                    async move {
+                        let get = |n: &str| {
+                            headers
+                                .get(n)
+                                .and_then(|v| v.to_str().ok())
+                                .unwrap_or("")
+                                .to_owned()
+                        };
+                        h.lock().push(WebhookHit {
+                            signature: get("stripe-signature"),
+                            body: body.to_vec(),
+                            user_agent: get("user-agent"),
+                            content_type: get("content-type"),
+                        });
+                        axum::http::StatusCode::from_u16(s.load(Ordering::SeqCst)).unwrap()
+                    }
+                },
+            ),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        WebhookReceiver {
+            url: format!("http://{addr}/webhook"),
+            hits,
+            status,
+        }
     }
-}
 
-impl Receiver {
-    pub fn hits(&self) -> Vec<Hit> {
+    /// Makes the endpoint answer `status` from now on.
+    pub fn answer_with(&self, status: u16) {
+        self.status.store(status, Ordering::SeqCst);
+    }
+
+    pub fn hits(&self) -> Vec<WebhookHit> {
         self.hits.lock().clone()
     }
 
@@ -372,7 +546,8 @@ impl Receiver {
             .collect()
     }
 
-    pub async fn wait_for(&self, n: usize) -> Vec<Hit> {
+    /// Waits (up to 10 s) until at least `n` deliveries arrived.
+    pub async fn wait_for(&self, n: usize) -> Vec<WebhookHit> {
         eventually(10, &format!("{n} webhook deliveries"), || async {
             let hits = self.hits();
             (hits.len() >= n).then_some(hits)
@@ -381,19 +556,22 @@ impl Receiver {
     }
 }
 
-/// Verifies a `Stripe-Signature` header the way Stripe's libraries do, computing the
-/// HMAC here (independently of the sandbox's code).
+/// Verifies a `Stripe-Signature` header the way Stripe's libraries do: a `t` within
+/// `tolerance` seconds of now and a `v1` equal to the HMAC of `stripe_types`'
+/// `webhook_signature` (whose known answers were computed with openssl and Python).
 pub fn verify_signature(secret: &str, header: &str, body: &[u8], tolerance: i64) -> bool {
     let mut t = None;
     let mut v1 = Vec::new();
     for part in header.split(',') {
         match part.split_once('=') {
-            Some(("t", v)) => t = v.parse::<i64>().ok(),
-            Some(("v1", v)) => v1.push(v.to_owned()),
+            Some(("t", v)) => t = Some(v),
+            Some(("v1", v)) => v1.push(v),
             _ => {}
         }
     }
-    let Some(t) = t else { return false };
+    let Some((t_text, t)) = t.and_then(|v| Some((v, v.parse::<i64>().ok()?))) else {
+        return false;
+    };
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -401,19 +579,13 @@ pub fn verify_signature(secret: &str, header: &str, body: &[u8], tolerance: i64)
     if (now - t).abs() > tolerance {
         return false;
     }
-    let mut payload = format!("{t}.").into_bytes();
-    payload.extend_from_slice(body);
-    v1.iter().any(|sig| {
-        let Ok(sig) = hex::decode(sig) else {
-            return false;
-        };
-        let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-        mac.update(&payload);
-        mac.verify_slice(&sig).is_ok()
-    })
+    let expected = webhook_signature::v1_mac(secret, t_text, body);
+    v1.iter()
+        .any(|sig| hex::decode(sig).is_ok_and(|sig| sig == expected))
 }
 
-pub fn j(v: &Value, path: &str) -> Value {
+/// The value at a dotted path (`"data.0.id"`: numbers index arrays); `Null` when absent.
+pub fn value_at(v: &Value, path: &str) -> Value {
     let mut cur = v;
     for seg in path.split('.') {
         cur = match seg.parse::<usize>() {
@@ -424,13 +596,25 @@ pub fn j(v: &Value, path: &str) -> Value {
     cur.clone()
 }
 
-pub fn s(v: &Value, path: &str) -> String {
-    match j(v, path) {
+/// The string at a dotted path; panics when it is not a string.
+pub fn str_at(v: &Value, path: &str) -> String {
+    match value_at(v, path) {
         Value::String(s) => s,
         other => panic!("{path} is not a string: {other} in {v}"),
     }
 }
 
-pub fn empty() -> Value {
+/// The `data` array of a list.
+pub fn list_data(list: &Value) -> &Vec<Value> {
+    list["data"].as_array().unwrap()
+}
+
+/// The ids in a list's `data`, in order.
+pub fn list_ids(list: &Value) -> Vec<String> {
+    list_data(list).iter().map(|o| str_at(o, "id")).collect()
+}
+
+/// `{}`, the body of control calls that take no parameters.
+pub fn empty_object() -> Value {
     json!({})
 }
