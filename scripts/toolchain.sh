@@ -82,15 +82,26 @@ apt_install chromium postgresql
 command -v npm >/dev/null || apt_install nodejs npm
 
 # --- cargo-leptos, wasm-bindgen-cli (the lockfile's version), wasm-opt ---------------------
+# No registry ships a build of either, so they are compiled here. Their own release
+# profiles ask for fat LTO in one codegen unit (cargo-leptos: ~20 of its ~38 cold minutes
+# are one single-threaded LTO link of its final crate). These tools only orchestrate the
+# build, so a quicker, less optimised build of them is enough: cargo's config overrides
+# the installed package's profile. CHECKOUT_TOOLS_FULL_OPT=1 keeps their own profiles.
+install_env=(env)
+if [ -z "${CHECKOUT_TOOLS_FULL_OPT:-}" ]; then
+    install_env=(env CARGO_PROFILE_RELEASE_LTO=off CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16
+        CARGO_PROFILE_RELEASE_OPT_LEVEL=1 CARGO_PROFILE_RELEASE_DEBUG=false
+        CARGO_PROFILE_RELEASE_INCREMENTAL=false)
+fi
 if [ "$("$TOOLS/bin/cargo-leptos" --version 2>/dev/null | awk '{print $2}')" != "$CARGO_LEPTOS_VERSION" ]; then
-    log "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (slow on a cold machine: ~30 min)"
-    cargo install --locked --quiet cargo-leptos --version "$CARGO_LEPTOS_VERSION" --root "$TOOLS"
+    log "cargo install cargo-leptos $CARGO_LEPTOS_VERSION (slow on a cold machine)"
+    "${install_env[@]}" cargo install --locked --quiet cargo-leptos --version "$CARGO_LEPTOS_VERSION" --root "$TOOLS"
 fi
 WB_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' "$ROOT/Cargo.lock")
 if [ "$("$TOOLS/bin/wasm-bindgen" --version 2>/dev/null | awk '{print $2}')" != "$WB_VERSION" ]; then
     log "cargo install wasm-bindgen-cli $WB_VERSION"
     # Not --locked: its own lockfile wants a crate version the registry does not serve.
-    cargo install --quiet --force wasm-bindgen-cli --version "$WB_VERSION" --root "$TOOLS"
+    "${install_env[@]}" cargo install --quiet --force wasm-bindgen-cli --version "$WB_VERSION" --root "$TOOLS"
 fi
 # wasm-opt from npm's binaryen (never Debian's binaryen 108: its output does not hydrate).
 if [ "$("$TOOLS/npm/node_modules/.bin/wasm-opt" --version 2>/dev/null | awk '{print $3}')" != "${BINARYEN_VERSION%%.*}" ]; then

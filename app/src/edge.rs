@@ -1,74 +1,36 @@
-//! What the server functions need from the server (storage lives in the `server` crate,
-//! which implements [`ShopBackend`] and provides it as context), and the cart cookie.
-
-use std::sync::Arc;
+//! The server side of the server functions' edge (ssr only): the shop's services from
+//! context (concrete types, provided by the server's router), the response status of an
+//! error, and the cart cookie.
 
 use leptos::prelude::*;
+use shop::payments::Payments;
+use shop::store::Store;
+use shop::{CartId, ShopError};
 
-use crate::shop::{CartView, OrderStatus, OrderView, PaymentStart, Product, ShopError};
+use crate::api::ApiError;
 
-#[async_trait::async_trait]
-pub trait ShopBackend: Send + Sync + 'static {
-    async fn products(&self) -> Result<Vec<Product>, ShopError>;
-    async fn cart(&self, cart_id: &str) -> Result<CartView, ShopError>;
-    /// Adds `quantity` to the product's line (creating cart and line as needed).
-    async fn add_to_cart(
-        &self,
-        cart_id: &str,
-        sku: &str,
-        quantity: u32,
-    ) -> Result<CartView, ShopError>;
-    async fn set_quantity(
-        &self,
-        cart_id: &str,
-        sku: &str,
-        quantity: u32,
-    ) -> Result<CartView, ShopError>;
-    async fn remove_from_cart(&self, cart_id: &str, sku: &str) -> Result<CartView, ShopError>;
-    /// Creates a `pending` order from the cart and empties the cart, atomically.
-    async fn checkout(&self, cart_id: &str, expected_total_minor: i64)
-        -> Result<String, ShopError>;
-    async fn order(&self, order_id: &str) -> Result<OrderView, ShopError>;
+/// The shop's storage, as provided by the server.
+pub fn store() -> Result<Store, ShopError> {
+    use_context::<Store>().ok_or_else(|| missing("Store"))
 }
 
-/// Payments of orders (the server implements it with its Stripe client and storage).
-#[async_trait::async_trait]
-pub trait PaymentBackend: Send + Sync + 'static {
-    /// The order's PaymentIntent (created on first call, reused after), for the browser
-    /// to confirm. The amount is the order's, from the database.
-    async fn start_payment(&self, order_id: &str) -> Result<PaymentStart, ShopError>;
-    /// The browser's confirmation went through: show `processing` until Stripe confirms.
-    async fn payment_submitted(&self, order_id: &str) -> Result<OrderStatus, ShopError>;
-    /// The order, reconciled with Stripe (a server-side retrieve) when a payment has been
-    /// awaited for a while without a webhook.
-    async fn order(&self, order_id: &str) -> Result<OrderView, ShopError>;
-}
-
-/// The backends provided by the server as context.
-pub type Shop = Arc<dyn ShopBackend>;
-pub type Payments = Arc<dyn PaymentBackend>;
-
-pub fn shop() -> Result<Shop, ShopError> {
-    use_context::<Shop>().ok_or_else(|| {
-        tracing::error!("no ShopBackend in context");
-        ShopError::Internal
-    })
-}
-
+/// The payments service (order → PaymentIntent), as provided by the server.
 pub fn payments() -> Result<Payments, ShopError> {
-    use_context::<Payments>().ok_or_else(|| {
-        tracing::error!("no PaymentBackend in context");
-        ShopError::Internal
-    })
+    use_context::<Payments>().ok_or_else(|| missing("Payments"))
+}
+
+fn missing(what: &str) -> ShopError {
+    tracing::error!(what, "not provided as context by the server");
+    ShopError::Internal
 }
 
 /// Sets the response status for an error (400 for bad input, 404 for unknown things, 409
-/// for a changed total), then passes the result through.
-pub fn respond<T>(result: Result<T, ShopError>) -> Result<T, ShopError> {
-    if let Err(error) = &result {
-        set_error_status(error);
-    }
-    result
+/// for a changed total), then passes the result through as the server function's.
+pub fn respond<T>(result: Result<T, ShopError>) -> Result<T, ApiError> {
+    result.map_err(|error| {
+        set_error_status(&error);
+        ApiError(error)
+    })
 }
 
 /// Sets the status of the response being built (if any) to the error's.
@@ -83,9 +45,9 @@ pub fn set_error_status(error: &ShopError) {
 const CART_COOKIE: &str = "cart";
 const CART_COOKIE_MAX_AGE: u32 = 60 * 60 * 24 * 30;
 
-/// The shopper's cart id from the `cart` cookie. With `create`, a missing or malformed
+/// The shopper's cart from the `cart` cookie. With `create`, a missing or malformed
 /// cookie is replaced by a new random id, set on the response.
-pub async fn cart_id(create: bool) -> Result<Option<String>, ShopError> {
+pub async fn cart_id(create: bool) -> Result<Option<CartId>, ShopError> {
     let headers: http::HeaderMap = leptos_axum::extract().await.map_err(|e| {
         tracing::error!(error = %e, "cannot read request headers");
         ShopError::Internal
@@ -96,7 +58,7 @@ pub async fn cart_id(create: bool) -> Result<Option<String>, ShopError> {
     if !create {
         return Ok(None);
     }
-    let id = new_cart_id();
+    let id = CartId::generate();
     let cookie = format!(
         "{CART_COOKIE}={id}; Path=/; Max-Age={CART_COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax"
     );
@@ -108,7 +70,7 @@ pub async fn cart_id(create: bool) -> Result<Option<String>, ShopError> {
     Ok(Some(id))
 }
 
-fn cart_id_from_headers(headers: &http::HeaderMap) -> Option<String> {
+fn cart_id_from_headers(headers: &http::HeaderMap) -> Option<CartId> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
@@ -116,18 +78,7 @@ fn cart_id_from_headers(headers: &http::HeaderMap) -> Option<String> {
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(name, _)| *name == CART_COOKIE)
-        .map(|(_, value)| value.to_owned())
-        .filter(|value| is_cart_id(value))
-}
-
-fn is_cart_id(value: &str) -> bool {
-    value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit())
-}
-
-fn new_cart_id() -> String {
-    use rand::Rng;
-    let bytes: [u8; 16] = rand::thread_rng().gen();
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+        .and_then(|(_, value)| CartId::parse(value))
 }
 
 #[cfg(test)]
@@ -137,7 +88,7 @@ mod tests {
     #[test]
     fn reads_a_well_formed_cart_cookie_among_others() {
         let mut headers = http::HeaderMap::new();
-        let id = new_cart_id();
+        let id = CartId::generate();
         headers.insert(
             http::header::COOKIE,
             format!("theme=dark; cart={id}; x=y").parse().unwrap(),
@@ -157,12 +108,5 @@ mod tests {
             headers.insert(http::header::COOKIE, bad.parse().unwrap());
             assert_eq!(cart_id_from_headers(&headers), None, "{bad}");
         }
-    }
-
-    #[test]
-    fn new_ids_are_random_and_well_formed() {
-        let (a, b) = (new_cart_id(), new_cart_id());
-        assert!(is_cart_id(&a) && is_cart_id(&b));
-        assert_ne!(a, b);
     }
 }

@@ -1,18 +1,22 @@
 //! The checkout's user interface: routes, components and `#[server]` functions.
 //!
 //! Everything here compiles twice: with `ssr` into the server (where server functions
-//! run against [`backend::ShopBackend`]) and with `hydrate` into the browser's WASM
-//! (where server functions become HTTP calls).
+//! call the `shop` crate's storage and services directly, see [`api`]) and with
+//! `hydrate` into the browser's WASM (where server functions become HTTP calls).
+//!
+//! - [`api`]: the server functions; [`edge`] (ssr): their context, statuses and cookie;
+//! - [`codec`]: the server functions' wire format;
+//! - `pages`: shop, cart and order pages; `payment_page`: the card payment page;
+//! - [`security`] (ssr): the Content-Security-Policy of every page.
 
 pub mod api;
-#[cfg(feature = "ssr")]
-pub mod backend;
-mod checkout;
 pub mod codec;
+#[cfg(feature = "ssr")]
+pub mod edge;
 mod pages;
+mod payment_page;
 #[cfg(feature = "ssr")]
 pub mod security;
-pub mod shop;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -56,7 +60,7 @@ pub fn App() -> impl IntoView {
                 <ParentRoute path=path!("") view=pages::LayoutWithOutlet ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::ShopPage ssr=SsrMode::Async/>
                     <Route path=path!("/cart") view=pages::CartPage ssr=SsrMode::Async/>
-                    <Route path=path!("/checkout/:id") view=checkout::CheckoutPage ssr=SsrMode::Async/>
+                    <Route path=path!("/checkout/:id") view=payment_page::PaymentPage ssr=SsrMode::Async/>
                     <Route path=path!("/orders/:id") view=pages::OrderPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>

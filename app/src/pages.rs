@@ -12,11 +12,13 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde::de::DeserializeOwned;
 
+use shop::{CartLine, CartView, OrderStatus, OrderView, Product, ShopError};
+use stripe_types::messages;
+
 use crate::api::{
-    get_cart, get_order, get_payments_config, list_products, AddToCart, Checkout, RemoveFromCart,
-    SetQuantity,
+    get_cart, get_order, get_payments_config, list_products, AddToCart, ApiError, PlaceOrder,
+    RemoveFromCart, SetQuantity,
 };
-use crate::shop::{CartLine, CartView, OrderStatus, OrderView, Product, ShopError};
 
 /// Cart actions and the cart itself, shared by the islands inside [`CartScope`]. Every
 /// cart action answers with the priced cart, which becomes the new state.
@@ -25,7 +27,7 @@ pub struct CartState {
     add: ServerAction<AddToCart>,
     set_quantity: ServerAction<SetQuantity>,
     remove: ServerAction<RemoveFromCart>,
-    checkout: ServerAction<Checkout>,
+    place_order: ServerAction<PlaceOrder>,
     cart: RwSignal<CartView>,
     /// The last error any cart action returned, cleared by the next success.
     error: RwSignal<Option<String>>,
@@ -37,7 +39,7 @@ impl CartState {
             add: ServerAction::new(),
             set_quantity: ServerAction::new(),
             remove: ServerAction::new(),
-            checkout: ServerAction::new(),
+            place_order: ServerAction::new(),
             cart: RwSignal::new(initial),
             error: RwSignal::new(None),
         };
@@ -46,8 +48,8 @@ impl CartState {
         }
         let remove = state.remove.value();
         state.track(move || remove.get());
-        let checkout = state.checkout.value();
-        Effect::new(move |_| match checkout.get() {
+        let placed = state.place_order.value();
+        Effect::new(move |_| match placed.get() {
             Some(Ok(order_id)) => {
                 state.error.set(None);
                 // The checkout page is a full page (no client-side router in islands).
@@ -55,23 +57,20 @@ impl CartState {
                     .location()
                     .set_href(&format!("/checkout/{order_id}"));
             }
-            Some(Err(e)) => state.error.set(Some(e.to_string())),
+            Some(Err(e)) => state.error.set(Some(e.customer_message())),
             None => {}
         });
         state
     }
 
     /// Takes each new action result: a priced cart replaces the state, an error is shown.
-    fn track(
-        self,
-        value: impl Fn() -> Option<Result<CartView, ShopError>> + Send + Sync + 'static,
-    ) {
+    fn track(self, value: impl Fn() -> Option<Result<CartView, ApiError>> + Send + Sync + 'static) {
         Effect::new(move |_| match value() {
             Some(Ok(cart)) => {
                 self.cart.set(cart);
                 self.error.set(None);
             }
-            Some(Err(e)) => self.error.set(Some(e.to_string())),
+            Some(Err(e)) => self.error.set(Some(e.customer_message())),
             None => {}
         });
     }
@@ -91,7 +90,7 @@ fn PostForm<A>(
     children: Children,
 ) -> impl IntoView
 where
-    A: ServerFn<Error = ShopError> + DeserializeOwned + Clone + Send + Sync + 'static,
+    A: ServerFn<Error = ApiError> + DeserializeOwned + Clone + Send + Sync + 'static,
     A::Output: Send + Sync + 'static,
 {
     let submit = move |ev: SubmitEvent| {
@@ -100,7 +99,9 @@ where
             Ok(args) => {
                 action.dispatch(args);
             }
-            Err(e) => action.value().set(Some(Err(ShopError::BadRequest(e)))),
+            Err(e) => action
+                .value()
+                .set(Some(Err(ShopError::BadRequest(e).into()))),
         }
     };
     view! {
@@ -221,7 +222,7 @@ pub fn ShopPage() -> impl IntoView {
                                     {list.into_iter().map(|p| view! { <ProductCard product=p/> }).collect_view()}
                                 </ul>
                             }.into_any(),
-                            Err(e) => view! { <p class="error" role="alert">{e.to_string()}</p> }.into_any(),
+                            Err(e) => view! { <p class="error" role="alert">{e.customer_message()}</p> }.into_any(),
                         }
                     })}
                 </Suspense>
@@ -247,7 +248,7 @@ fn ProductCard(product: Product) -> impl IntoView {
             <h2>{name}</h2>
             <p class="description">{description}</p>
             <p class="price" data-testid=price_id>{price.to_string()}</p>
-            <AddToCartButton sku/>
+            <AddToCartButton sku=sku.into()/>
         </li>
     }
 }
@@ -293,15 +294,15 @@ fn CartPanel() -> impl IntoView {
 fn CartContents(cart: CartView) -> impl IntoView {
     let state = cart_state();
     let Some(total) = cart.total else {
-        return view! { <p data-testid="cart-empty">"Your cart is empty."</p> }.into_any();
+        return view! { <p data-testid="cart-empty">{messages::EMPTY_CART}</p> }.into_any();
     };
-    let busy = move || state.checkout.pending().get();
+    let busy = move || state.place_order.pending().get();
     view! {
         <ul class="cart-lines">
             {cart.lines.into_iter().map(|line| view! { <CartLineRow line/> }).collect_view()}
         </ul>
         <p class="cart-total">"Total " <strong data-testid="cart-total">{total.to_string()}</strong></p>
-        <PostForm action=state.checkout>
+        <PostForm action=state.place_order>
             <input type="hidden" name="expected_total" value=total.minor.to_string()/>
             <button type="submit" class="primary" data-testid="checkout" disabled=busy>
                 {move || if busy() { "Placing order…" } else { "Checkout" }}
@@ -329,6 +330,7 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
         testid("line-total"),
         testid("remove"),
     );
+    let sku = String::from(sku);
     let remove_sku = sku.clone();
     view! {
         <li class="cart-line" data-testid=line_id>
@@ -378,7 +380,7 @@ pub fn OrderPage() -> impl IntoView {
                         Ok(order) => view! { <OrderDetails order/> }.into_any(),
                         Err(e) => view! {
                             <h1>"Order not found"</h1>
-                            <p class="error" data-testid="order-error">{e.to_string()}</p>
+                            <p class="error" data-testid="order-error">{e.customer_message()}</p>
                         }.into_any(),
                     }
                 })}
@@ -390,8 +392,8 @@ pub fn OrderPage() -> impl IntoView {
 #[component]
 fn OrderDetails(order: OrderView) -> impl IntoView {
     view! {
-        <h1>"Order " <code data-testid="order-id">{order.id.clone()}</code></h1>
-        <OrderStatusLive id=order.id status=order.status/>
+        <h1>"Order " <code data-testid="order-id">{order.id.to_string()}</code></h1>
+        <OrderStatusLive id=order.id.into() status=order.status/>
         <OrderLines lines=order.lines total=order.total.to_string()/>
     }
 }

@@ -1,4 +1,4 @@
-//! The checkout page (`/checkout/{order_id}`): the order's summary and Stripe's card
+//! The payment page (`/checkout/{order_id}`): the order's summary and Stripe's card
 //! Element, confirmed with `confirmCardPayment` (3-D Secure included) through the
 //! `stripe-js` bindings. The amount is the order's, on the server; the page only ever
 //! holds the PaymentIntent's client secret.
@@ -12,9 +12,11 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 
+use shop::{OrderView, PaymentStart, PaymentsConfig};
+use stripe_types::messages;
+
 use crate::api::{get_order, get_payments_config};
 use crate::pages::OrderLines;
-use crate::shop::{OrderView, PaymentStart, PaymentsConfig};
 
 /// Everything the form shows, as signals (cheap to copy into callbacks).
 #[derive(Clone, Copy)]
@@ -34,7 +36,7 @@ struct FormState {
 }
 
 #[component]
-pub fn CheckoutPage() -> impl IntoView {
+pub fn PaymentPage() -> impl IntoView {
     let params = use_params_map();
     let order = Resource::new(
         move || params.read().get("id").unwrap_or_default(),
@@ -64,7 +66,7 @@ pub fn CheckoutPage() -> impl IntoView {
                         }
                         (Err(e), _) | (Ok(_), Err(e)) => view! {
                             <h1>"Checkout"</h1>
-                            <p class="error" role="alert" data-testid="payment-error">{e.to_string()}</p>
+                            <p class="error" role="alert" data-testid="payment-error">{e.customer_message()}</p>
                         }
                         .into_any(),
                     }
@@ -83,10 +85,10 @@ fn CheckoutForm(order: OrderView, config: PaymentsConfig) -> impl IntoView {
         <h1>"Checkout"</h1>
         <div class="checkout">
             <section class="summary" aria-labelledby="summary-heading">
-                <h2 id="summary-heading">"Order " <code>{order.id.clone()}</code></h2>
+                <h2 id="summary-heading">"Order " <code>{order.id.to_string()}</code></h2>
                 <OrderLines lines=order.lines total=total.clone()/>
             </section>
-            <PaymentForm order_id=order.id total retry config/>
+            <PaymentForm order_id=order.id.into() total retry config/>
         </div>
     }
 }
@@ -100,18 +102,15 @@ fn PaymentForm(
     retry: bool,
     config: PaymentsConfig,
 ) -> impl IntoView {
-    let state =
-        FormState {
-            order_id: StoredValue::new(order_id),
-            payment: RwSignal::new(None),
-            ready: RwSignal::new(false),
-            complete: RwSignal::new(false),
-            card_error: RwSignal::new(None),
-            payment_error: RwSignal::new(retry.then(|| {
-                "Your last payment attempt did not go through. Please try again.".to_owned()
-            })),
-            paying: RwSignal::new(false),
-        };
+    let state = FormState {
+        order_id: StoredValue::new(order_id),
+        payment: RwSignal::new(None),
+        ready: RwSignal::new(false),
+        complete: RwSignal::new(false),
+        card_error: RwSignal::new(None),
+        payment_error: RwSignal::new(retry.then(|| messages::LAST_ATTEMPT_FAILED.to_owned())),
+        paying: RwSignal::new(false),
+    };
     let card_node = NodeRef::<leptos::html::Div>::new();
     let pay = browser::mount_card(card_node, config, state);
 
@@ -172,9 +171,11 @@ mod browser {
     };
     use stripe_types::PaymentIntentStatus;
 
+    use shop::PaymentsConfig;
+    use stripe_types::messages;
+
     use super::FormState;
     use crate::api::{payment_submitted, start_payment};
-    use crate::shop::PaymentsConfig;
 
     /// How long Stripe.js may take to load before the shopper is told.
     const LOAD_TIMEOUT_MS: u32 = 15_000;
@@ -238,7 +239,7 @@ mod browser {
                 let _ = state.payment.try_set(Some(payment));
             }
             Err(e) => {
-                let _ = state.payment_error.try_set(Some(e.to_string()));
+                let _ = state.payment_error.try_set(Some(e.customer_message()));
             }
         }
     }
@@ -250,9 +251,8 @@ mod browser {
     ) -> Result<Card, String> {
         stripe_js::load(&config.js_url, LOAD_TIMEOUT_MS)
             .await
-            .map_err(|e| e.to_string())?;
-        let unavailable =
-            |_| "The payment form could not be started. Please reload the page.".to_owned();
+            .map_err(|e| e.customer_message().to_owned())?;
+        let unavailable = |_| messages::FORM_NOT_STARTED.to_owned();
         let stripe = Stripe::new(&config.publishable_key).map_err(unavailable)?;
         let elements = stripe.elements().map_err(unavailable)?;
         let card = elements
@@ -305,7 +305,7 @@ mod browser {
             match settle(&card.stripe, &payment.client_secret, result).await {
                 Ok(()) => {
                     // Only a display hint: the order is paid when Stripe says so.
-                    let _ = payment_submitted(payment.order_id.clone()).await;
+                    let _ = payment_submitted(payment.order_id.to_string()).await;
                     navigate(&format!("/orders/{}", payment.order_id));
                 }
                 Err(message) => {
@@ -331,7 +331,7 @@ mod browser {
         };
         match result {
             Ok(pi) if done(pi.status) => Ok(()),
-            Ok(_) => Err("The payment was not completed. Please try again.".to_owned()),
+            Ok(_) => Err(messages::PAYMENT_NOT_COMPLETED.to_owned()),
             // Confirmed already (a second tab, or a retry after a lost answer).
             Err(e) if e.payment_intent_status.is_some_and(done) => Ok(()),
             // The answer was lost: the payment may have gone through. Ask before saying.
@@ -339,10 +339,7 @@ mod browser {
                 match stripe.retrieve_payment_intent(client_secret).await {
                     Ok(pi) if done(pi.status) => Ok(()),
                     Ok(_) => Err(e.customer_message().to_owned()),
-                    Err(_) => Err("We lost the connection while confirming your payment. \
-                                   Check your connection, then reload this page to see \
-                                   whether it went through before trying again."
-                        .to_owned()),
+                    Err(_) => Err(messages::CONFIRMATION_LOST.to_owned()),
                 }
             }
             Err(e) => Err(e.customer_message().to_owned()),
@@ -355,8 +352,9 @@ mod browser {
 mod browser {
     use leptos::prelude::*;
 
+    use shop::PaymentsConfig;
+
     use super::FormState;
-    use crate::shop::PaymentsConfig;
 
     pub(super) fn mount_card(
         _node: NodeRef<leptos::html::Div>,

@@ -5,7 +5,7 @@
 
 use leptos::prelude::*;
 
-use crate::shop::PaymentsConfig;
+use shop::PaymentsConfig;
 
 const STRIPE_JS: &str = "https://js.stripe.com";
 /// Stripe.js loads parts of itself from subdomains (Stripe's CSP guidance lists it).

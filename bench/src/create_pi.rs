@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::harness::{self, Target};
-use crate::shop;
+use crate::orders;
 use crate::stats::{Summary, Window};
 use crate::Common;
 
@@ -110,6 +110,28 @@ impl Phase {
     }
 }
 
+/// Runs `concurrency` workers side by side (each takes requests from the window until
+/// it closes) and collects what they measured.
+async fn run_workers<Fut>(
+    concurrency: usize,
+    window: Arc<Window>,
+    worker: impl Fn() -> Fut,
+) -> anyhow::Result<Phase>
+where
+    Fut: std::future::Future<Output = WorkerResult> + Send + 'static,
+{
+    let handles: Vec<_> = (0..concurrency).map(|_| tokio::spawn(worker())).collect();
+    let mut results = Vec::new();
+    for h in handles {
+        results.push(h.await.context("a worker panicked")?);
+    }
+    Ok(Phase {
+        concurrency,
+        results,
+        measure_from: window.measure_from(),
+    })
+}
+
 /// First calls, each on its own order, until the window closes or orders run out.
 async fn first_calls(
     client: &reqwest::Client,
@@ -120,42 +142,32 @@ async fn first_calls(
     ran_out: Arc<AtomicBool>,
 ) -> anyhow::Result<Phase> {
     let next = Arc::new(AtomicUsize::new(0));
-    let handles: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (client, url, orders, window, next, ran_out) = (
-                client.clone(),
-                url.to_owned(),
-                orders.clone(),
-                window.clone(),
-                next.clone(),
-                ran_out.clone(),
-            );
-            tokio::spawn(async move {
-                let mut out = WorkerResult::default();
-                while let Some(measured) = window.take() {
-                    let Some(order) = orders.get(next.fetch_add(1, Ordering::Relaxed)) else {
-                        ran_out.store(true, Ordering::Relaxed);
-                        break;
-                    };
-                    let t0 = Instant::now();
-                    let outcome = pay(&client, &url, order).await.map(|secret| {
-                        out.paid.push((order.clone(), secret));
-                    });
-                    out.record(measured, t0, outcome);
-                }
-                out
-            })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for h in handles {
-        results.push(h.await.context("a worker panicked")?);
-    }
-    Ok(Phase {
-        concurrency,
-        results,
-        measure_from: window.measure_from(),
+    run_workers(concurrency, window.clone(), || {
+        let (client, url, orders, window, next, ran_out) = (
+            client.clone(),
+            url.to_owned(),
+            orders.clone(),
+            window.clone(),
+            next.clone(),
+            ran_out.clone(),
+        );
+        async move {
+            let mut out = WorkerResult::default();
+            while let Some(measured) = window.take() {
+                let Some(order) = orders.get(next.fetch_add(1, Ordering::Relaxed)) else {
+                    ran_out.store(true, Ordering::Relaxed);
+                    break;
+                };
+                let t0 = Instant::now();
+                let outcome = pay(&client, &url, order).await.map(|secret| {
+                    out.paid.push((order.clone(), secret));
+                });
+                out.record(measured, t0, outcome);
+            }
+            out
+        }
     })
+    .await
 }
 
 /// Calls again on orders that have their PaymentIntent; the secret must not change.
@@ -168,42 +180,32 @@ async fn reuse_calls(
 ) -> anyhow::Result<Phase> {
     let window = Arc::new(Window::new(Duration::ZERO, duration, None));
     let next = Arc::new(AtomicUsize::new(0));
-    let handles: Vec<_> = (0..concurrency)
-        .map(|_| {
-            let (client, url, paid, window, next) = (
-                client.clone(),
-                url.to_owned(),
-                paid.clone(),
-                window.clone(),
-                next.clone(),
-            );
-            tokio::spawn(async move {
-                let mut out = WorkerResult::default();
-                while let Some(measured) = window.take() {
-                    let (order, first) = &paid[next.fetch_add(1, Ordering::Relaxed) % paid.len()];
-                    let t0 = Instant::now();
-                    let outcome = pay(&client, &url, order).await.and_then(|secret| {
-                        if &secret == first {
-                            Ok(())
-                        } else {
-                            Err(format!("{order}: a second call gave another PaymentIntent"))
-                        }
-                    });
-                    out.record(measured, t0, outcome);
-                }
-                out
-            })
-        })
-        .collect();
-    let mut results = Vec::new();
-    for h in handles {
-        results.push(h.await.context("a worker panicked")?);
-    }
-    Ok(Phase {
-        concurrency,
-        results,
-        measure_from: window.measure_from(),
+    run_workers(concurrency, window.clone(), || {
+        let (client, url, paid, window, next) = (
+            client.clone(),
+            url.to_owned(),
+            paid.clone(),
+            window.clone(),
+            next.clone(),
+        );
+        async move {
+            let mut out = WorkerResult::default();
+            while let Some(measured) = window.take() {
+                let (order, first) = &paid[next.fetch_add(1, Ordering::Relaxed) % paid.len()];
+                let t0 = Instant::now();
+                let outcome = pay(&client, &url, order).await.and_then(|secret| {
+                    if &secret == first {
+                        Ok(())
+                    } else {
+                        Err(format!("{order}: a second call gave another PaymentIntent"))
+                    }
+                });
+                out.record(measured, t0, outcome);
+            }
+            out
+        }
     })
+    .await
 }
 
 pub async fn run(args: Args) -> anyhow::Result<bool> {
@@ -226,7 +228,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     let mut ok = true;
     if !c.warmup.is_zero() {
         let n = (c.warmup.as_secs_f64() * PROVISION_RATE).ceil() as usize;
-        let orders = shop::create_orders(&client, &target.base, n, c.concurrency)
+        let orders = orders::create_orders(&client, &target.base, n, c.concurrency)
             .await
             .context("preparing orders")?;
         let window = Arc::new(Window::new(Duration::ZERO, c.warmup, None));
@@ -250,7 +252,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         Some(n) => n as usize,
         None => (rate * 1.2 * c.duration.as_secs_f64()).ceil() as usize + c.concurrency,
     });
-    let orders = shop::create_orders(&client, &target.base, n_orders, c.concurrency)
+    let orders = orders::create_orders(&client, &target.base, n_orders, c.concurrency)
         .await
         .context("preparing orders")?;
 

@@ -1,14 +1,15 @@
-//! The server under test: started in this process the way the integration tests'
-//! `spawn_app` does (fresh SQLite file in a temporary directory, or `--database`;
-//! embedded sandbox with its state in memory; port 0), or an external one (`--url`).
+//! The server under test: started in this process by the integration tests' own
+//! harness (`server::spawn::spawn_app`: fresh SQLite file in a temporary directory, or
+//! `--database`; embedded sandbox with its state in memory; port 0), or an external one
+//! (`--url`).
 
 use std::collections::HashMap;
 use std::time::Duration;
 
 use anyhow::Context;
 use server::config::Settings;
-use server::store::Store;
-use server::Application;
+use server::spawn::{spawn_app, SpawnOptions, SpawnedApp};
+use shop::store::Store;
 
 /// The webhook secret of the in-process server.
 pub const WEBHOOK_SECRET: &str = "whsec_bench_0123456789abcdef0123456789abcdef";
@@ -19,18 +20,7 @@ pub struct Target {
     /// `--database`).
     pub store: Option<Store>,
     pub description: String,
-    in_process: Option<InProcess>,
-}
-
-struct InProcess {
-    _data_dir: tempfile::TempDir,
-    shutdown: tokio::sync::oneshot::Sender<()>,
-    server: tokio::task::JoinHandle<std::io::Result<()>>,
-}
-
-/// `DATABASE_URL` parsed the way the server does (`postgres://…`, `sqlite:…`).
-fn settings_for(vars: &HashMap<&str, String>) -> anyhow::Result<Settings> {
-    Settings::from_lookup(|k| vars.get(k).cloned()).map_err(anyhow::Error::from)
+    in_process: Option<SpawnedApp>,
 }
 
 impl Target {
@@ -45,8 +35,9 @@ impl Target {
         let base = url.trim_end_matches('/').to_owned();
         let store = match database {
             Some(db) => {
+                // `DATABASE_URL` parsed the way the server does (`postgres://…`, `sqlite:…`).
                 let vars = HashMap::from([("DATABASE_URL", db.to_owned())]);
-                let settings = settings_for(&vars)?;
+                let settings = Settings::from_lookup(|k| vars.get(k).cloned())?;
                 Some(
                     Store::connect(&settings.database)
                         .await
@@ -64,46 +55,20 @@ impl Target {
     }
 
     async fn in_process(database: Option<&str>) -> anyhow::Result<Target> {
-        let data_dir = tempfile::tempdir()?;
-        let mut vars: HashMap<&str, String> = HashMap::new();
-        vars.insert("LEPTOS_SITE_ADDR", "127.0.0.1:0".into());
-        vars.insert("LEPTOS_ENV", "PROD".into());
-        vars.insert("DATA_DIR", data_dir.path().display().to_string());
-        // No pages are requested: the site root need not exist.
-        vars.insert(
-            "LEPTOS_SITE_ROOT",
-            data_dir.path().join("site").display().to_string(),
-        );
-        vars.insert("STRIPE_SANDBOX_ADDR", "127.0.0.1:0".into());
-        vars.insert("STRIPE_SANDBOX_STATE", "memory".into());
-        vars.insert("STRIPE_WEBHOOK_SECRET", WEBHOOK_SECRET.into());
-        if let Some(db) = database {
-            vars.insert("DATABASE_URL", db.to_owned());
-        }
-        let settings = settings_for(&vars)?;
         // Logs only on request: per-request logging would be part of the figure.
         if std::env::var_os("BENCH_LOG").is_some() {
-            server::telemetry::init(settings.log_format);
+            server::telemetry::init(server::config::LogFormat::Pretty);
         }
-        let db = format!("{:?}", settings.database);
-        let app = Application::build(settings)
-            .await
-            .context("starting the server")?;
-        let base = format!("http://{}", app.local_addr());
-        let store = app.store().clone();
-        let (shutdown, rx) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(app.run_until_stopped(async {
-            let _ = rx.await;
-        }));
+        let app = spawn_app(SpawnOptions {
+            database_url: database.map(str::to_owned),
+            webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
+        })
+        .await?;
         Ok(Target {
-            description: format!("{base} (in-process, {db}, embedded sandbox in memory)"),
-            base,
-            store: Some(store),
-            in_process: Some(InProcess {
-                _data_dir: data_dir,
-                shutdown,
-                server,
-            }),
+            description: app.description.clone(),
+            base: app.base.clone(),
+            store: Some(app.store.clone()),
+            in_process: Some(app),
         })
     }
 
@@ -128,12 +93,10 @@ impl Target {
                 store.close().await;
             }
         }
-        if let Some(p) = self.in_process {
-            let _ = p.shutdown.send(());
-            match tokio::time::timeout(Duration::from_secs(10), p.server).await {
-                Ok(Ok(Ok(()))) => {}
-                Ok(Ok(Err(e))) => eprintln!("server error: {e}"),
-                Ok(Err(e)) => eprintln!("server task failed: {e}"),
+        if let Some(app) = self.in_process {
+            match tokio::time::timeout(Duration::from_secs(10), app.stop()).await {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => eprintln!("server error: {e}"),
                 Err(_) => eprintln!("server did not stop within 10 s"),
             }
         }

@@ -19,7 +19,7 @@
 
 mod create_pi;
 mod harness;
-mod shop;
+mod orders;
 mod stats;
 mod webhook;
 

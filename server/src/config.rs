@@ -1,10 +1,10 @@
 //! Settings from environment variables (and an optional `.env`), validated at start-up.
 //! Every error names the setting at fault; secrets never appear in `Debug` output.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+pub use shop::store::Database;
 pub use stripe_client::{KeyMode, Secret, SecretKey, WebhookSecret};
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,33 +25,6 @@ fn bad(name: &'static str, message: impl Into<String>) -> ConfigError {
 pub enum LogFormat {
     Pretty,
     Json,
-}
-
-#[derive(Clone, PartialEq, Eq)]
-pub enum Database {
-    Sqlite { path: PathBuf },
-    Postgres { url: Secret },
-}
-
-impl fmt::Debug for Database {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Database::Sqlite { path } => write!(f, "Sqlite({})", path.display()),
-            Database::Postgres { url } => write!(f, "Postgres({})", redact_url(url.expose())),
-        }
-    }
-}
-
-/// `postgres://user:pw@host/db` → `postgres://user:***@host/db`.
-fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut u) if u.password().is_some() => {
-            let _ = u.set_password(Some("***"));
-            u.to_string()
-        }
-        Ok(u) => u.to_string(),
-        Err(_) => "[unparseable]".into(),
-    }
 }
 
 /// Where the embedded sandbox keeps its state.

@@ -1,15 +1,14 @@
-//! The checkout's server: configuration, storage, routes and the Leptos app.
+//! The checkout's server: configuration, the router (the Leptos app, `/webhook`,
+//! `/healthz`), background jobs and telemetry. The shop itself (storage, payments, the
+//! payment state machine) is the `shop` crate; server functions call it directly.
 //!
 //! [`Application::build`] binds the listener (port 0 picks a free one, as the
 //! integration tests do) and [`Application::run_until_stopped`] serves until the
 //! shutdown future resolves, draining requests in flight.
 
-pub mod checkout;
 pub mod config;
-pub mod fulfilment;
-pub mod order_payments;
-pub mod payments;
-pub mod store;
+pub mod spawn;
+pub mod stripe_provider;
 pub mod telemetry;
 pub mod webhook;
 
@@ -17,8 +16,6 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use app::backend::{Payments as PaymentsBackend, Shop};
-use app::shop::PaymentsConfig;
 use app::{shell, App};
 use axum::extract::DefaultBodyLimit;
 use axum::extract::{FromRef, State};
@@ -31,16 +28,18 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::checkout::Checkout;
+use shop::payments::Payments;
+use shop::store::Store;
+use tracing::Instrument;
+
 use crate::config::Settings;
-use crate::payments::Payments;
-use crate::store::Store;
+use crate::stripe_provider::StripeProvider;
 
 #[derive(Clone)]
 pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
-    pub payments: Arc<Payments>,
+    pub stripe: Arc<StripeProvider>,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -53,7 +52,7 @@ pub struct Application {
     listener: tokio::net::TcpListener,
     router: Router,
     store: Store,
-    payments: Arc<Payments>,
+    stripe: Arc<StripeProvider>,
 }
 
 impl Application {
@@ -64,13 +63,13 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.site_addr))?;
         let local = listener.local_addr()?;
-        let payments = Arc::new(Payments::start(&settings, local).await?);
-        let router = router(&settings, local, store.clone(), payments.clone());
+        let stripe = Arc::new(StripeProvider::start(&settings, local).await?);
+        let router = router(&settings, local, store.clone(), stripe.clone());
         Ok(Application {
             listener,
             router,
             store,
-            payments,
+            stripe,
         })
     }
 
@@ -84,8 +83,8 @@ impl Application {
         &self.store
     }
 
-    pub fn payments(&self) -> &Arc<Payments> {
-        &self.payments
+    pub fn stripe(&self) -> &Arc<StripeProvider> {
+        &self.stripe
     }
 
     pub async fn run_until_stopped(
@@ -108,8 +107,8 @@ impl Application {
         {
             tracing::warn!("database pool did not close within 5 s; exiting anyway");
         }
-        if let Some(payments) = Arc::into_inner(self.payments) {
-            payments.shutdown().await;
+        if let Some(stripe) = Arc::into_inner(self.stripe) {
+            stripe.shutdown().await;
         }
         result
     }
@@ -130,26 +129,28 @@ fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
-fn router(settings: &Settings, addr: SocketAddr, store: Store, payments: Arc<Payments>) -> Router {
+fn router(
+    settings: &Settings,
+    addr: SocketAddr,
+    store: Store,
+    stripe: Arc<StripeProvider>,
+) -> Router {
     let leptos_options = leptos_options(settings, addr);
     let routes = generate_route_list(App);
-    let shop: Shop = Arc::new(store.clone());
-    let checkout: PaymentsBackend = Arc::new(Checkout::new(store.clone(), payments.clone()));
-    let browser_config = PaymentsConfig {
-        publishable_key: payments.publishable_key.clone(),
-        js_url: payments.js_url.clone(),
-        sandbox: payments.is_sandbox(),
-    };
+    let payments = Payments::new(store.clone(), stripe.client.clone());
+    let browser_config = stripe.browser_config();
     let state = AppState {
         leptos_options: leptos_options.clone(),
-        store,
-        payments,
+        store: store.clone(),
+        stripe,
     };
 
-    // What server functions and pages find in context, for routes and the 404 fallback.
+    // What server functions and pages find in context (concrete types: a server
+    // function reaches the code it calls in one go-to-definition), for routes and the
+    // 404 fallback.
     let context = move || {
-        provide_context(shop.clone());
-        provide_context(checkout.clone());
+        provide_context(store.clone());
+        provide_context(payments.clone());
         provide_context(browser_config.clone());
     };
     Router::new()
@@ -196,7 +197,13 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Every few seconds, processes webhook events that were stored but not turned into
 /// order state (a crash or a database error in between); stops when told.
-async fn process_backlog_forever(store: Store, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn process_backlog_forever(store: Store, stop: tokio::sync::watch::Receiver<bool>) {
+    backlog_loop(store, stop)
+        .instrument(tracing::info_span!("job", name = "webhook_backlog"))
+        .await
+}
+
+async fn backlog_loop(store: Store, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
@@ -204,7 +211,7 @@ async fn process_backlog_forever(store: Store, mut stop: tokio::sync::watch::Rec
             _ = tick.tick() => {
                 // Only events older than 10 s: younger ones are still being processed
                 // by the request that stored them.
-                if let Err(error) = webhook::process_backlog(&store, 10_000).await {
+                if let Err(error) = shop::stripe_events::process_backlog(&store, 10_000).await {
                     tracing::warn!(%error, "webhook backlog: database unavailable");
                 }
             }

@@ -1,9 +1,11 @@
-//! The payment provider the app talks to: real Stripe when keys are configured, else the
+//! The Stripe provider the app talks to: real Stripe when keys are configured, else the
 //! embedded offline sandbox (started here on its own loopback port, with the app's
-//! `/webhook` registered as an endpoint).
+//! `/webhook` registered as an endpoint). Either way the rest of the app gets one
+//! [`stripe_client::Client`], the browser's keys and the webhook secret.
 
 use std::net::SocketAddr;
 
+use shop::PaymentsConfig;
 use stripe_client::{Client, SecretKey, WebhookSecret};
 use stripe_sandbox::{RunningSandbox, SandboxConfig};
 
@@ -13,7 +15,7 @@ use crate::config::{SandboxState, Settings};
 const SANDBOX_SECRET_KEY: &str = "sk_test_offline_sandbox_0000000000";
 const SANDBOX_PUBLISHABLE_KEY: &str = "pk_test_offline_sandbox_0000000000";
 
-pub struct Payments {
+pub struct StripeProvider {
     pub client: Client,
     /// Reaches the browser (through the server): never the secret key.
     pub publishable_key: String,
@@ -24,14 +26,26 @@ pub struct Payments {
     pub sandbox: Option<RunningSandbox>,
 }
 
-impl Payments {
+impl StripeProvider {
     pub fn is_sandbox(&self) -> bool {
         self.sandbox.is_some()
     }
 
+    /// What the browser needs (never a secret).
+    pub fn browser_config(&self) -> PaymentsConfig {
+        PaymentsConfig {
+            publishable_key: self.publishable_key.clone(),
+            js_url: self.js_url.clone(),
+            sandbox: self.is_sandbox(),
+        }
+    }
+
     /// Connects to Stripe, or starts the sandbox. `app_addr` is where this server
     /// listens, for the sandbox's webhook deliveries.
-    pub async fn start(settings: &Settings, app_addr: SocketAddr) -> anyhow::Result<Payments> {
+    pub async fn start(
+        settings: &Settings,
+        app_addr: SocketAddr,
+    ) -> anyhow::Result<StripeProvider> {
         let stripe = &settings.stripe;
         // STRIPE_JS_URL wins over the default of either mode.
         let js_url = |default: String| {
@@ -45,7 +59,7 @@ impl Payments {
             if let Some(base) = &stripe.api_base {
                 builder = builder.base_url(base.as_str());
             }
-            return Ok(Payments {
+            return Ok(StripeProvider {
                 client: builder.build()?,
                 publishable_key: stripe.publishable_key.clone().unwrap_or_default(),
                 js_url: js_url("https://js.stripe.com/v3/".into()),
@@ -90,7 +104,7 @@ impl Payments {
         let client = Client::builder(SecretKey::new(SANDBOX_SECRET_KEY)?)
             .base_url(base.as_str())
             .build()?;
-        Ok(Payments {
+        Ok(StripeProvider {
             client,
             publishable_key: SANDBOX_PUBLISHABLE_KEY.into(),
             js_url: js_url(format!("{base}/v3/")),

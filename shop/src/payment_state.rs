@@ -7,7 +7,7 @@
 //! older than what the order already knows is ignored, and money that does not match the
 //! order (amount or currency) never marks it paid.
 
-use app::shop::OrderStatus;
+use crate::order::OrderStatus;
 use stripe_client::resources::{Charge, Event, EventType, PaymentIntent};
 use stripe_types::{Money, PaymentIntentStatus};
 

@@ -2,13 +2,10 @@
 //! PaymentIntent per order, fulfilment by verified webhooks (any order, duplicates) or a
 //! server-side retrieve, never by what the browser says. SQLite and PostgreSQL.
 
-#[macro_use]
-mod support;
-
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use crate::support::{spawn_app, Backend, TestApp};
 use stripe_client::{ConfirmPaymentIntent, IdempotencyKey, StripeError};
-use support::{spawn_app, Backend, TestApp};
 
 on_both_backends!(
     one_payment_intent_per_order_with_the_order_amount,
@@ -46,6 +43,14 @@ async fn pay(app: &TestApp, order_id: &str) -> serde_json::Value {
     r.body
 }
 
+/// The order's PaymentIntent id (`POST /api/pay`).
+async fn payment_intent_of(app: &TestApp, order_id: &str) -> String {
+    pay(app, order_id).await["payment_intent_id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 async fn status(app: &TestApp, order_id: &str) -> serde_json::Value {
     let r = app.call("order", &[("id", order_id)]).await;
     assert_eq!(r.status, 200, "{}", r.body);
@@ -75,7 +80,7 @@ async fn confirm(app: &TestApp, pi: &str, pm: &str, attempt: u32) -> Result<(), 
         ..Default::default()
     };
     let key = IdempotencyKey::for_operation("test", pi, "confirm", attempt).unwrap();
-    app.payments
+    app.stripe
         .client
         .confirm_payment_intent(pi, &params, &key)
         .await
@@ -102,7 +107,7 @@ async fn one_payment_intent_per_order_with_the_order_amount(app: &TestApp) {
     }
     // At Stripe: the order's amount and id, whatever the browser sent.
     let pi = app
-        .payments
+        .stripe
         .client
         .retrieve_payment_intent(&pi_id, &[])
         .await
@@ -118,10 +123,7 @@ async fn one_payment_intent_per_order_with_the_order_amount(app: &TestApp) {
 
 async fn a_confirmed_payment_is_fulfilled_by_the_webhook(app: &TestApp) {
     let order_id = order(app).await;
-    let pi = pay(app, &order_id).await["payment_intent_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pi = payment_intent_of(app, &order_id).await;
     confirm(app, &pi, "pm_card_visa", 1).await.unwrap();
     let paid = wait_for(app, &order_id, "paid").await;
     assert_eq!(paid["failure_code"], serde_json::Value::Null);
@@ -143,10 +145,7 @@ async fn a_confirmed_payment_is_fulfilled_by_the_webhook(app: &TestApp) {
 
 async fn a_decline_fails_the_order_and_a_retry_pays_it(app: &TestApp) {
     let order_id = order(app).await;
-    let pi = pay(app, &order_id).await["payment_intent_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pi = payment_intent_of(app, &order_id).await;
     let declined = confirm(app, &pi, "pm_card_chargeDeclinedInsufficientFunds", 1)
         .await
         .unwrap_err();
@@ -160,7 +159,7 @@ async fn a_decline_fails_the_order_and_a_retry_pays_it(app: &TestApp) {
 }
 
 async fn without_webhooks_a_server_side_retrieve_settles_the_order(app: &TestApp) {
-    let sandbox = app.payments.sandbox.as_ref().unwrap().url();
+    let sandbox = app.stripe.sandbox.as_ref().unwrap().url();
     let paused = app
         .client
         .post(format!("{sandbox}/_sandbox/webhooks/pause"))
@@ -169,10 +168,7 @@ async fn without_webhooks_a_server_side_retrieve_settles_the_order(app: &TestApp
         .unwrap();
     assert!(paused.status().is_success());
     let order_id = order(app).await;
-    let pi = pay(app, &order_id).await["payment_intent_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let pi = payment_intent_of(app, &order_id).await;
     confirm(app, &pi, "pm_card_visa", 1).await.unwrap();
     // The browser's word only shows "processing"...
     let r = app
@@ -208,7 +204,7 @@ fn pi_event(id: &str, kind: &str, created: i64, pi: &str, order_id: &str, receiv
 
 async fn deliver(app: &TestApp, body: &str) -> u16 {
     let signature =
-        stripe_client::webhook::sign(body.as_bytes(), &app.payments.webhook_secret, now());
+        stripe_client::webhook::sign(body.as_bytes(), &app.stripe.webhook_secret, now());
     app.client
         .post(app.url("/webhook"))
         .header("stripe-signature", signature)
@@ -298,7 +294,7 @@ async fn pages_carry_the_csp_and_no_secret(app: &TestApp) {
         .unwrap()
         .to_owned();
     let html = response.text().await.unwrap();
-    let sandbox = app.payments.sandbox.as_ref().unwrap().url();
+    let sandbox = app.stripe.sandbox.as_ref().unwrap().url();
     let origin = sandbox.trim_end_matches('/');
     assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
     assert!(csp.contains(&format!("frame-src {origin}")), "{csp}");
@@ -317,15 +313,12 @@ async fn pages_carry_the_csp_and_no_secret(app: &TestApp) {
     assert!(html.contains("data-testid=\"card-element\""), "{html}");
     for (what, text) in [("page", html.as_str()), ("pay", &paid.body.to_string())] {
         assert!(!text.contains("sk_test_"), "{what}");
-        assert!(
-            !text.contains(app.payments.webhook_secret.expose()),
-            "{what}"
-        );
+        assert!(!text.contains(app.stripe.webhook_secret.expose()), "{what}");
     }
 }
 
 async fn a_stored_stripe_error_does_not_block_the_order(app: &TestApp) {
-    let sandbox = app.payments.sandbox.as_ref().unwrap().url();
+    let sandbox = app.stripe.sandbox.as_ref().unwrap().url();
     let order_id = order(app).await;
     // A 500 on the create: Stripe keeps it under the idempotency key for 24 h.
     let fault = app

@@ -1,9 +1,6 @@
 //! The shop through HTTP, as the browser uses it, against SQLite and PostgreSQL.
 
-#[macro_use]
-mod support;
-
-use support::{spawn_app, Backend, TestApp};
+use crate::support::{spawn_app, Backend, TestApp};
 
 on_both_backends!(
     health_check_reports_the_database,

@@ -1,10 +1,8 @@
-//! `spawn_app`: the real server on a random loopback port, against a fresh database
-//! (a temporary SQLite file, or a new database on the test PostgreSQL).
-
-#![allow(dead_code)]
+//! `spawn_app`: the real server (`server::spawn`, the harness the benchmarks use too) on
+//! a random loopback port, against a fresh database (a temporary SQLite file, or a new
+//! database on the test PostgreSQL).
 
 /// Runs one scenario against both storage backends.
-#[allow(unused_macros)]
 macro_rules! on_both_backends {
     ($($name:ident),* $(,)?) => {
         mod sqlite {
@@ -30,11 +28,9 @@ macro_rules! on_both_backends {
     };
 }
 
-use std::collections::HashMap;
-
-use server::config::{Database, Settings};
-use server::store::Store;
-use server::Application;
+use server::spawn::{SpawnOptions, SpawnedApp};
+use server::stripe_provider::StripeProvider;
+use shop::store::Store;
 use sqlx::{Connection, Executor, Row};
 
 pub enum Backend {
@@ -42,14 +38,13 @@ pub enum Backend {
     Postgres,
 }
 
+/// The running server (`server::spawn`) and a browser-like client with a cookie jar.
 pub struct TestApp {
     pub base: String,
     pub client: reqwest::Client,
     pub store: Store,
-    pub payments: std::sync::Arc<server::payments::Payments>,
-    _data_dir: tempfile::TempDir,
-    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
-    server: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
+    pub stripe: std::sync::Arc<StripeProvider>,
+    server: SpawnedApp,
 }
 
 /// The PostgreSQL admin URL for storage tests, or `None` to skip them. With
@@ -84,46 +79,36 @@ async fn fresh_postgres_database(admin_url: &str) -> String {
 
 /// Starts the app; `None` when the backend is PostgreSQL and none is configured.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    let data_dir = tempfile::tempdir().unwrap();
-    let mut vars: HashMap<&str, String> = HashMap::new();
-    vars.insert("LEPTOS_SITE_ADDR", "127.0.0.1:0".into());
-    vars.insert("LEPTOS_ENV", "PROD".into());
-    vars.insert("DATA_DIR", data_dir.path().display().to_string());
-    vars.insert("STRIPE_SANDBOX_ADDR", "127.0.0.1:0".into());
-    vars.insert("STRIPE_SANDBOX_STATE", "memory".into());
+    let mut options = SpawnOptions::default();
     if let Backend::Postgres = backend {
         let admin = postgres_admin_url()?;
-        vars.insert("DATABASE_URL", fresh_postgres_database(&admin).await);
-    }
-    let settings = Settings::from_lookup(|k| vars.get(k).cloned()).unwrap();
-    if let Backend::Sqlite = backend {
-        assert!(matches!(settings.database, Database::Sqlite { .. }));
+        options.database_url = Some(fresh_postgres_database(&admin).await);
     }
     // Logs only on request (TEST_LOG=1), as in zero2prod: test output stays readable.
     if std::env::var_os("TEST_LOG").is_some() {
-        server::telemetry::init(settings.log_format);
+        server::telemetry::init(server::config::LogFormat::Pretty);
     }
-    let app = Application::build(settings).await.expect("the app starts");
-    let base = format!("http://{}", app.local_addr());
-    let store = app.store().clone();
-    let payments = app.payments().clone();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(app.run_until_stopped(async {
-        let _ = rx.await;
-    }));
+    let server = server::spawn::spawn_app(options)
+        .await
+        .expect("the app starts");
+    if let Backend::Sqlite = backend {
+        assert!(
+            server.description.contains("Sqlite("),
+            "{}",
+            server.description
+        );
+    }
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
     Some(TestApp {
-        base,
+        base: server.base.clone(),
         client,
-        store,
-        payments,
-        _data_dir: data_dir,
-        shutdown: Some(tx),
-        server: Some(server),
+        store: server.store.clone(),
+        stripe: server.stripe.clone(),
+        server,
     })
 }
 
@@ -173,14 +158,9 @@ impl TestApp {
     }
 
     /// Stops the server gracefully and waits for it.
-    pub async fn stop(mut self) {
+    pub async fn stop(self) {
         // Close our keep-alive connections first: graceful shutdown waits for them.
-        self.client = reqwest::Client::new();
-        if let Some(tx) = self.shutdown.take() {
-            let _ = tx.send(());
-        }
-        if let Some(server) = self.server.take() {
-            server.await.unwrap().unwrap();
-        }
+        drop(self.client);
+        self.server.stop().await.unwrap();
     }
 }

@@ -1,13 +1,11 @@
 //! `POST /webhook` against the running server: signature checks, storage once per
 //! event id, and real deliveries from the embedded sandbox.
 
-mod support;
-
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use crate::support::{spawn_app, Backend, TestApp};
 use stripe_client::{CreatePaymentIntent, IdempotencyKey, WebhookSecret};
 use stripe_types::{Currency, Money};
-use support::{spawn_app, Backend, TestApp};
 
 fn now() -> i64 {
     SystemTime::now()
@@ -46,7 +44,7 @@ fn signed(body: &str, secret: &WebhookSecret, t: i64) -> String {
 #[tokio::test]
 async fn verified_events_are_stored_once() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let secret = app.payments.webhook_secret.clone();
+    let secret = app.stripe.webhook_secret.clone();
     let body = event("evt_once");
     assert_eq!(
         deliver(&app, &body, Some(signed(&body, &secret, now()))).await,
@@ -67,7 +65,7 @@ async fn verified_events_are_stored_once() {
 #[tokio::test]
 async fn unverifiable_deliveries_are_refused_and_not_stored() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let secret = app.payments.webhook_secret.clone();
+    let secret = app.stripe.webhook_secret.clone();
     let body = event("evt_bad");
     let other = WebhookSecret::new("whsec_someone_else_entirely").unwrap();
     let tampered = body.replace("1250", "1");
@@ -106,7 +104,7 @@ async fn the_embedded_sandbox_delivers_signed_events_to_the_app() {
         .metadata("order_id", "ord_sandbox");
     let key = IdempotencyKey::for_operation("test", "ord_sandbox", "pi", 1).unwrap();
     let pi = app
-        .payments
+        .stripe
         .client
         .create_payment_intent(&params, &key)
         .await

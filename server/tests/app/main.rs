@@ -1,0 +1,10 @@
+//! The server's integration tests, one binary (one link, one `spawn_app`): the real
+//! server on a random loopback port, each scenario against a fresh SQLite file and a
+//! fresh PostgreSQL database. Modules by area.
+
+#[macro_use]
+mod support;
+
+mod payments;
+mod shop;
+mod webhook;

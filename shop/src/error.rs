@@ -1,0 +1,249 @@
+//! Every failure a shopper can meet.
+//!
+//! One rule at the browser edge: `Display` says what happened, for logs and developers;
+//! [`ShopError::customer_message`] is what the shopper reads, taken from
+//! [`stripe_types::messages`] (where every shopper-facing sentence lives).
+
+use serde::{Deserialize, Serialize};
+use stripe_types::messages;
+
+use crate::catalogue::{MAX_LINES, MAX_QUANTITY};
+
+/// On the wire: `{"kind": "unknown_product", "detail": {"sku": "x"}}` (`detail` absent for
+/// unit variants, a string for `bad_request`). `Deserialize` is written by hand: the
+/// derived one for an adjacently tagged enum is one of the largest functions in the WASM.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, thiserror::Error)]
+#[serde(tag = "kind", content = "detail", rename_all = "snake_case")]
+pub enum ShopError {
+    #[error("invalid quantity {input:?}")]
+    InvalidQuantity { input: String },
+    #[error("quantity over the limit of {MAX_QUANTITY}")]
+    QuantityLimit,
+    #[error("cart over the limit of {MAX_LINES} lines")]
+    TooManyLines,
+    #[error("unknown product {sku:?}")]
+    UnknownProduct { sku: String },
+    #[error("product {sku:?} not in the cart")]
+    NotInCart { sku: String },
+    #[error("empty cart")]
+    EmptyCart,
+    #[error("cart with mixed currencies")]
+    MixedCurrencies,
+    #[error("total changed: the shopper saw {expected}, the server has {current}")]
+    TotalChanged { expected: String, current: String },
+    #[error("amount overflow")]
+    AmountOverflow,
+    #[error("unknown order {id:?}")]
+    UnknownOrder { id: String },
+    #[error("order already paid")]
+    AlreadyPaid,
+    #[error("order not payable (status {status})")]
+    NotPayable { status: String },
+    /// The payment provider refused or could not be reached; `message` is already the
+    /// shopper's sentence (the details are in the server's log).
+    #[error("payment provider: {message}")]
+    Payment { message: String },
+    #[error("internal error (see the server log)")]
+    Internal,
+    #[error("the server could not be reached")]
+    Unreachable,
+    #[error("bad request: {0}")]
+    BadRequest(String),
+}
+
+impl ShopError {
+    /// What the shopper reads.
+    pub fn customer_message(&self) -> String {
+        match self {
+            ShopError::InvalidQuantity { input } => messages::invalid_quantity(MAX_QUANTITY, input),
+            ShopError::QuantityLimit => messages::quantity_limit(MAX_QUANTITY),
+            ShopError::TooManyLines => messages::too_many_lines(MAX_LINES),
+            ShopError::UnknownProduct { sku } => messages::unknown_product(sku),
+            ShopError::NotInCart { sku } => messages::not_in_cart(sku),
+            ShopError::EmptyCart => messages::EMPTY_CART.into(),
+            ShopError::MixedCurrencies => messages::MIXED_CURRENCIES.into(),
+            ShopError::TotalChanged { expected, current } => {
+                messages::total_changed(expected, current)
+            }
+            ShopError::AmountOverflow => messages::AMOUNT_TOO_LARGE.into(),
+            ShopError::UnknownOrder { id } => messages::unknown_order(id),
+            ShopError::AlreadyPaid => messages::ALREADY_PAID.into(),
+            ShopError::NotPayable { status } => messages::not_payable(status),
+            ShopError::Payment { message } => message.clone(),
+            ShopError::Internal => messages::SHOP_INTERNAL.into(),
+            ShopError::Unreachable => messages::SHOP_UNREACHABLE.into(),
+            ShopError::BadRequest(detail) => messages::bad_request(detail),
+        }
+    }
+
+    /// The HTTP status a server function answers with for this error.
+    pub fn http_status(&self) -> u16 {
+        match self {
+            ShopError::InvalidQuantity { .. }
+            | ShopError::QuantityLimit
+            | ShopError::TooManyLines
+            | ShopError::EmptyCart
+            | ShopError::MixedCurrencies
+            | ShopError::AmountOverflow
+            | ShopError::BadRequest(_) => 400,
+            ShopError::UnknownProduct { .. }
+            | ShopError::NotInCart { .. }
+            | ShopError::UnknownOrder { .. } => 404,
+            ShopError::TotalChanged { .. }
+            | ShopError::AlreadyPaid
+            | ShopError::NotPayable { .. } => 409,
+            ShopError::Payment { .. } | ShopError::Unreachable => 502,
+            ShopError::Internal => 500,
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ShopError {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use std::collections::BTreeMap;
+
+        /// `detail`: a string, or an object of strings.
+        #[derive(Default)]
+        struct Detail {
+            text: Option<String>,
+            fields: BTreeMap<String, String>,
+        }
+        impl<'de> Deserialize<'de> for Detail {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                struct V;
+                impl<'de> serde::de::Visitor<'de> for V {
+                    type Value = Detail;
+                    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                        f.write_str("a string or an object of strings")
+                    }
+                    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Detail, E> {
+                        Ok(Detail {
+                            text: Some(v.to_owned()),
+                            ..Detail::default()
+                        })
+                    }
+                    fn visit_unit<E: serde::de::Error>(self) -> Result<Detail, E> {
+                        Ok(Detail::default())
+                    }
+                    fn visit_map<A: serde::de::MapAccess<'de>>(
+                        self,
+                        mut map: A,
+                    ) -> Result<Detail, A::Error> {
+                        let mut fields = BTreeMap::new();
+                        while let Some((k, v)) = map.next_entry::<String, String>()? {
+                            fields.insert(k, v);
+                        }
+                        Ok(Detail { text: None, fields })
+                    }
+                }
+                d.deserialize_any(V)
+            }
+        }
+        #[derive(Deserialize)]
+        struct Wire {
+            kind: String,
+            #[serde(default)]
+            detail: Option<Detail>,
+        }
+
+        let Wire { kind, detail } = Wire::deserialize(deserializer)?;
+        let mut detail = detail.unwrap_or_default();
+        let mut field = |name: &str| detail.fields.remove(name).unwrap_or_default();
+        Ok(match kind.as_str() {
+            "invalid_quantity" => ShopError::InvalidQuantity {
+                input: field("input"),
+            },
+            "quantity_limit" => ShopError::QuantityLimit,
+            "too_many_lines" => ShopError::TooManyLines,
+            "unknown_product" => ShopError::UnknownProduct { sku: field("sku") },
+            "not_in_cart" => ShopError::NotInCart { sku: field("sku") },
+            "empty_cart" => ShopError::EmptyCart,
+            "mixed_currencies" => ShopError::MixedCurrencies,
+            "total_changed" => ShopError::TotalChanged {
+                expected: field("expected"),
+                current: field("current"),
+            },
+            "amount_overflow" => ShopError::AmountOverflow,
+            "unknown_order" => ShopError::UnknownOrder { id: field("id") },
+            "already_paid" => ShopError::AlreadyPaid,
+            "not_payable" => ShopError::NotPayable {
+                status: field("status"),
+            },
+            "payment" => ShopError::Payment {
+                message: field("message"),
+            },
+            "internal" => ShopError::Internal,
+            "unreachable" => ShopError::Unreachable,
+            _ => ShopError::BadRequest(detail.text.unwrap_or(kind)),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Vec<ShopError> {
+        vec![
+            ShopError::InvalidQuantity { input: "x".into() },
+            ShopError::QuantityLimit,
+            ShopError::TooManyLines,
+            ShopError::UnknownProduct { sku: "s".into() },
+            ShopError::NotInCart { sku: "s".into() },
+            ShopError::EmptyCart,
+            ShopError::MixedCurrencies,
+            ShopError::TotalChanged {
+                expected: "$1.00".into(),
+                current: "$2.00".into(),
+            },
+            ShopError::AmountOverflow,
+            ShopError::UnknownOrder { id: "ord_x".into() },
+            ShopError::AlreadyPaid,
+            ShopError::NotPayable {
+                status: "canceled".into(),
+            },
+            ShopError::Payment {
+                message: "declined".into(),
+            },
+            ShopError::Internal,
+            ShopError::Unreachable,
+            ShopError::BadRequest("missing field".into()),
+        ]
+    }
+
+    #[test]
+    fn errors_serialise_with_a_kind() {
+        let json = serde_json::to_string(&ShopError::UnknownProduct { sku: "x".into() }).unwrap();
+        assert_eq!(json, r#"{"kind":"unknown_product","detail":{"sku":"x"}}"#);
+    }
+
+    #[test]
+    fn every_error_survives_the_round_trip() {
+        for error in all() {
+            let json = serde_json::to_string(&error).unwrap();
+            let back: ShopError = serde_json::from_str(&json).unwrap();
+            assert_eq!(back, error, "{json}");
+        }
+    }
+
+    #[test]
+    fn shoppers_read_sentences_and_logs_read_facts() {
+        assert_eq!(
+            ShopError::TotalChanged {
+                expected: "$1.00".into(),
+                current: "$2.00".into()
+            }
+            .customer_message(),
+            "Prices or your cart changed: the total is now $2.00, not $1.00. Please review your cart."
+        );
+        assert_eq!(
+            ShopError::Internal.customer_message(),
+            "Something went wrong on our side; nothing was changed. Please try again."
+        );
+        for error in all() {
+            let (shopper, log) = (error.customer_message(), error.to_string());
+            assert!(!shopper.is_empty() && !log.is_empty());
+            assert_ne!(shopper, log, "Display must not be the shopper's sentence");
+        }
+    }
+}

@@ -1,0 +1,32 @@
+//! The shop: its domain and, with the `server` feature, its storage and services.
+//!
+//! Always compiled (server and browser WASM alike), pure and dependency-light:
+//! - [`ids`]: `OrderId`, `CartId`, `Sku`, `Quantity`, parsed once where input enters;
+//! - [`catalogue`]: products, carts priced from the catalogue ([`catalogue::price_cart`]);
+//! - [`order`]: `OrderStatus`, what an order and its payment look like to the browser;
+//! - [`error`]: `ShopError` (`Display` for logs, `customer_message()` for shoppers).
+//!
+//! With `server` (the app's `ssr` side and the server binary):
+//! - [`store`]: sqlx storage on SQLite or PostgreSQL, one module per concept;
+//! - [`payments`]: the payments service, order → PaymentIntent;
+//! - [`payment_state`]: the pure state machine from Stripe's facts to an order's status;
+//! - [`stripe_events`]: verified webhook events stored once and applied.
+
+pub mod catalogue;
+pub mod error;
+pub mod ids;
+pub mod order;
+
+#[cfg(feature = "server")]
+pub mod payment_state;
+#[cfg(feature = "server")]
+pub mod payments;
+#[cfg(feature = "server")]
+pub mod store;
+#[cfg(feature = "server")]
+pub mod stripe_events;
+
+pub use catalogue::{CartLine, CartView, Product, MAX_LINES, MAX_QUANTITY};
+pub use error::ShopError;
+pub use ids::{CartId, OrderId, Quantity, Sku};
+pub use order::{OrderStatus, OrderView, PaymentStart, PaymentsConfig};

@@ -1,0 +1,202 @@
+//! Storage: one sqlx pool (SQLite file by default, PostgreSQL when `DATABASE_URL` says
+//! so), the same portable migrations (`shop/migrations/`) on both, and every query of the
+//! shop, one module per concept: [`catalogue`], [`carts`], [`orders`], [`payments`]
+//! (an order's PaymentIntent and the one path by which Stripe's word changes an order),
+//! [`events`] (verified Stripe events, stored once).
+//!
+//! Queries return [`StoreError`]; [`From<StoreError> for ShopError`](StoreError) is the
+//! one place a storage failure becomes what a shopper sees (logged, then `Internal`).
+
+pub mod carts;
+pub mod catalogue;
+pub mod events;
+pub mod orders;
+pub mod payments;
+
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sqlx::any::AnyPoolOptions;
+use sqlx::{AnyPool, Executor};
+use stripe_client::Secret;
+use stripe_types::Currency;
+
+use crate::error::ShopError;
+use crate::order::OrderStatus;
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+/// Where the data lives.
+#[derive(Clone, PartialEq, Eq)]
+pub enum Database {
+    Sqlite { path: PathBuf },
+    Postgres { url: Secret },
+}
+
+impl fmt::Debug for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Database::Sqlite { path } => write!(f, "Sqlite({})", path.display()),
+            Database::Postgres { url } => write!(f, "Postgres({})", redact_url(url.expose())),
+        }
+    }
+}
+
+/// `postgres://user:pw@host/db` → `postgres://user:***@host/db`.
+fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "[unparseable]".into(),
+    }
+}
+
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+}
+
+/// Why the store could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum ConnectError {
+    #[error("cannot create the data directory {0}: {1}")]
+    DataDir(String, std::io::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Why a query did not do what was asked.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// A rule of the shop refused the change inside its transaction (nothing was
+    /// written): an unknown product, a full cart, a changed total…
+    #[error(transparent)]
+    Refused(#[from] ShopError),
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    /// A stored value breaks what the schema promises (a status or currency no code
+    /// writes).
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+    /// Other writers kept changing the row (optimistic concurrency gave up).
+    #[error("row kept changing: {0}")]
+    Contended(&'static str),
+}
+
+impl From<StoreError> for ShopError {
+    /// The one place a storage failure is turned into what the shopper sees.
+    fn from(error: StoreError) -> ShopError {
+        match error {
+            StoreError::Refused(refusal) => refusal,
+            failure => {
+                tracing::error!(error = %failure, "storage failed");
+                ShopError::Internal
+            }
+        }
+    }
+}
+
+impl Store {
+    /// Connects (creating the SQLite file and its directory if needed) and migrates.
+    pub async fn connect(database: &Database) -> Result<Store, ConnectError> {
+        sqlx::any::install_default_drivers();
+        let (url, max_connections) = match database {
+            Database::Sqlite { path } => {
+                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(dir)
+                        .map_err(|e| ConnectError::DataDir(dir.display().to_string(), e))?;
+                }
+                (format!("sqlite://{}?mode=rwc", path.display()), 8)
+            }
+            Database::Postgres { url } => (url.expose().to_owned(), 16),
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    if conn.backend_name() == "SQLite" {
+                        // WAL lets readers run beside the writer; writers wait for each
+                        // other instead of failing at once.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                             PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect(&url)
+            .await
+            .map_err(ConnectError::Connect)?;
+        MIGRATOR.run(&pool).await?;
+        Ok(Store { pool })
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    /// `SELECT 1` against the database, for `/healthz`.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Unix milliseconds now: every timestamp the store writes.
+pub fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+fn currency(code: &str) -> Result<Currency, StoreError> {
+    Currency::from_str(code).map_err(|e| StoreError::Corrupt(format!("currency {code:?}: {e}")))
+}
+
+fn order_status(name: &str) -> Result<OrderStatus, StoreError> {
+    OrderStatus::parse(name).ok_or_else(|| StoreError::Corrupt(format!("order status {name:?}")))
+}
+
+fn quantity(stored: i64) -> Result<u32, StoreError> {
+    u32::try_from(stored).map_err(|_| StoreError::Corrupt(format!("quantity {stored}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_urls_are_redacted_in_debug() {
+        let db = Database::Postgres {
+            url: Secret::new("postgres://app:hunter2@db.internal/shop"),
+        };
+        let shown = format!("{db:?}");
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("app:***@db.internal"), "{shown}");
+    }
+
+    #[test]
+    fn storage_failures_reach_the_shopper_as_internal_and_refusals_as_themselves() {
+        let refused = StoreError::Refused(ShopError::EmptyCart);
+        assert_eq!(ShopError::from(refused), ShopError::EmptyCart);
+        let broken = StoreError::Corrupt("order status \"x\"".into());
+        assert_eq!(ShopError::from(broken), ShopError::Internal);
+        let db = StoreError::Database(sqlx::Error::RowNotFound);
+        assert_eq!(ShopError::from(db), ShopError::Internal);
+    }
+}

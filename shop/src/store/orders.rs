@@ -1,0 +1,124 @@
+//! Orders: placing one (cart → `pending` order, atomically) and reading it back.
+
+use sqlx::Row;
+use stripe_types::Money;
+
+use super::{currency, now_ms, order_status, quantity, Store, StoreError};
+use crate::catalogue::CartLine;
+use crate::error::ShopError;
+use crate::ids::{CartId, OrderId, Sku};
+use crate::order::{OrderStatus, OrderView};
+
+impl Store {
+    /// Places an order: the cart becomes a `pending` order whose lines and total come
+    /// from the catalogue, and the cart is emptied, in one transaction.
+    /// `expected_total_minor` is the total the shopper saw: if the server's differs (a
+    /// price changed, or the request was tampered with), nothing is created.
+    // The cart id is the shopper's cookie (a bearer credential): never logged.
+    #[tracing::instrument(skip_all)]
+    pub async fn place_order(
+        &self,
+        cart: &CartId,
+        expected_total_minor: i64,
+    ) -> Result<OrderId, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let touched = sqlx::query("UPDATE carts SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(cart.as_str())
+            .execute(&mut *tx)
+            .await?;
+        if touched.rows_affected() == 0 {
+            return Err(ShopError::EmptyCart.into());
+        }
+        let priced = Store::priced_cart(&mut *tx, cart).await?;
+        let Some(total) = priced.total else {
+            return Err(ShopError::EmptyCart.into());
+        };
+        if total.minor != expected_total_minor {
+            return Err(ShopError::TotalChanged {
+                expected: Money::new(expected_total_minor, total.currency).to_string(),
+                current: total.to_string(),
+            }
+            .into());
+        }
+        let order_id = OrderId::generate();
+        sqlx::query(
+            "INSERT INTO orders (id, cart_id, status, currency, total_minor, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(order_id.as_str())
+        .bind(cart.as_str())
+        .bind(OrderStatus::Pending.as_str())
+        .bind(total.currency.code())
+        .bind(total.minor)
+        .bind(now)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        for (line_no, line) in priced.lines.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO order_lines \
+                 (order_id, line_no, product_id, sku, name, unit_minor, quantity, line_minor) \
+                 SELECT $1, $2, id, sku, name, $3, $4, $5 FROM products WHERE sku = $6",
+            )
+            .bind(order_id.as_str())
+            .bind(line_no as i64)
+            .bind(line.unit_price.minor)
+            .bind(i64::from(line.quantity))
+            .bind(line.line_total.minor)
+            .bind(line.sku.as_str())
+            .execute(&mut *tx)
+            .await?;
+        }
+        sqlx::query("DELETE FROM cart_items WHERE cart_id = $1")
+            .bind(cart.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(order_id = %order_id, amount = total.minor, currency = %total.currency, "order created");
+        Ok(order_id)
+    }
+
+    /// The order with its lines, as the shopper sees it.
+    pub async fn order(&self, order_id: &OrderId) -> Result<OrderView, StoreError> {
+        let row = sqlx::query(
+            "SELECT id, status, currency, total_minor, created_at, failure_code FROM orders \
+             WHERE id = $1",
+        )
+        .bind(order_id.as_str())
+        .fetch_optional(&self.pool)
+        .await?
+        .ok_or_else(|| ShopError::UnknownOrder {
+            id: order_id.to_string(),
+        })?;
+        let currency = currency(&row.try_get::<String, _>("currency")?)?;
+        let lines = sqlx::query(
+            "SELECT sku, name, unit_minor, quantity, line_minor FROM order_lines \
+             WHERE order_id = $1 ORDER BY line_no",
+        )
+        .bind(order_id.as_str())
+        .fetch_all(&self.pool)
+        .await?
+        .iter()
+        .map(|l| {
+            let sku: String = l.try_get("sku")?;
+            Ok(CartLine {
+                sku: Sku::parse(&sku).map_err(|_| StoreError::Corrupt(format!("sku {sku:?}")))?,
+                name: l.try_get("name")?,
+                unit_price: Money::new(l.try_get("unit_minor")?, currency),
+                quantity: quantity(l.try_get("quantity")?)?,
+                line_total: Money::new(l.try_get("line_minor")?, currency),
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+        Ok(OrderView {
+            id: order_id.clone(),
+            status: order_status(&row.try_get::<String, _>("status")?)?,
+            lines,
+            total: Money::new(row.try_get("total_minor")?, currency),
+            created_at: row.try_get("created_at")?,
+            failure_code: row.try_get("failure_code")?,
+        })
+    }
+}

@@ -1,0 +1,235 @@
+//! Orders' payments: the PaymentIntent of each order, and [`Store::apply_fact`], the one
+//! path by which a verified Stripe fact changes an order, whether it came from a webhook
+//! or from a server-side retrieve.
+
+use sqlx::any::AnyRow;
+use sqlx::Row;
+use stripe_types::Money;
+
+use super::{currency, now_ms, order_status, Store, StoreError};
+use crate::ids::OrderId;
+use crate::order::OrderStatus;
+use crate::payment_state::{decide, Change, Decision, Ignored, OrderPayment, PaymentFact};
+
+/// An order's payment row.
+#[derive(Debug, Clone)]
+pub struct OrderPaymentRow {
+    pub order_id: OrderId,
+    pub payment: OrderPayment,
+    pub failure_code: Option<String>,
+    /// Unix ms of the last server-side retrieve.
+    pub checked_at: i64,
+    /// The version of the PaymentIntent create's idempotency key.
+    pub pi_attempt: i64,
+    revision: i64,
+}
+
+/// What [`Store::apply_fact`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    Changed {
+        order_id: OrderId,
+        status: OrderStatus,
+    },
+    Ignored {
+        order_id: OrderId,
+        reason: Ignored,
+    },
+    /// No order has this PaymentIntent (nor the order id in its metadata).
+    UnknownOrder,
+}
+
+const SELECT: &str = "SELECT id, status, currency, total_minor, payment_intent_id, last_fact_at, \
+                      refunded_minor, failure_code, checked_at, pi_attempt, revision FROM orders";
+
+fn row_to_payment(row: &AnyRow) -> Result<OrderPaymentRow, StoreError> {
+    let id: String = row.try_get("id")?;
+    Ok(OrderPaymentRow {
+        order_id: OrderId::parse(&id)
+            .map_err(|_| StoreError::Corrupt(format!("order id {id:?}")))?,
+        payment: OrderPayment {
+            status: order_status(&row.try_get::<String, _>("status")?)?,
+            total: Money::new(
+                row.try_get("total_minor")?,
+                currency(&row.try_get::<String, _>("currency")?)?,
+            ),
+            payment_intent_id: row.try_get("payment_intent_id")?,
+            last_fact_at: row.try_get("last_fact_at")?,
+            refunded_minor: row.try_get("refunded_minor")?,
+        },
+        failure_code: row.try_get("failure_code")?,
+        checked_at: row.try_get("checked_at")?,
+        pi_attempt: row.try_get("pi_attempt")?,
+        revision: row.try_get("revision")?,
+    })
+}
+
+impl Store {
+    pub async fn order_payment(
+        &self,
+        order_id: &OrderId,
+    ) -> Result<Option<OrderPaymentRow>, StoreError> {
+        sqlx::query(&format!("{SELECT} WHERE id = $1"))
+            .bind(order_id.as_str())
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(row_to_payment)
+            .transpose()
+    }
+
+    async fn order_payment_for_fact(
+        &self,
+        fact: &PaymentFact,
+    ) -> Result<Option<OrderPaymentRow>, StoreError> {
+        let by_pi = sqlx::query(&format!("{SELECT} WHERE payment_intent_id = $1"))
+            .bind(&fact.payment_intent_id)
+            .fetch_optional(self.pool())
+            .await?;
+        if let Some(row) = by_pi {
+            return row_to_payment(&row).map(Some);
+        }
+        // The event may beat the server storing the PaymentIntent's id on the order.
+        match fact.order_id.as_deref().map(OrderId::parse) {
+            Some(Ok(order_id)) => self.order_payment(&order_id).await,
+            // Not one of our order ids (metadata set by someone else): no order of ours.
+            Some(Err(_)) | None => Ok(None),
+        }
+    }
+
+    /// Records the order's PaymentIntent unless it already has one; returns the one the
+    /// order now has.
+    pub async fn attach_payment_intent(
+        &self,
+        order_id: &OrderId,
+        payment_intent_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query(
+            "UPDATE orders SET payment_intent_id = $1, revision = revision + 1, updated_at = $2 \
+             WHERE id = $3 AND payment_intent_id IS NULL",
+        )
+        .bind(payment_intent_id)
+        .bind(now_ms())
+        .bind(order_id.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(self
+            .order_payment(order_id)
+            .await?
+            .and_then(|row| row.payment.payment_intent_id))
+    }
+
+    /// The browser reports that the shopper's confirmation went through: the order shows
+    /// `processing` until Stripe's word (webhook or retrieve) arrives. Nothing is
+    /// fulfilled on this basis.
+    pub async fn mark_submitted(&self, order_id: &OrderId) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE orders SET status = $1, revision = revision + 1, updated_at = $2 \
+             WHERE id = $3 AND status IN ($4, $5) AND payment_intent_id IS NOT NULL",
+        )
+        .bind(OrderStatus::Processing.as_str())
+        .bind(now_ms())
+        .bind(order_id.as_str())
+        .bind(OrderStatus::Pending.as_str())
+        .bind(OrderStatus::Failed.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// After Stripe stored an error under the create's idempotency key: the next try uses
+    /// a new key. Only while no PaymentIntent is attached (an unattached one's client
+    /// secret was never handed out, so it cannot be confirmed).
+    pub async fn next_pi_attempt(
+        &self,
+        order_id: &OrderId,
+        attempt: i64,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE orders SET pi_attempt = pi_attempt + 1, revision = revision + 1 \
+             WHERE id = $1 AND payment_intent_id IS NULL AND pi_attempt = $2",
+        )
+        .bind(order_id.as_str())
+        .bind(attempt)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn set_checked(&self, order_id: &OrderId, at_ms: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE orders SET checked_at = $1 WHERE id = $2")
+            .bind(at_ms)
+            .bind(order_id.as_str())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Applies one verified fact to its order through the state machine
+    /// ([`crate::payment_state::decide`]). The only way an order becomes `paid`: webhooks
+    /// and server-side retrieves both come here.
+    ///
+    /// Optimistic concurrency: the update only lands if the row is still the one the
+    /// decision was made on; otherwise it is decided again on the new row.
+    #[tracing::instrument(skip_all, fields(payment_intent = %fact.payment_intent_id, order_id))]
+    pub async fn apply_fact(&self, fact: &PaymentFact) -> Result<Applied, StoreError> {
+        for _ in 0..5 {
+            let Some(row) = self.order_payment_for_fact(fact).await? else {
+                return Ok(Applied::UnknownOrder);
+            };
+            tracing::Span::current().record("order_id", row.order_id.as_str());
+            let change = match decide(&row.payment, fact) {
+                Decision::Apply(change) => change,
+                Decision::Ignore(reason) => {
+                    return Ok(Applied::Ignored {
+                        order_id: row.order_id,
+                        reason,
+                    })
+                }
+            };
+            if self.write_change(&row, &change).await? {
+                if change.status == OrderStatus::Paid && row.payment.status != OrderStatus::Paid {
+                    tracing::info!(
+                        amount = row.payment.total.minor,
+                        currency = %row.payment.total.currency,
+                        "order paid"
+                    );
+                }
+                return Ok(Applied::Changed {
+                    order_id: row.order_id,
+                    status: change.status,
+                });
+            }
+        }
+        Err(StoreError::Contended(
+            "order kept changing while a payment fact was applied",
+        ))
+    }
+
+    async fn write_change(
+        &self,
+        row: &OrderPaymentRow,
+        change: &Change,
+    ) -> Result<bool, StoreError> {
+        let now = now_ms();
+        let paid_at = (change.status == OrderStatus::Paid).then_some(now);
+        let done = sqlx::query(
+            "UPDATE orders SET status = $1, refunded_minor = $2, last_fact_at = $3, \
+             failure_code = $4, payment_intent_id = $5, paid_at = COALESCE(paid_at, $6), \
+             revision = revision + 1, updated_at = $7 \
+             WHERE id = $8 AND revision = $9",
+        )
+        .bind(change.status.as_str())
+        .bind(change.refunded_minor)
+        .bind(change.last_fact_at)
+        .bind(&change.failure_code)
+        .bind(&change.payment_intent_id)
+        .bind(paid_at)
+        .bind(now)
+        .bind(row.order_id.as_str())
+        .bind(row.revision)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+}

@@ -1,0 +1,151 @@
+//! Verified Stripe events become order state: stored once by id (before the webhook is
+//! acknowledged), then turned into a [`PaymentFact`] and applied through
+//! [`Store::apply_fact`]. One whose processing failed stays unprocessed; the backlog job
+//! ([`process_backlog`]) retries it and parks it after [`MAX_ATTEMPTS`].
+//!
+//! The HTTP side (signature check on the raw bytes, status codes) is the server's
+//! `POST /webhook` route; everything after verification is here.
+
+use stripe_client::Event;
+
+use crate::payment_state::{self, Ignored, PaymentFact};
+use crate::store::payments::Applied;
+use crate::store::{now_ms, Store, StoreError};
+
+/// After this many failed attempts an event is parked (logged; left for a human).
+pub const MAX_ATTEMPTS: i64 = 10;
+
+/// What became of a delivered event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Ingested {
+    /// Stored for the first time (and processed, if it concerns an order).
+    New,
+    /// Stored by an earlier delivery: nothing new (processed again only if that
+    /// earlier processing had failed).
+    Duplicate,
+}
+
+/// Stores a verified event once and processes it. `body` is the verified payload; it is
+/// stored without a PaymentIntent's `client_secret`. An `Err` means it could not be
+/// stored: the webhook must not be acknowledged (Stripe delivers it again).
+#[tracing::instrument(name = "stripe_event", skip_all, fields(event_id = %event.id, kind = event.kind.as_str()))]
+pub async fn ingest(store: &Store, body: &[u8], event: &Event) -> Result<Ingested, StoreError> {
+    let relevant = payment_state::is_payment_event(&event.kind);
+    let payload = stored_payload(body, event);
+    let new = store
+        .record_event(
+            &event.id,
+            event.kind.as_str(),
+            event.created,
+            &payload,
+            !relevant,
+        )
+        .await?;
+    if new {
+        tracing::debug!("webhook event stored");
+        if relevant {
+            process(store, event).await;
+        }
+        return Ok(Ingested::New);
+    }
+    tracing::debug!("duplicate webhook event");
+    // Stored by an earlier delivery whose processing failed: try again now.
+    if relevant && store.event_unprocessed(&event.id).await.unwrap_or(false) {
+        process(store, event).await;
+    }
+    Ok(Ingested::Duplicate)
+}
+
+/// The event as stored: verified bytes, minus a PaymentIntent's `client_secret` (which
+/// only ever belongs in the shopper's browser).
+///
+/// The verified event is already parsed: the bytes are parsed again only when there is a
+/// secret to take out.
+fn stored_payload(body: &[u8], event: &Event) -> String {
+    if event.data.object.get("client_secret").is_none() {
+        return String::from_utf8_lossy(body).into_owned();
+    }
+    if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(body) {
+        if let Some(object) = value
+            .pointer_mut("/data/object")
+            .and_then(serde_json::Value::as_object_mut)
+        {
+            if object.remove("client_secret").is_some() {
+                return value.to_string();
+            }
+        }
+    }
+    String::from_utf8_lossy(body).into_owned()
+}
+
+/// Turns a stored payment event into order state; marks it processed unless the
+/// database failed (then the background job tries again).
+pub async fn process(store: &Store, event: &Event) {
+    let outcome = match payment_state::fact_from_event(event) {
+        None => None,
+        Some(Err(error)) => {
+            // It will not parse better next time: keep it stored, log, move on.
+            tracing::error!(%error, "payment event with an unexpected object");
+            None
+        }
+        Some(Ok(fact)) => Some(store.apply_fact(&fact).await.map(|applied| (fact, applied))),
+    };
+    match outcome {
+        Some(Err(error)) => {
+            tracing::error!(%error, "cannot apply payment event; will retry");
+            let _ = store.event_attempt_failed(&event.id).await;
+            return;
+        }
+        Some(Ok((fact, applied))) => log_applied(&fact, &applied),
+        None => {}
+    }
+    if let Err(error) = store.mark_event_processed(&event.id).await {
+        tracing::error!(%error, "cannot mark event processed; will retry");
+    }
+}
+
+/// Logged inside the event's span (`event_id`, `kind`).
+fn log_applied(fact: &PaymentFact, applied: &Applied) {
+    let pi = &fact.payment_intent_id;
+    match applied {
+        Applied::Changed { order_id, status } => {
+            tracing::info!(%order_id, payment_intent = %pi, status = status.as_str(), "order updated")
+        }
+        Applied::Ignored {
+            order_id,
+            reason: reason @ (Ignored::AmountMismatch { .. } | Ignored::OtherPaymentIntent),
+        } => tracing::error!(
+            %order_id, payment_intent = %pi, ?reason,
+            "payment does not match its order: NOT fulfilled, needs a look"
+        ),
+        Applied::Ignored { order_id, reason } => {
+            tracing::debug!(%order_id, ?reason, "payment event changes nothing")
+        }
+        Applied::UnknownOrder => {
+            tracing::warn!(payment_intent = %pi, "payment event for no known order")
+        }
+    }
+}
+
+/// Processes events stored but not processed (a crash or a database error between
+/// storing and processing), oldest first, each in its own span. Returns how many were
+/// attempted.
+#[tracing::instrument(name = "webhook_backlog", skip(store))]
+pub async fn process_backlog(store: &Store, older_than_ms: i64) -> Result<usize, StoreError> {
+    let events = store
+        .unprocessed_events(now_ms() - older_than_ms, MAX_ATTEMPTS, 100)
+        .await?;
+    for (id, payload) in &events {
+        match serde_json::from_str::<Event>(payload) {
+            Ok(event) => {
+                let span = tracing::info_span!("stripe_event", event_id = %event.id, kind = event.kind.as_str());
+                tracing::Instrument::instrument(process(store, &event), span).await
+            }
+            Err(error) => {
+                tracing::error!(%error, event_id = %id, "stored event does not parse; skipped");
+                store.mark_event_processed(id).await?;
+            }
+        }
+    }
+    Ok(events.len())
+}
