@@ -13,7 +13,7 @@ use anyhow::Context;
 
 use crate::harness::{self, Target};
 use crate::orders;
-use crate::stats::{Summary, Window};
+use crate::stats::{Samples, Summary, Window};
 use crate::Common;
 
 pub struct Args {
@@ -58,26 +58,9 @@ async fn pay(client: &reqwest::Client, url: &str, order_id: &str) -> Result<Stri
 
 #[derive(Default)]
 struct WorkerResult {
-    latencies: Vec<Duration>,
-    last_end: Option<Instant>,
-    errors: u64,
-    first_error: Option<String>,
+    samples: Samples,
     /// (order id, client secret) of each successful call.
     paid: Vec<(String, String)>,
-}
-
-impl WorkerResult {
-    fn record(&mut self, measured: bool, t0: Instant, outcome: Result<(), String>) {
-        let end = Instant::now();
-        if let Err(e) = outcome {
-            self.errors += 1;
-            self.first_error.get_or_insert(e);
-        }
-        if measured {
-            self.latencies.push(end - t0);
-            self.last_end = Some(end);
-        }
-    }
 }
 
 struct Phase {
@@ -95,18 +78,10 @@ impl Phase {
     }
 
     fn summary(&mut self) -> (Summary, u64) {
-        let last_end = self.results.iter().filter_map(|r| r.last_end).max();
-        let elapsed = last_end.map_or(Duration::ZERO, |t| t - self.measure_from);
-        let latencies = self
-            .results
-            .iter_mut()
-            .flat_map(|r| std::mem::take(&mut r.latencies))
-            .collect();
-        let errors = self.results.iter().map(|r| r.errors).sum();
-        if let Some(e) = self.results.iter().find_map(|r| r.first_error.as_deref()) {
-            eprintln!("first error: {e}");
-        }
-        (Summary::new(latencies, elapsed), errors)
+        Samples::summarise(
+            self.results.iter_mut().map(|r| &mut r.samples),
+            self.measure_from,
+        )
     }
 }
 
@@ -162,7 +137,7 @@ async fn first_calls(
                 let outcome = pay(&client, &url, order).await.map(|secret| {
                     out.paid.push((order.clone(), secret));
                 });
-                out.record(measured, t0, outcome);
+                out.samples.record(measured, t0, outcome);
             }
             out
         }
@@ -200,7 +175,7 @@ async fn reuse_calls(
                         Err(format!("{order}: a second call gave another PaymentIntent"))
                     }
                 });
-                out.record(measured, t0, outcome);
+                out.samples.record(measured, t0, outcome);
             }
             out
         }

@@ -58,6 +58,52 @@ pub fn ms(d: Duration) -> f64 {
     (d.as_secs_f64() * 1e6).round() / 1e3
 }
 
+/// What one worker measured: the latency of each request inside the window, and the
+/// errors (all requests, warm-up included).
+#[derive(Default)]
+pub struct Samples {
+    latencies: Vec<Duration>,
+    last_end: Option<Instant>,
+    pub errors: u64,
+    first_error: Option<String>,
+}
+
+impl Samples {
+    /// Records one request sent at `t0` that just ended with `outcome`.
+    pub fn record<T>(&mut self, measured: bool, t0: Instant, outcome: Result<T, String>) {
+        let end = Instant::now();
+        if let Err(e) = outcome {
+            self.errors += 1;
+            self.first_error.get_or_insert(e);
+        }
+        if measured {
+            self.latencies.push(end - t0);
+            self.last_end = Some(end);
+        }
+    }
+
+    /// All workers' samples as one summary (from `measure_from` to the last measured
+    /// answer) and their error count; the first error is printed.
+    pub fn summarise<'a>(
+        all: impl Iterator<Item = &'a mut Samples>,
+        measure_from: Instant,
+    ) -> (Summary, u64) {
+        let (mut latencies, mut last_end, mut errors) = (Vec::new(), None, 0);
+        let mut first_error = None;
+        for samples in all {
+            latencies.append(&mut samples.latencies);
+            last_end = last_end.max(samples.last_end);
+            errors += samples.errors;
+            first_error = first_error.or(samples.first_error.take());
+        }
+        if let Some(e) = first_error {
+            eprintln!("first error: {e}");
+        }
+        let elapsed = last_end.map_or(Duration::ZERO, |t: Instant| t - measure_from);
+        (Summary::new(latencies, elapsed), errors)
+    }
+}
+
 /// Throughput and latency of one measured phase.
 pub struct Summary {
     pub requests: u64,

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use sqlx::Row;
@@ -12,7 +12,7 @@ use stripe_client::webhook::{sign, SIGNATURE_HEADER};
 use stripe_client::WebhookSecret;
 
 use crate::harness::{self, Target};
-use crate::stats::{Rng, Summary, Window};
+use crate::stats::{Rng, Samples, Window};
 use crate::Common;
 
 pub struct Args {
@@ -24,10 +24,7 @@ pub struct Args {
 
 #[derive(Default)]
 struct WorkerResult {
-    latencies: Vec<Duration>,
-    last_end: Option<Instant>,
-    errors: u64,
-    first_error: Option<String>,
+    samples: Samples,
     /// Every delivery (warm-up included).
     deliveries: u64,
     resends: u64,
@@ -167,21 +164,11 @@ async fn worker(shared: Arc<Shared>, n: usize) -> WorkerResult {
             }
             Err(e) => Err(format!("request: {e}")),
         };
-        let end = Instant::now();
-        match outcome {
-            Ok(duplicate) => {
-                out.duplicate_answers += u64::from(duplicate);
-                out.acknowledged.push(id);
-            }
-            Err(e) => {
-                out.errors += 1;
-                out.first_error.get_or_insert(e);
-            }
+        if let Ok(duplicate) = outcome {
+            out.duplicate_answers += u64::from(duplicate);
+            out.acknowledged.push(id);
         }
-        if measured {
-            out.latencies.push(end - t0);
-            out.last_end = Some(end);
-        }
+        out.samples.record(measured, t0, outcome);
     }
     out
 }
@@ -229,14 +216,8 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     let prefix = shared.prefix.clone();
     drop(shared);
 
-    let last_end = results.iter().filter_map(|r| r.last_end).max();
-    let elapsed = last_end.map_or(Duration::ZERO, |t| t - measure_from);
-    let latencies: Vec<Duration> = results
-        .iter_mut()
-        .flat_map(|r| std::mem::take(&mut r.latencies))
-        .collect();
-    let summary = Summary::new(latencies, elapsed);
-    let errors: u64 = results.iter().map(|r| r.errors).sum();
+    let (summary, errors) =
+        Samples::summarise(results.iter_mut().map(|r| &mut r.samples), measure_from);
     let deliveries: u64 = results.iter().map(|r| r.deliveries).sum();
     let resends: u64 = results.iter().map(|r| r.resends).sum();
     let duplicate_answers: u64 = results.iter().map(|r| r.duplicate_answers).sum();
@@ -245,9 +226,6 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         .flat_map(|r| r.acknowledged.iter().map(String::as_str))
         .collect();
     let distinct = distinct.len() as u64;
-    if let Some(e) = results.iter().find_map(|r| r.first_error.as_deref()) {
-        eprintln!("first error: {e}");
-    }
 
     // Durability: every acknowledged event is a row, each once.
     let stored = match &target.store {

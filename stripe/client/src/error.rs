@@ -133,6 +133,24 @@ impl fmt::Display for ErrorMeta {
 /// (`stripe-js`) shows the same words; re-exported here for existing callers.
 pub use stripe_types::messages;
 
+/// `Some($some)` with `$meta` bound to the [`ErrorMeta`] of the variants that carry one
+/// (Stripe answered), `None` for the others: the one list of those variants.
+macro_rules! with_meta {
+    ($error:expr, $meta:ident => $some:expr) => {
+        match $error {
+            StripeError::Card { $meta, .. }
+            | StripeError::InvalidRequest { $meta, .. }
+            | StripeError::Idempotency { $meta, .. }
+            | StripeError::RateLimit { $meta, .. }
+            | StripeError::Authentication { $meta, .. }
+            | StripeError::Permission { $meta, .. }
+            | StripeError::Api { $meta, .. }
+            | StripeError::Decode { $meta, .. } => Some($some),
+            StripeError::Connection { .. } | StripeError::InvalidArgument { .. } => None,
+        }
+    };
+}
+
 impl StripeError {
     /// Classifies an error answer from its HTTP status and body (stripe-node's rules):
     /// `card_error` → Card, `idempotency_error` → Idempotency, 401 → Authentication,
@@ -258,31 +276,11 @@ impl StripeError {
     }
 
     pub fn meta(&self) -> Option<&ErrorMeta> {
-        match self {
-            StripeError::Card { meta, .. }
-            | StripeError::InvalidRequest { meta, .. }
-            | StripeError::Idempotency { meta, .. }
-            | StripeError::RateLimit { meta, .. }
-            | StripeError::Authentication { meta, .. }
-            | StripeError::Permission { meta, .. }
-            | StripeError::Api { meta, .. }
-            | StripeError::Decode { meta, .. } => Some(&**meta),
-            StripeError::Connection { .. } | StripeError::InvalidArgument { .. } => None,
-        }
+        with_meta!(self, meta => &**meta)
     }
 
     pub(crate) fn meta_mut(&mut self) -> Option<&mut ErrorMeta> {
-        match self {
-            StripeError::Card { meta, .. }
-            | StripeError::InvalidRequest { meta, .. }
-            | StripeError::Idempotency { meta, .. }
-            | StripeError::RateLimit { meta, .. }
-            | StripeError::Authentication { meta, .. }
-            | StripeError::Permission { meta, .. }
-            | StripeError::Api { meta, .. }
-            | StripeError::Decode { meta, .. } => Some(&mut **meta),
-            StripeError::Connection { .. } | StripeError::InvalidArgument { .. } => None,
-        }
+        with_meta!(self, meta => &mut **meta)
     }
 
     /// The HTTP status, when Stripe answered.

@@ -93,6 +93,26 @@ fn child(prefix: &Option<String>, name: &str) -> String {
     }
 }
 
+/// The scalar methods of a `Serializer` with a `scalar(self, String)` method: booleans
+/// (`true`/`false`), numbers and characters by `to_string`, strings as they are.
+macro_rules! scalar_methods {
+    () => {
+        scalar_methods! {
+            serialize_bool: bool, serialize_i8: i8, serialize_i16: i16, serialize_i32: i32,
+            serialize_i64: i64, serialize_u8: u8, serialize_u16: u16, serialize_u32: u32,
+            serialize_u64: u64, serialize_f32: f32, serialize_f64: f64, serialize_char: char,
+            serialize_str: &str,
+        }
+    };
+    ($($method:ident: $ty:ty),* $(,)?) => {
+        $(
+            fn $method(self, v: $ty) -> Result<Self::Ok, FormError> {
+                self.scalar(v.to_string())
+            }
+        )*
+    };
+}
+
 struct ValueSerializer<'a> {
     out: &'a mut Vec<(String, String)>,
     key: Key,
@@ -117,45 +137,7 @@ impl<'a> ser::Serializer for ValueSerializer<'a> {
     type SerializeStruct = MapSerializer<'a>;
     type SerializeStructVariant = Impossible<(), FormError>;
 
-    fn serialize_bool(self, v: bool) -> Result<(), FormError> {
-        self.scalar(if v { "true" } else { "false" }.to_owned())
-    }
-    fn serialize_i8(self, v: i8) -> Result<(), FormError> {
-        self.scalar(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<(), FormError> {
-        self.scalar(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<(), FormError> {
-        self.scalar(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<(), FormError> {
-        self.scalar(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<(), FormError> {
-        self.scalar(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<(), FormError> {
-        self.scalar(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<(), FormError> {
-        self.scalar(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<(), FormError> {
-        self.scalar(v.to_string())
-    }
-    fn serialize_f32(self, v: f32) -> Result<(), FormError> {
-        self.scalar(v.to_string())
-    }
-    fn serialize_f64(self, v: f64) -> Result<(), FormError> {
-        self.scalar(v.to_string())
-    }
-    fn serialize_char(self, v: char) -> Result<(), FormError> {
-        self.scalar(v.to_string())
-    }
-    fn serialize_str(self, v: &str) -> Result<(), FormError> {
-        self.scalar(v.to_owned())
-    }
+    scalar_methods!();
     fn serialize_bytes(self, _: &[u8]) -> Result<(), FormError> {
         Err(FormError("raw bytes".into()))
     }
@@ -264,38 +246,29 @@ impl SeqSerializer<'_> {
     }
 }
 
-impl ser::SerializeSeq for SeqSerializer<'_> {
-    type Ok = ();
-    type Error = FormError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), FormError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), FormError> {
-        Ok(())
-    }
+/// Lists, tuples and tuple structs are all written element by element.
+macro_rules! seq_impls {
+    ($($trait:ident::$method:ident),* $(,)?) => {
+        $(
+            impl ser::$trait for SeqSerializer<'_> {
+                type Ok = ();
+                type Error = FormError;
+                fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), FormError> {
+                    self.element(value)
+                }
+                fn end(self) -> Result<(), FormError> {
+                    Ok(())
+                }
+            }
+        )*
+    };
 }
 
-impl ser::SerializeTuple for SeqSerializer<'_> {
-    type Ok = ();
-    type Error = FormError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), FormError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), FormError> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleStruct for SeqSerializer<'_> {
-    type Ok = ();
-    type Error = FormError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), FormError> {
-        self.element(value)
-    }
-    fn end(self) -> Result<(), FormError> {
-        Ok(())
-    }
-}
+seq_impls!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+);
 
 struct MapSerializer<'a> {
     out: &'a mut Vec<(String, String)>,
@@ -347,6 +320,12 @@ impl ser::SerializeMap for MapSerializer<'_> {
 /// Turns a map key into the string between the brackets.
 struct MapKeySerializer;
 
+impl MapKeySerializer {
+    fn scalar(self, key: String) -> Result<String, FormError> {
+        Ok(key)
+    }
+}
+
 impl ser::Serializer for MapKeySerializer {
     type Ok = String;
     type Error = FormError;
@@ -358,45 +337,7 @@ impl ser::Serializer for MapKeySerializer {
     type SerializeStruct = Impossible<String, FormError>;
     type SerializeStructVariant = Impossible<String, FormError>;
 
-    fn serialize_bool(self, v: bool) -> Result<String, FormError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i8(self, v: i8) -> Result<String, FormError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i16(self, v: i16) -> Result<String, FormError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i32(self, v: i32) -> Result<String, FormError> {
-        Ok(v.to_string())
-    }
-    fn serialize_i64(self, v: i64) -> Result<String, FormError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u8(self, v: u8) -> Result<String, FormError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u16(self, v: u16) -> Result<String, FormError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u32(self, v: u32) -> Result<String, FormError> {
-        Ok(v.to_string())
-    }
-    fn serialize_u64(self, v: u64) -> Result<String, FormError> {
-        Ok(v.to_string())
-    }
-    fn serialize_f32(self, v: f32) -> Result<String, FormError> {
-        Ok(v.to_string())
-    }
-    fn serialize_f64(self, v: f64) -> Result<String, FormError> {
-        Ok(v.to_string())
-    }
-    fn serialize_char(self, v: char) -> Result<String, FormError> {
-        Ok(v.to_string())
-    }
-    fn serialize_str(self, v: &str) -> Result<String, FormError> {
-        Ok(v.to_owned())
-    }
+    scalar_methods!();
     fn serialize_bytes(self, _: &[u8]) -> Result<String, FormError> {
         Err(FormError("a map key made of bytes".into()))
     }

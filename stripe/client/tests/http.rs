@@ -48,6 +48,28 @@ fn create_params() -> CreatePaymentIntent {
         .expand("latest_charge")
 }
 
+/// Asserts `count` attempts were made, every one with the idempotency key `key`.
+fn assert_attempts_with_key(server: &TestServer, count: usize, key: &str) {
+    let requests = server.requests();
+    assert_eq!(requests.len(), count);
+    assert!(requests
+        .iter()
+        .all(|r| r.header("idempotency-key") == Some(key)));
+}
+
+/// Asserts a connection error: which failure, after how many attempts.
+fn assert_connection_error(err: &StripeError, expected: NetworkFailure, expected_attempts: u32) {
+    match err {
+        StripeError::Connection {
+            failure, attempts, ..
+        } => {
+            assert_eq!(*failure, expected);
+            assert_eq!(*attempts, expected_attempts);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
 #[tokio::test]
 async fn two_500s_then_success_reuse_one_idempotency_key() {
     let server = TestServer::start(vec![
@@ -99,11 +121,7 @@ async fn random_keys_are_also_constant_across_retries() {
         .create_payment_intent(&create_params(), &key)
         .await
         .unwrap();
-    let requests = server.requests();
-    assert_eq!(requests.len(), 2);
-    assert!(requests
-        .iter()
-        .all(|r| r.header("idempotency-key") == Some(key.as_str())));
+    assert_attempts_with_key(&server, 2, key.as_str());
 }
 
 #[tokio::test]
@@ -135,15 +153,7 @@ async fn dropped_every_time_is_a_connection_error_after_three_attempts() {
         .create_payment_intent(&create_params(), &key)
         .await
         .unwrap_err();
-    match &err {
-        StripeError::Connection {
-            failure, attempts, ..
-        } => {
-            assert_eq!(*failure, NetworkFailure::ConnectionClosed);
-            assert_eq!(*attempts, 3);
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_connection_error(&err, NetworkFailure::ConnectionClosed, 3);
     assert_eq!(server.requests().len(), 3);
     // The request may have reached Stripe: the shopper is not told "not charged".
     assert_eq!(err.customer_message(), messages::UNCONFIRMED);
@@ -164,15 +174,7 @@ async fn connection_refused_is_an_unreachable_connection_error() {
         .retrieve_payment_intent("pi_1", &[])
         .await
         .unwrap_err();
-    match &err {
-        StripeError::Connection {
-            failure, attempts, ..
-        } => {
-            assert_eq!(*failure, NetworkFailure::Connect);
-            assert_eq!(*attempts, 3);
-        }
-        other => panic!("{other:?}"),
-    }
+    assert_connection_error(&err, NetworkFailure::Connect, 3);
     assert_eq!(
         err.customer_message(),
         "We could not reach our payment provider. Your card was not charged; please try again."
@@ -296,11 +298,7 @@ async fn an_attempt_that_times_out_is_retried() {
         .unwrap();
     assert_eq!(pi.id, "pi_fast");
     assert!(started.elapsed() < Duration::from_secs(3));
-    let requests = server.requests();
-    assert_eq!(requests.len(), 2);
-    assert!(requests
-        .iter()
-        .all(|r| r.header("idempotency-key") == Some(key.as_str())));
+    assert_attempts_with_key(&server, 2, key.as_str());
 }
 
 #[tokio::test]

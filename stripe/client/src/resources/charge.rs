@@ -2,45 +2,40 @@ use serde::{Deserialize, Serialize};
 use stripe_types::{ChargeStatus, Currency, Money};
 
 use super::{Card, Customer, PaymentIntent};
-use crate::wire::{Expandable, HasId, Metadata, Tolerant};
+use crate::wire::{Expandable, Tolerant};
 
-/// A Charge (`ch_…`): one attempt to move money, created by confirming a PaymentIntent.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Charge {
-    pub id: String,
-    pub amount: i64,
-    #[serde(default)]
-    pub amount_captured: i64,
-    #[serde(default)]
-    pub amount_refunded: i64,
-    pub currency: Currency,
-    pub status: Tolerant<ChargeStatus>,
-    #[serde(default)]
-    pub paid: bool,
-    #[serde(default)]
-    pub captured: bool,
-    /// Fully refunded.
-    #[serde(default)]
-    pub refunded: bool,
-    #[serde(default)]
-    pub disputed: bool,
-    pub failure_code: Option<String>,
-    pub failure_message: Option<String>,
-    pub outcome: Option<ChargeOutcome>,
-    pub payment_intent: Option<Expandable<PaymentIntent>>,
-    pub payment_method: Option<String>,
-    pub payment_method_details: Option<PaymentMethodDetails>,
-    pub customer: Option<Expandable<Customer>>,
-    /// An id, or the expanded balance transaction kept as raw JSON.
-    pub balance_transaction: Option<serde_json::Value>,
-    pub receipt_url: Option<String>,
-    pub description: Option<String>,
-    #[serde(default)]
-    pub metadata: Metadata,
-    #[serde(default)]
-    pub created: i64,
-    #[serde(default)]
-    pub livemode: bool,
+stripe_object! {
+    /// A Charge (`ch_…`): one attempt to move money, created by confirming a PaymentIntent.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Charge {
+        pub amount: i64,
+        #[serde(default)]
+        pub amount_captured: i64,
+        #[serde(default)]
+        pub amount_refunded: i64,
+        pub currency: Currency,
+        pub status: Tolerant<ChargeStatus>,
+        #[serde(default)]
+        pub paid: bool,
+        #[serde(default)]
+        pub captured: bool,
+        /// Fully refunded.
+        #[serde(default)]
+        pub refunded: bool,
+        #[serde(default)]
+        pub disputed: bool,
+        pub failure_code: Option<String>,
+        pub failure_message: Option<String>,
+        pub outcome: Option<ChargeOutcome>,
+        pub payment_intent: Option<Expandable<PaymentIntent>>,
+        pub payment_method: Option<String>,
+        pub payment_method_details: Option<PaymentMethodDetails>,
+        pub customer: Option<Expandable<Customer>>,
+        /// An id, or the expanded balance transaction kept as raw JSON.
+        pub balance_transaction: Option<serde_json::Value>,
+        pub receipt_url: Option<String>,
+        pub description: Option<String>,
+    }
 }
 
 impl Charge {
@@ -64,12 +59,6 @@ impl Charge {
 
     pub fn card(&self) -> Option<&Card> {
         self.payment_method_details.as_ref()?.card.as_ref()
-    }
-}
-
-impl HasId for Charge {
-    fn id(&self) -> &str {
-        &self.id
     }
 }
 

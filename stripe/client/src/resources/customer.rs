@@ -1,26 +1,21 @@
 use serde::{Deserialize, Serialize};
 
 use super::{Page, PaymentMethod};
-use crate::wire::{Expandable, HasId, Metadata};
+use crate::wire::{Expandable, Metadata};
 
-/// A Customer (`cus_…`). A deleted customer retrieves as `{"id", "deleted": true}`,
-/// every other field then being empty.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Customer {
-    pub id: String,
-    #[serde(default)]
-    pub deleted: bool,
-    pub email: Option<String>,
-    pub name: Option<String>,
-    pub phone: Option<String>,
-    pub description: Option<String>,
-    pub invoice_settings: Option<InvoiceSettings>,
-    #[serde(default)]
-    pub metadata: Metadata,
-    #[serde(default)]
-    pub created: i64,
-    #[serde(default)]
-    pub livemode: bool,
+stripe_object! {
+    /// A Customer (`cus_…`). A deleted customer retrieves as `{"id", "deleted": true}`,
+    /// every other field then being empty.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Customer {
+        #[serde(default)]
+        pub deleted: bool,
+        pub email: Option<String>,
+        pub name: Option<String>,
+        pub phone: Option<String>,
+        pub description: Option<String>,
+        pub invoice_settings: Option<InvoiceSettings>,
+    }
 }
 
 impl Customer {
@@ -31,12 +26,6 @@ impl Customer {
             .default_payment_method
             .as_ref()
             .map(Expandable::id)
-    }
-}
-
-impl HasId for Customer {
-    fn id(&self) -> &str {
-        &self.id
     }
 }
 
@@ -75,14 +64,14 @@ pub struct InvoiceSettingsParams {
     pub default_payment_method: Option<String>,
 }
 
-/// `GET /v1/customers/{id}/payment_methods`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct ListPaymentMethods {
-    /// `card` for this checkout.
-    #[serde(rename = "type")]
-    pub kind: String,
-    #[serde(flatten)]
-    pub page: Page,
+list_params! {
+    /// `GET /v1/customers/{id}/payment_methods`.
+    #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+    pub struct ListPaymentMethods {
+        /// `card` for this checkout.
+        #[serde(rename = "type")]
+        pub kind: String,
+    }
 }
 
 impl Default for ListPaymentMethods {

@@ -1,29 +1,24 @@
 use serde::{Deserialize, Serialize};
 use stripe_types::{Currency, DisputeReason, DisputeStatus, Money};
 
-use super::{Charge, Page, PaymentIntent, Range};
-use crate::wire::{Expandable, HasId, Metadata, Tolerant};
+use super::{Charge, PaymentIntent, Range};
+use crate::wire::{Expandable, Metadata, Tolerant};
 
-/// A Dispute (`dp_…`): the disputed amount is withdrawn until it is decided.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Dispute {
-    pub id: String,
-    pub amount: i64,
-    pub currency: Currency,
-    pub charge: Expandable<Charge>,
-    pub payment_intent: Option<Expandable<PaymentIntent>>,
-    pub reason: Tolerant<DisputeReason>,
-    pub status: Tolerant<DisputeStatus>,
-    pub evidence: Option<DisputeEvidence>,
-    pub evidence_details: Option<EvidenceDetails>,
-    #[serde(default)]
-    pub is_charge_refundable: bool,
-    #[serde(default)]
-    pub metadata: Metadata,
-    #[serde(default)]
-    pub created: i64,
-    #[serde(default)]
-    pub livemode: bool,
+stripe_object! {
+    /// A Dispute (`dp_…`): the disputed amount is withdrawn until it is decided.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Dispute {
+        pub amount: i64,
+        pub currency: Currency,
+        pub charge: Expandable<Charge>,
+        pub payment_intent: Option<Expandable<PaymentIntent>>,
+        pub reason: Tolerant<DisputeReason>,
+        pub status: Tolerant<DisputeStatus>,
+        pub evidence: Option<DisputeEvidence>,
+        pub evidence_details: Option<EvidenceDetails>,
+        #[serde(default)]
+        pub is_charge_refundable: bool,
+    }
 }
 
 impl Dispute {
@@ -46,12 +41,6 @@ impl Dispute {
     /// `evidence_details.due_by` (Unix seconds).
     pub fn due_by(&self) -> Option<i64> {
         self.evidence_details.as_ref()?.due_by
-    }
-}
-
-impl HasId for Dispute {
-    fn id(&self) -> &str {
-        &self.id
     }
 }
 
@@ -109,20 +98,20 @@ pub struct UpdateDispute {
     pub metadata: Metadata,
 }
 
-/// `GET /v1/disputes`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ListDisputes {
-    pub charge: Option<String>,
-    pub payment_intent: Option<String>,
-    pub created: Option<Range>,
-    #[serde(flatten)]
-    pub page: Page,
+list_params! {
+    /// `GET /v1/disputes`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+    pub struct ListDisputes {
+        pub charge: Option<String>,
+        pub payment_intent: Option<String>,
+        pub created: Option<Range>,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::form;
+    use crate::{form, Page};
 
     #[test]
     fn parses_a_dispute() {

@@ -1,8 +1,8 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{Charge, Customer, Dispute, Page, PaymentIntent, PaymentMethod, Payout, Range, Refund};
-use crate::wire::{Expandable, HasId};
+use super::{Charge, Customer, Dispute, PaymentIntent, PaymentMethod, Payout, Range, Refund};
+use crate::wire::Expandable;
 
 stripe_types::wire_enum!(
     /// An event `type`. The ones the checkout subscribes to are named; any other type
@@ -42,25 +42,27 @@ stripe_types::wire_enum!(
     }
 );
 
-/// An Event (`evt_…`), as delivered to the webhook or read from `/v1/events`.
-///
-/// Delivery is at-least-once and unordered: deduplicate on `id`, and never let an older
-/// event (`created`) move an object back.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Event {
-    pub id: String,
-    #[serde(rename = "type")]
-    pub kind: EventType,
-    /// Unix seconds.
-    pub created: i64,
-    pub api_version: Option<String>,
-    #[serde(default)]
-    pub livemode: bool,
-    pub data: EventData,
-    #[serde(default, deserialize_with = "event_request")]
-    pub request: Option<EventRequest>,
-    pub pending_webhooks: Option<u32>,
-    pub account: Option<String>,
+stripe_object! {
+    id_only
+    /// An Event (`evt_…`), as delivered to the webhook or read from `/v1/events`.
+    ///
+    /// Delivery is at-least-once and unordered: deduplicate on `id`, and never let an older
+    /// event (`created`) move an object back.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Event {
+        #[serde(rename = "type")]
+        pub kind: EventType,
+        /// Unix seconds.
+        pub created: i64,
+        pub api_version: Option<String>,
+        #[serde(default)]
+        pub livemode: bool,
+        pub data: EventData,
+        #[serde(default, deserialize_with = "event_request")]
+        pub request: Option<EventRequest>,
+        pub pending_webhooks: Option<u32>,
+        pub account: Option<String>,
+    }
 }
 
 /// `data`: the object as it was when the event happened, kept as raw JSON so an event
@@ -175,46 +177,36 @@ impl Event {
     }
 }
 
-impl HasId for Event {
-    fn id(&self) -> &str {
-        &self.id
+stripe_object! {
+    id_only
+    /// A Radar early fraud warning (`issfr_…`): the issuer reported likely fraud; refunding
+    /// before a dispute arrives avoids the dispute fee.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct EarlyFraudWarning {
+        #[serde(default)]
+        pub actionable: bool,
+        pub charge: Expandable<Charge>,
+        pub payment_intent: Option<Expandable<PaymentIntent>>,
+        pub fraud_type: Option<String>,
+        #[serde(default)]
+        pub created: i64,
+        #[serde(default)]
+        pub livemode: bool,
     }
 }
 
-/// A Radar early fraud warning (`issfr_…`): the issuer reported likely fraud; refunding
-/// before a dispute arrives avoids the dispute fee.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EarlyFraudWarning {
-    pub id: String,
-    #[serde(default)]
-    pub actionable: bool,
-    pub charge: Expandable<Charge>,
-    pub payment_intent: Option<Expandable<PaymentIntent>>,
-    pub fraud_type: Option<String>,
-    #[serde(default)]
-    pub created: i64,
-    #[serde(default)]
-    pub livemode: bool,
-}
-
-impl HasId for EarlyFraudWarning {
-    fn id(&self) -> &str {
-        &self.id
+list_params! {
+    /// `GET /v1/events`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+    pub struct ListEvents {
+        /// One type, or a `*` wildcard such as `payment_intent.*`.
+        #[serde(rename = "type")]
+        pub kind: Option<String>,
+        /// Up to 20 types (`types[]=…`); not combinable with `type`.
+        pub types: Vec<String>,
+        pub created: Option<Range>,
+        pub delivery_success: Option<bool>,
     }
-}
-
-/// `GET /v1/events`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ListEvents {
-    /// One type, or a `*` wildcard such as `payment_intent.*`.
-    #[serde(rename = "type")]
-    pub kind: Option<String>,
-    /// Up to 20 types (`types[]=…`); not combinable with `type`.
-    pub types: Vec<String>,
-    pub created: Option<Range>,
-    pub delivery_success: Option<bool>,
-    #[serde(flatten)]
-    pub page: Page,
 }
 
 #[cfg(test)]
@@ -222,7 +214,7 @@ mod tests {
     use stripe_types::PaymentIntentStatus;
 
     use super::*;
-    use crate::form;
+    use crate::{form, Page};
 
     const EVENT: &str = r#"{
         "id": "evt_1", "object": "event", "type": "payment_intent.succeeded",

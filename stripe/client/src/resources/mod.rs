@@ -6,6 +6,56 @@
 //! bracket-nested form bodies through [`crate::form`]; `None`, empty lists and empty
 //! maps are left out of the body.
 
+/// Declares a Stripe object: the struct with `pub id: String` first, then its own
+/// fields, then the fields every Stripe object has (`metadata`, `created`, `livemode`,
+/// all `#[serde(default)]`), plus its [`HasId`](crate::HasId) impl.
+///
+/// `stripe_object!(id_only ...)` adds only `id` and `HasId`, for the few objects that
+/// lack some of the common fields and declare the ones they have themselves.
+macro_rules! stripe_object {
+    ($(#[$attr:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        stripe_object! {
+            id_only
+            $(#[$attr])*
+            pub struct $name {
+                $($fields)*
+                #[serde(default)]
+                pub metadata: $crate::wire::Metadata,
+                #[serde(default)]
+                pub created: i64,
+                #[serde(default)]
+                pub livemode: bool,
+            }
+        }
+    };
+    (id_only $(#[$attr:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$attr])*
+        pub struct $name {
+            pub id: String,
+            $($fields)*
+        }
+
+        impl $crate::wire::HasId for $name {
+            fn id(&self) -> &str {
+                &self.id
+            }
+        }
+    };
+}
+
+/// Declares the query of a list endpoint: its own filters, then the cursor [`Page`]
+/// flattened into the query (`…&limit=20&starting_after=…`).
+macro_rules! list_params {
+    ($(#[$attr:meta])* pub struct $name:ident { $($fields:tt)* }) => {
+        $(#[$attr])*
+        pub struct $name {
+            $($fields)*
+            #[serde(flatten)]
+            pub page: $crate::resources::Page,
+        }
+    };
+}
+
 mod charge;
 mod customer;
 mod dispute;

@@ -3,7 +3,7 @@ use stripe_types::{CaptureMethod, Currency, ErrorBody, Money, PaymentIntentStatu
 
 use super::{Charge, Customer, Page, PaymentMethod};
 use crate::secret::ClientSecret;
-use crate::wire::{Expandable, HasId, Metadata, Tolerant};
+use crate::wire::{Expandable, Metadata, Tolerant};
 
 stripe_types::wire_enum!(
     /// `setup_future_usage`: save the card for later while paying.
@@ -26,41 +26,36 @@ stripe_types::wire_enum!(
     }
 );
 
-/// A PaymentIntent (API version 2022-11-15 and later: `latest_charge`, no `charges`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PaymentIntent {
-    pub id: String,
-    pub amount: i64,
-    #[serde(default)]
-    pub amount_capturable: i64,
-    #[serde(default)]
-    pub amount_received: i64,
-    pub currency: Currency,
-    pub status: Tolerant<PaymentIntentStatus>,
-    /// Only for the browser; redacted from `Debug`.
-    pub client_secret: Option<ClientSecret>,
-    pub customer: Option<Expandable<Customer>>,
-    pub payment_method: Option<Expandable<PaymentMethod>>,
-    pub latest_charge: Option<Expandable<Charge>>,
-    /// Set when the last confirmation failed (the intent is back in
-    /// `requires_payment_method`).
-    pub last_payment_error: Option<ErrorBody>,
-    pub next_action: Option<NextAction>,
-    pub capture_method: Option<Tolerant<CaptureMethod>>,
-    pub cancellation_reason: Option<CancellationReason>,
-    pub canceled_at: Option<i64>,
-    pub setup_future_usage: Option<SetupFutureUsage>,
-    #[serde(default)]
-    pub payment_method_types: Vec<String>,
-    pub description: Option<String>,
-    pub receipt_email: Option<String>,
-    pub statement_descriptor_suffix: Option<String>,
-    #[serde(default)]
-    pub metadata: Metadata,
-    #[serde(default)]
-    pub created: i64,
-    #[serde(default)]
-    pub livemode: bool,
+stripe_object! {
+    /// A PaymentIntent (API version 2022-11-15 and later: `latest_charge`, no `charges`).
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct PaymentIntent {
+        pub amount: i64,
+        #[serde(default)]
+        pub amount_capturable: i64,
+        #[serde(default)]
+        pub amount_received: i64,
+        pub currency: Currency,
+        pub status: Tolerant<PaymentIntentStatus>,
+        /// Only for the browser; redacted from `Debug`.
+        pub client_secret: Option<ClientSecret>,
+        pub customer: Option<Expandable<Customer>>,
+        pub payment_method: Option<Expandable<PaymentMethod>>,
+        pub latest_charge: Option<Expandable<Charge>>,
+        /// Set when the last confirmation failed (the intent is back in
+        /// `requires_payment_method`).
+        pub last_payment_error: Option<ErrorBody>,
+        pub next_action: Option<NextAction>,
+        pub capture_method: Option<Tolerant<CaptureMethod>>,
+        pub cancellation_reason: Option<CancellationReason>,
+        pub canceled_at: Option<i64>,
+        pub setup_future_usage: Option<SetupFutureUsage>,
+        #[serde(default)]
+        pub payment_method_types: Vec<String>,
+        pub description: Option<String>,
+        pub receipt_email: Option<String>,
+        pub statement_descriptor_suffix: Option<String>,
+    }
 }
 
 impl PaymentIntent {
@@ -88,12 +83,6 @@ impl PaymentIntent {
 
     pub fn latest_charge_id(&self) -> Option<&str> {
         self.latest_charge.as_ref().map(Expandable::id)
-    }
-}
-
-impl HasId for PaymentIntent {
-    fn id(&self) -> &str {
-        &self.id
     }
 }
 

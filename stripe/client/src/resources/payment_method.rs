@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Customer;
-use crate::wire::{Expandable, HasId, Metadata};
+use crate::wire::Expandable;
 
 stripe_types::wire_enum!(
     /// A card network brand as Stripe names it.
@@ -18,33 +18,22 @@ stripe_types::wire_enum!(
     }
 );
 
-/// A PaymentMethod (`pm_…`), saved cards included.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct PaymentMethod {
-    pub id: String,
-    /// `card` for this checkout.
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub card: Option<Card>,
-    pub billing_details: Option<BillingDetails>,
-    pub customer: Option<Expandable<Customer>>,
-    #[serde(default)]
-    pub metadata: Metadata,
-    #[serde(default)]
-    pub created: i64,
-    #[serde(default)]
-    pub livemode: bool,
+stripe_object! {
+    /// A PaymentMethod (`pm_…`), saved cards included.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct PaymentMethod {
+        /// `card` for this checkout.
+        #[serde(rename = "type")]
+        pub kind: String,
+        pub card: Option<Card>,
+        pub billing_details: Option<BillingDetails>,
+        pub customer: Option<Expandable<Customer>>,
+    }
 }
 
 impl PaymentMethod {
     pub fn customer_id(&self) -> Option<&str> {
         self.customer.as_ref().map(Expandable::id)
-    }
-}
-
-impl HasId for PaymentMethod {
-    fn id(&self) -> &str {
-        &self.id
     }
 }
 

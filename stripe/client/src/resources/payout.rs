@@ -1,38 +1,33 @@
 use serde::{Deserialize, Serialize};
 use stripe_types::{Currency, Money, PayoutStatus};
 
-use super::{Page, Range};
-use crate::wire::{HasId, Metadata, Tolerant};
+use super::Range;
+use crate::wire::Tolerant;
 
-/// A Payout (`po_…`) from the Stripe balance to the bank account.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Payout {
-    pub id: String,
-    pub amount: i64,
-    pub currency: Currency,
-    pub status: Tolerant<PayoutStatus>,
-    /// Unix seconds when the payout is expected in the bank.
-    #[serde(default)]
-    pub arrival_date: i64,
-    #[serde(default)]
-    pub automatic: bool,
-    /// `standard` or `instant`.
-    pub method: Option<String>,
-    /// `bank_account` or `card`.
-    #[serde(rename = "type", default)]
-    pub kind: Option<String>,
-    /// An id, or the expanded destination kept as raw JSON.
-    pub destination: Option<serde_json::Value>,
-    pub description: Option<String>,
-    pub statement_descriptor: Option<String>,
-    pub failure_code: Option<String>,
-    pub failure_message: Option<String>,
-    #[serde(default)]
-    pub metadata: Metadata,
-    #[serde(default)]
-    pub created: i64,
-    #[serde(default)]
-    pub livemode: bool,
+stripe_object! {
+    /// A Payout (`po_…`) from the Stripe balance to the bank account.
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Payout {
+        pub amount: i64,
+        pub currency: Currency,
+        pub status: Tolerant<PayoutStatus>,
+        /// Unix seconds when the payout is expected in the bank.
+        #[serde(default)]
+        pub arrival_date: i64,
+        #[serde(default)]
+        pub automatic: bool,
+        /// `standard` or `instant`.
+        pub method: Option<String>,
+        /// `bank_account` or `card`.
+        #[serde(rename = "type", default)]
+        pub kind: Option<String>,
+        /// An id, or the expanded destination kept as raw JSON.
+        pub destination: Option<serde_json::Value>,
+        pub description: Option<String>,
+        pub statement_descriptor: Option<String>,
+        pub failure_code: Option<String>,
+        pub failure_message: Option<String>,
+    }
 }
 
 impl Payout {
@@ -45,26 +40,20 @@ impl Payout {
     }
 }
 
-impl HasId for Payout {
-    fn id(&self) -> &str {
-        &self.id
+list_params! {
+    /// `GET /v1/payouts`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+    pub struct ListPayouts {
+        pub status: Option<PayoutStatus>,
+        pub arrival_date: Option<Range>,
+        pub created: Option<Range>,
     }
-}
-
-/// `GET /v1/payouts`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ListPayouts {
-    pub status: Option<PayoutStatus>,
-    pub arrival_date: Option<Range>,
-    pub created: Option<Range>,
-    #[serde(flatten)]
-    pub page: Page,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::form;
+    use crate::{form, Page};
 
     #[test]
     fn parses_payouts_and_builds_list_query() {

@@ -1,26 +1,28 @@
 use serde::{Deserialize, Serialize};
 use stripe_types::{Currency, Money, RefundReason, RefundStatus};
 
-use super::{Charge, Page, PaymentIntent};
-use crate::wire::{Expandable, HasId, Metadata, Tolerant};
+use super::{Charge, PaymentIntent};
+use crate::wire::{Expandable, Metadata, Tolerant};
 
-/// A Refund (`re_…`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Refund {
-    pub id: String,
-    pub amount: i64,
-    pub currency: Currency,
-    pub status: Option<Tolerant<RefundStatus>>,
-    pub reason: Option<Tolerant<RefundReason>>,
-    pub charge: Option<Expandable<Charge>>,
-    pub payment_intent: Option<Expandable<PaymentIntent>>,
-    /// Why a refund `failed` (e.g. `expired_or_canceled_card`).
-    pub failure_reason: Option<String>,
-    pub receipt_number: Option<String>,
-    #[serde(default)]
-    pub metadata: Metadata,
-    #[serde(default)]
-    pub created: i64,
+stripe_object! {
+    id_only
+    /// A Refund (`re_…`).
+    #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+    pub struct Refund {
+        pub amount: i64,
+        pub currency: Currency,
+        pub status: Option<Tolerant<RefundStatus>>,
+        pub reason: Option<Tolerant<RefundReason>>,
+        pub charge: Option<Expandable<Charge>>,
+        pub payment_intent: Option<Expandable<PaymentIntent>>,
+        /// Why a refund `failed` (e.g. `expired_or_canceled_card`).
+        pub failure_reason: Option<String>,
+        pub receipt_number: Option<String>,
+        #[serde(default)]
+        pub metadata: Metadata,
+        #[serde(default)]
+        pub created: i64,
+    }
 }
 
 impl Refund {
@@ -38,12 +40,6 @@ impl Refund {
 
     pub fn charge_id(&self) -> Option<&str> {
         self.charge.as_ref().map(Expandable::id)
-    }
-}
-
-impl HasId for Refund {
-    fn id(&self) -> &str {
-        &self.id
     }
 }
 
@@ -88,13 +84,13 @@ impl CreateRefund {
     }
 }
 
-/// `GET /v1/refunds`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct ListRefunds {
-    pub payment_intent: Option<String>,
-    pub charge: Option<String>,
-    #[serde(flatten)]
-    pub page: Page,
+list_params! {
+    /// `GET /v1/refunds`.
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+    pub struct ListRefunds {
+        pub payment_intent: Option<String>,
+        pub charge: Option<String>,
+    }
 }
 
 impl ListRefunds {

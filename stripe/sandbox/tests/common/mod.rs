@@ -57,6 +57,16 @@ impl ApiResponse {
     }
 }
 
+/// One request to the Stripe API, for [`TestSandbox::try_send`].
+pub struct Call<'a> {
+    pub method: Method,
+    pub path: &'a str,
+    pub api_key: Option<&'a str>,
+    /// The query of a GET, the body otherwise.
+    pub form: &'a [(&'a str, &'a str)],
+    pub idempotency_key: Option<&'a str>,
+}
+
 /// A sandbox served on a free loopback port, with an HTTP client pointed at it.
 pub struct TestSandbox {
     pub running: RunningSandbox,
@@ -117,6 +127,13 @@ impl TestSandbox {
         }
     }
 
+    /// A sandbox with one Customer, and that Customer's id.
+    pub async fn with_customer() -> (TestSandbox, String) {
+        let sb = TestSandbox::start().await;
+        let customer = sb.create_customer().await;
+        (sb, customer)
+    }
+
     /// A sandbox delivering webhooks to a new [`WebhookReceiver`] signed with `secret`.
     pub async fn with_webhook_receiver(secret: &str) -> (TestSandbox, WebhookReceiver) {
         let receiver = WebhookReceiver::start().await;
@@ -135,20 +152,27 @@ impl TestSandbox {
         form: &[(&str, &str)],
         idempotency_key: Option<&str>,
     ) -> ApiResponse {
-        self.try_send(method, path, api_key, form, idempotency_key)
+        let call = Call {
+            method,
+            path,
+            api_key,
+            form,
+            idempotency_key,
+        };
+        self.try_send(call)
             .await
             .unwrap_or_else(|e| panic!("request {path} failed: {e}"))
     }
 
     /// Like [`TestSandbox::send`], with the transport error when no answer comes back.
-    pub async fn try_send(
-        &self,
-        method: Method,
-        path: &str,
-        api_key: Option<&str>,
-        form: &[(&str, &str)],
-        idempotency_key: Option<&str>,
-    ) -> Result<ApiResponse, reqwest::Error> {
+    pub async fn try_send(&self, call: Call<'_>) -> Result<ApiResponse, reqwest::Error> {
+        let Call {
+            method,
+            path,
+            api_key,
+            form,
+            idempotency_key,
+        } = call;
         let url = format!("{}{}", self.base, path);
         let mut request = self.http.request(method.clone(), &url);
         if let Some(key) = api_key {
@@ -270,26 +294,51 @@ impl TestSandbox {
         serde_json::from_slice(&response.bytes().await.unwrap()).unwrap()
     }
 
+    /// POST with the secret key, asserting a 200; returns the body.
+    pub async fn post_ok(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        self.post(path, form).await.expect_ok()
+    }
+
+    /// GET with the secret key, asserting a 200; returns the body.
+    pub async fn get_ok(&self, path: &str) -> Value {
+        self.get(path).await.expect_ok()
+    }
+
+    /// GET with the secret key and a query, asserting a 200; returns the body.
+    pub async fn get_query_ok(&self, path: &str, query: &[(&str, &str)]) -> Value {
+        self.get_query(path, query).await.expect_ok()
+    }
+
+    /// `POST /_sandbox{path}` with `{}`, asserting a 200; returns the body.
+    pub async fn control_ok(&self, path: &str) -> Value {
+        self.control_ok_with(path, empty_object()).await
+    }
+
+    /// `POST /_sandbox{path}` with a JSON body, asserting a 200; returns the body.
+    pub async fn control_ok_with(&self, path: &str, body: Value) -> Value {
+        self.control_post(path, body).await.expect_ok()
+    }
+
+    /// The status of `POST /_sandbox{path}` with `{}`.
+    pub async fn control_status(&self, path: &str) -> u16 {
+        self.control_post(path, empty_object()).await.status
+    }
+
     /// Moves the sandbox clock forward (`POST /_sandbox/clock/advance`); returns the clock.
     pub async fn advance_clock(&self, seconds: i64) -> Value {
-        self.control_post("/clock/advance", json!({ "seconds": seconds }))
+        self.control_ok_with("/clock/advance", json!({ "seconds": seconds }))
             .await
-            .expect_ok()
     }
 
     /// Opens a dispute on a charge or a PaymentIntent's charge through the control API.
     pub async fn open_dispute(&self, charge_or_payment_intent: &str, body: Value) -> Value {
-        self.control_post(
-            &format!("/charges/{charge_or_payment_intent}/dispute"),
-            body,
-        )
-        .await
-        .expect_ok()
+        let path = format!("/charges/{charge_or_payment_intent}/dispute");
+        self.control_ok_with(&path, body).await
     }
 
     /// Queues a fault (`POST /_sandbox/faults`).
     pub async fn inject_fault(&self, fault: Value) {
-        self.control_post("/faults", fault).await.expect_ok();
+        self.control_ok_with("/faults", fault).await;
     }
 
     /// A PaymentMethod from raw card details, created with the publishable key (as Stripe.js does).
@@ -331,6 +380,16 @@ impl TestSandbox {
             .await
     }
 
+    /// [`TestSandbox::pay_20_usd`], asserting a 200; returns the PaymentIntent.
+    pub async fn pay_ok(&self, payment_method: &str, extra: &[(&str, &str)]) -> Value {
+        self.pay_20_usd(payment_method, extra).await.expect_ok()
+    }
+
+    /// [`TestSandbox::create_payment_intent`], asserting a 200; returns the PaymentIntent.
+    pub async fn intent_ok(&self, amount: &str, extra: &[(&str, &str)]) -> Value {
+        self.create_payment_intent(amount, extra).await.expect_ok()
+    }
+
     /// [`TestSandbox::pay_20_usd`] with an `Idempotency-Key`.
     pub async fn pay_idempotent(&self, payment_method: &str, idempotency_key: &str) -> ApiResponse {
         self.post_idempotent(
@@ -347,13 +406,13 @@ impl TestSandbox {
         payment_method: &str,
         idempotency_key: &str,
     ) -> Result<ApiResponse, reqwest::Error> {
-        self.try_send(
-            Method::POST,
-            "/v1/payment_intents",
-            Some(SECRET_KEY),
-            &payment_form(payment_method, &[]),
-            Some(idempotency_key),
-        )
+        self.try_send(Call {
+            method: Method::POST,
+            path: "/v1/payment_intents",
+            api_key: Some(SECRET_KEY),
+            form: &payment_form(payment_method, &[]),
+            idempotency_key: Some(idempotency_key),
+        })
         .await
     }
 
@@ -373,12 +432,8 @@ impl TestSandbox {
 
     /// A new Customer's id.
     pub async fn create_customer(&self) -> String {
-        self.post("/v1/customers", &[("email", "jenny@example.com")])
-            .await
-            .expect_ok()["id"]
-            .as_str()
-            .unwrap()
-            .to_owned()
+        let customer = self.post_ok("/v1/customers", &[("email", "jenny@example.com")]);
+        str_at(&customer.await, "id")
     }
 
     /// `POST /v1/payment_methods/{payment_method}/attach` to `customer`.
@@ -401,26 +456,24 @@ impl TestSandbox {
 
     /// The first dispute opened on a PaymentIntent.
     pub async fn dispute_of(&self, payment_intent: &str) -> Value {
-        self.get_query("/v1/disputes", &[("payment_intent", payment_intent)])
-            .await
-            .expect_ok()["data"][0]
-            .clone()
+        let query = [("payment_intent", payment_intent)];
+        value_at(&self.get_query_ok("/v1/disputes", &query).await, "data.0")
     }
 
     /// How many objects a list endpoint returns (up to 100).
     pub async fn list_len(&self, path: &str) -> usize {
-        list_data(&self.get_query(path, &[("limit", "100")]).await.expect_ok()).len()
+        list_data(&self.get_query_ok(path, &[("limit", "100")]).await).len()
     }
 
     /// Events of a type, newest first.
     pub async fn events_of_type(&self, kind: &str) -> Vec<Value> {
-        list_data(
-            &self
-                .get_query("/v1/events", &[("type", kind), ("limit", "100")])
-                .await
-                .expect_ok(),
-        )
-        .clone()
+        let query = [("type", kind), ("limit", "100")];
+        list_data(&self.get_query_ok("/v1/events", &query).await).clone()
+    }
+
+    /// How many events of a type there are.
+    pub async fn event_count(&self, kind: &str) -> usize {
+        self.events_of_type(kind).await.len()
     }
 
     /// Completes or fails 3-D Secure on the challenge endpoint, as the test page's buttons do.

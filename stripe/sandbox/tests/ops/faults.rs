@@ -47,10 +47,10 @@ async fn delay_fault_slows_the_request() {
     sb.inject_fault(json!({"kind": "delay", "delay_ms": 300}))
         .await;
     let t = Instant::now();
-    sb.get("/v1/customers").await.expect_ok();
+    sb.get_ok("/v1/customers").await;
     assert!(t.elapsed() >= Duration::from_millis(300));
     let t = Instant::now();
-    sb.get("/v1/customers").await.expect_ok();
+    sb.get_ok("/v1/customers").await;
     assert!(t.elapsed() < Duration::from_millis(300));
 }
 
@@ -79,7 +79,7 @@ async fn dropped_connection_after_the_request_took_effect_then_idempotent_retry(
     let r = sb.try_pay_idempotent("pm_card_visa", "key-drop-2").await;
     assert!(r.is_err(), "the answer is lost");
     // ...but the payment happened.
-    let listed = sb.get("/v1/payment_intents").await.expect_ok();
+    let listed = sb.get_ok("/v1/payment_intents").await;
     assert_eq!(list_data(&listed).len(), 1);
     let id = str_at(&listed, "data.0.id");
     assert_eq!(str_at(&listed, "data.0.status"), "succeeded");

@@ -50,23 +50,11 @@ async fn state_persists_across_restarts() {
     // And the clock offset.
     let clock = sb2.control_get("/clock").await;
     assert!(clock["offset"].as_i64().unwrap() >= 3600);
-    assert_eq!(
-        sb2.list_len("/v1/events").await,
-        list_data(
-            &sb2.get_query("/v1/events", &[("limit", "100")])
-                .await
-                .expect_ok()
-        )
-        .len()
-    );
+    let events = sb2.get_query_ok("/v1/events", &[("limit", "100")]).await;
+    assert_eq!(sb2.list_len("/v1/events").await, list_data(&events).len());
     // A saved card still pays off-session after the restart.
-    let off = sb2
-        .pay_20_usd(
-            &str_at(&saved, "data.0.id"),
-            &[("customer", &cus), ("off_session", "true")],
-        )
-        .await
-        .expect_ok();
+    let off_session = [("customer", cus.as_str()), ("off_session", "true")];
+    let off = sb2.pay_ok(&str_at(&saved, "data.0.id"), &off_session).await;
     assert_eq!(str_at(&off, "status"), "succeeded");
     sb2.running.shutdown().await;
 

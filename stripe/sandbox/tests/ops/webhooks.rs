@@ -10,7 +10,7 @@ use crate::common::*;
 async fn webhooks_are_signed_like_stripe() {
     let secret = "whsec_test_5up3rS3cr3t";
     let (sb, rx) = TestSandbox::with_webhook_receiver(secret).await;
-    let pi = sb.pay_20_usd("pm_card_visa", &[]).await.expect_ok();
+    let pi = sb.pay_ok("pm_card_visa", &[]).await;
     let hits = rx.wait_for(3).await;
     for hit in &hits {
         assert!(hit.is_signed_with(secret), "{}", hit.signature);
@@ -155,21 +155,15 @@ async fn deliveries_give_up_after_three_days() {
 #[tokio::test]
 async fn delivery_controls_pause_reverse_duplicate_delay() {
     let (sb, rx) = TestSandbox::with_webhook_receiver("whsec_ctl").await;
-    sb.control_post("/webhooks/pause", empty_object())
-        .await
-        .expect_ok();
+    sb.control_ok("/webhooks/pause").await;
     for name in ["first", "second", "third"] {
-        sb.post("/v1/customers", &[("name", name)])
-            .await
-            .expect_ok();
+        sb.post_ok("/v1/customers", &[("name", name)]).await;
     }
     tokio::time::sleep(Duration::from_millis(400)).await;
     assert!(rx.hits().is_empty(), "paused");
     assert_eq!(sb.deliveries("?status=pending").await.len(), 3);
-    let controls = sb
-        .control_post("/webhooks", json!({"reverse": true, "paused": false}))
-        .await
-        .expect_ok();
+    let unpause = json!({"reverse": true, "paused": false});
+    let controls = sb.control_ok_with("/webhooks", unpause).await;
     assert_eq!(
         controls,
         json!({"paused": false, "duplicate": false, "delay_ms": 0, "reverse": true})
@@ -185,16 +179,10 @@ async fn delivery_controls_pause_reverse_duplicate_delay() {
         "queued events delivered newest first"
     );
 
-    sb.control_post(
-        "/webhooks",
-        json!({"reverse": false, "duplicate": true, "delay_ms": 150}),
-    )
-    .await
-    .expect_ok();
+    let duplicate = json!({"reverse": false, "duplicate": true, "delay_ms": 150});
+    sb.control_ok_with("/webhooks", duplicate).await;
     let t = Instant::now();
-    sb.post("/v1/customers", &[("name", "fourth")])
-        .await
-        .expect_ok();
+    sb.post_ok("/v1/customers", &[("name", "fourth")]).await;
     let hits = rx.wait_for(5).await;
     assert!(t.elapsed() >= Duration::from_millis(150));
     assert_eq!(
@@ -211,10 +199,7 @@ async fn delivery_controls_pause_reverse_duplicate_delay() {
     assert_eq!(d["attempts"].as_array().unwrap().len(), 2);
     assert_eq!(value_at(d, "attempts.1.duplicate"), json!(true));
     // Flush is a no-op when nothing is due.
-    let flushed = sb
-        .control_post("/webhooks/flush", empty_object())
-        .await
-        .expect_ok();
+    let flushed = sb.control_ok("/webhooks/flush").await;
     assert_eq!(list_data(&flushed).len(), 4);
 }
 
@@ -223,12 +208,10 @@ async fn webhook_endpoints_can_be_registered_at_run_time() {
     let sb = TestSandbox::start().await;
     let rx = WebhookReceiver::start().await;
     sb.create_customer().await;
-    let ep = sb
-        .control_post("/webhook_endpoints", json!({"url": rx.url, "secret": "whsec_late", "enabled_events": ["payment_intent.succeeded"]}))
-        .await
-        .expect_ok();
+    let endpoint = json!({"url": rx.url, "secret": "whsec_late", "enabled_events": ["payment_intent.succeeded"]});
+    let ep = sb.control_ok_with("/webhook_endpoints", endpoint).await;
     assert!(str_at(&ep, "id").starts_with("we_"));
-    sb.pay_20_usd("pm_card_visa", &[]).await.expect_ok();
+    sb.pay_ok("pm_card_visa", &[]).await;
     let hits = rx.wait_for(1).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
