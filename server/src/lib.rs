@@ -199,7 +199,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 /// order state (a crash or a database error in between); stops when told.
 async fn process_backlog_forever(store: Store, stop: tokio::sync::watch::Receiver<bool>) {
     backlog_loop(store, stop)
-        .instrument(tracing::info_span!("job", name = "webhook_backlog"))
+        .instrument(tracing::error_span!("job", name = "webhook_backlog"))
         .await
 }
 

@@ -41,7 +41,7 @@ impl Payments {
     /// The order's PaymentIntent for the browser to confirm: created on the first call
     /// (with the order's amount from the database), the same one on every later call (a
     /// reload, a second click, a retry after a decline).
-    #[tracing::instrument(skip_all, fields(order_id = %order_id, payment_intent))]
+    #[tracing::instrument(level = "error", skip_all, fields(order_id = %order_id, payment_intent))]
     pub async fn start_payment(&self, order_id: &OrderId) -> Result<PaymentStart, ShopError> {
         let row = self.payment_row(order_id).await?;
         let total = row.payment.total;
@@ -128,7 +128,7 @@ impl Payments {
     /// The browser's `confirmCardPayment` went through: the order shows `processing`
     /// until Stripe itself confirms (webhook or server-side retrieve). A display hint
     /// only: nothing is fulfilled on the browser's word.
-    #[tracing::instrument(skip_all, fields(order_id = %order_id))]
+    #[tracing::instrument(level = "error", skip_all, fields(order_id = %order_id))]
     pub async fn payment_submitted(&self, order_id: &OrderId) -> Result<OrderStatus, ShopError> {
         self.payment_row(order_id).await?;
         self.store.mark_submitted(order_id).await?;
@@ -139,7 +139,7 @@ impl Payments {
 
     /// The order, reconciled with Stripe (a server-side retrieve) when a payment has been
     /// awaited for a while without a webhook.
-    #[tracing::instrument(skip_all, fields(order_id = %order_id, payment_intent))]
+    #[tracing::instrument(level = "error", skip_all, fields(order_id = %order_id, payment_intent))]
     pub async fn order(&self, order_id: &OrderId) -> Result<OrderView, ShopError> {
         let view = self.store.order(order_id).await?;
         if view.status != OrderStatus::Processing {

@@ -28,7 +28,7 @@ pub enum Ingested {
 /// Stores a verified event once and processes it. `body` is the verified payload; it is
 /// stored without a PaymentIntent's `client_secret`. An `Err` means it could not be
 /// stored: the webhook must not be acknowledged (Stripe delivers it again).
-#[tracing::instrument(name = "stripe_event", skip_all, fields(event_id = %event.id, kind = event.kind.as_str()))]
+#[tracing::instrument(name = "stripe_event", level = "error", skip_all, fields(event_id = %event.id, kind = event.kind.as_str()))]
 pub async fn ingest(store: &Store, body: &[u8], event: &Event) -> Result<Ingested, StoreError> {
     let relevant = payment_state::is_payment_event(&event.kind);
     let payload = stored_payload(body, event);
@@ -130,7 +130,7 @@ fn log_applied(fact: &PaymentFact, applied: &Applied) {
 /// Processes events stored but not processed (a crash or a database error between
 /// storing and processing), oldest first, each in its own span. Returns how many were
 /// attempted.
-#[tracing::instrument(name = "webhook_backlog", skip(store))]
+#[tracing::instrument(name = "webhook_backlog", level = "error", skip(store))]
 pub async fn process_backlog(store: &Store, older_than_ms: i64) -> Result<usize, StoreError> {
     let events = store
         .unprocessed_events(now_ms() - older_than_ms, MAX_ATTEMPTS, 100)
@@ -138,7 +138,7 @@ pub async fn process_backlog(store: &Store, older_than_ms: i64) -> Result<usize,
     for (id, payload) in &events {
         match serde_json::from_str::<Event>(payload) {
             Ok(event) => {
-                let span = tracing::info_span!("stripe_event", event_id = %event.id, kind = event.kind.as_str());
+                let span = tracing::error_span!("stripe_event", event_id = %event.id, kind = event.kind.as_str());
                 tracing::Instrument::instrument(process(store, &event), span).await
             }
             Err(error) => {

@@ -17,7 +17,16 @@ impl Store {
         )
         .fetch_all(&self.pool)
         .await?;
-        rows.iter().map(product_from_row).collect()
+        // A product row that breaks the catalogue's rules (a malformed SKU) is left out
+        // and logged, as before it could never be added to a cart; the rest still sells.
+        Ok(rows
+            .iter()
+            .filter_map(|row| {
+                product_from_row(row)
+                    .inspect_err(|error| tracing::error!(%error, "catalogue row left out"))
+                    .ok()
+            })
+            .collect())
     }
 
     /// The product's row id, if the SKU is in the active catalogue.

@@ -96,7 +96,7 @@ impl From<StoreError> for ShopError {
         match error {
             StoreError::Refused(refusal) => refusal,
             failure => {
-                tracing::error!(error = %failure, "storage failed");
+                tracing::error!(error = %failure, "database error");
                 ShopError::Internal
             }
         }

@@ -15,7 +15,7 @@ impl Store {
     /// `expected_total_minor` is the total the shopper saw: if the server's differs (a
     /// price changed, or the request was tampered with), nothing is created.
     // The cart id is the shopper's cookie (a bearer credential): never logged.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(level = "error", skip_all)]
     pub async fn place_order(
         &self,
         cart: &CartId,

@@ -171,7 +171,7 @@ impl Store {
     ///
     /// Optimistic concurrency: the update only lands if the row is still the one the
     /// decision was made on; otherwise it is decided again on the new row.
-    #[tracing::instrument(skip_all, fields(payment_intent = %fact.payment_intent_id, order_id))]
+    #[tracing::instrument(level = "error", skip_all, fields(payment_intent = %fact.payment_intent_id, order_id))]
     pub async fn apply_fact(&self, fact: &PaymentFact) -> Result<Applied, StoreError> {
         for _ in 0..5 {
             let Some(row) = self.order_payment_for_fact(fact).await? else {

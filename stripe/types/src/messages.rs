@@ -4,8 +4,9 @@
 //! the same wherever it is detected. Errors everywhere follow one rule: `Display` is for
 //! logs and developers, `customer_message()` returns one of these.
 //!
-//! None of them repeats Stripe's raw message, an id or anything about the shop's
-//! configuration. Lost, stolen and "pick up" declines get [`CARD_REFUSED`], which tells
+//! None of them repeats Stripe's raw message, a Stripe id or anything about the shop's
+//! configuration (the shop's own sentences may quote what the shopper sent: an order id,
+//! a SKU). Lost, stolen and "pick up" declines get [`CARD_REFUSED`], which tells
 //! the shopper to use another card without saying why (Stripe asks not to reveal those
 //! reasons).
 
