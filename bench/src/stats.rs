@@ -64,7 +64,7 @@ pub fn ms(d: Duration) -> f64 {
 pub struct Samples {
     latencies: Vec<Duration>,
     last_end: Option<Instant>,
-    pub errors: u64,
+    errors: u64,
     first_error: Option<String>,
 }
 

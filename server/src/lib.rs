@@ -93,7 +93,10 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!("listening on http://{}", self.local_addr());
         let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
-        let backlog = tokio::spawn(process_backlog_forever(self.store.clone(), stopped));
+        let backlog = tokio::spawn(
+            process_backlog_forever(self.store.clone(), stopped)
+                .instrument(tracing::error_span!("job", name = "webhook_backlog")),
+        );
         let result = axum::serve(self.listener, self.router.into_make_service())
             .with_graceful_shutdown(shutdown)
             .await;
@@ -197,13 +200,7 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Every few seconds, processes webhook events that were stored but not turned into
 /// order state (a crash or a database error in between); stops when told.
-async fn process_backlog_forever(store: Store, stop: tokio::sync::watch::Receiver<bool>) {
-    backlog_loop(store, stop)
-        .instrument(tracing::error_span!("job", name = "webhook_backlog"))
-        .await
-}
-
-async fn backlog_loop(store: Store, mut stop: tokio::sync::watch::Receiver<bool>) {
+async fn process_backlog_forever(store: Store, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {

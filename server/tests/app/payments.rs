@@ -80,7 +80,8 @@ async fn confirm(app: &TestApp, pi: &str, pm: &str, attempt: u32) -> Result<(), 
         ..Default::default()
     };
     let key = IdempotencyKey::for_operation("test", pi, "confirm", attempt).unwrap();
-    app.stripe
+    app.server
+        .stripe
         .client
         .confirm_payment_intent(pi, &params, &key)
         .await
@@ -107,6 +108,7 @@ async fn one_payment_intent_per_order_with_the_order_amount(app: &TestApp) {
     }
     // At Stripe: the order's amount and id, whatever the browser sent.
     let pi = app
+        .server
         .stripe
         .client
         .retrieve_payment_intent(&pi_id, &[])
@@ -129,7 +131,7 @@ async fn a_confirmed_payment_is_fulfilled_by_the_webhook(app: &TestApp) {
     assert_eq!(paid["failure_code"], serde_json::Value::Null);
     // Events are stored without the PaymentIntent's client secret.
     let payloads: Vec<String> = sqlx::query_scalar("SELECT payload FROM stripe_events")
-        .fetch_all(app.store.pool())
+        .fetch_all(app.server.store.pool())
         .await
         .unwrap();
     assert!(!payloads.is_empty());
@@ -159,7 +161,7 @@ async fn a_decline_fails_the_order_and_a_retry_pays_it(app: &TestApp) {
 }
 
 async fn without_webhooks_a_server_side_retrieve_settles_the_order(app: &TestApp) {
-    let sandbox = app.stripe.sandbox.as_ref().unwrap().url();
+    let sandbox = app.server.stripe.sandbox.as_ref().unwrap().url();
     let paused = app
         .client
         .post(format!("{sandbox}/_sandbox/webhooks/pause"))
@@ -204,7 +206,7 @@ fn pi_event(id: &str, kind: &str, created: i64, pi: &str, order_id: &str, receiv
 
 async fn deliver(app: &TestApp, body: &str) -> u16 {
     let signature =
-        stripe_client::webhook::sign(body.as_bytes(), &app.stripe.webhook_secret, now());
+        stripe_client::webhook::sign(body.as_bytes(), &app.server.stripe.webhook_secret, now());
     app.client
         .post(app.url("/webhook"))
         .header("stripe-signature", signature)
@@ -239,7 +241,7 @@ async fn events_apply_once_and_in_any_order(app: &TestApp) {
     assert_eq!(app.count("stripe_events").await, 2);
     let unprocessed: i64 =
         sqlx::query_scalar("SELECT COUNT(*) FROM stripe_events WHERE processed_at IS NULL")
-            .fetch_one(app.store.pool())
+            .fetch_one(app.server.store.pool())
             .await
             .unwrap();
     assert_eq!(unprocessed, 0);
@@ -294,7 +296,7 @@ async fn pages_carry_the_csp_and_no_secret(app: &TestApp) {
         .unwrap()
         .to_owned();
     let html = response.text().await.unwrap();
-    let sandbox = app.stripe.sandbox.as_ref().unwrap().url();
+    let sandbox = app.server.stripe.sandbox.as_ref().unwrap().url();
     let origin = sandbox.trim_end_matches('/');
     assert!(csp.contains("'wasm-unsafe-eval'"), "{csp}");
     assert!(csp.contains(&format!("frame-src {origin}")), "{csp}");
@@ -313,12 +315,15 @@ async fn pages_carry_the_csp_and_no_secret(app: &TestApp) {
     assert!(html.contains("data-testid=\"card-element\""), "{html}");
     for (what, text) in [("page", html.as_str()), ("pay", &paid.body.to_string())] {
         assert!(!text.contains("sk_test_"), "{what}");
-        assert!(!text.contains(app.stripe.webhook_secret.expose()), "{what}");
+        assert!(
+            !text.contains(app.server.stripe.webhook_secret.expose()),
+            "{what}"
+        );
     }
 }
 
 async fn a_stored_stripe_error_does_not_block_the_order(app: &TestApp) {
-    let sandbox = app.stripe.sandbox.as_ref().unwrap().url();
+    let sandbox = app.server.stripe.sandbox.as_ref().unwrap().url();
     let order_id = order(app).await;
     // A 500 on the create: Stripe keeps it under the idempotency key for 24 h.
     let fault = app

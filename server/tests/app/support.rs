@@ -29,8 +29,6 @@ macro_rules! on_both_backends {
 }
 
 use server::spawn::{SpawnOptions, SpawnedApp};
-use server::stripe_provider::StripeProvider;
-use shop::store::Store;
 use sqlx::{Connection, Executor, Row};
 
 pub enum Backend {
@@ -38,13 +36,11 @@ pub enum Backend {
     Postgres,
 }
 
-/// The running server (`server::spawn`) and a browser-like client with a cookie jar.
+/// The running server (`server::spawn`: its address, store and Stripe provider) and a
+/// browser-like client with a cookie jar.
 pub struct TestApp {
-    pub base: String,
     pub client: reqwest::Client,
-    pub store: Store,
-    pub stripe: std::sync::Arc<StripeProvider>,
-    server: SpawnedApp,
+    pub server: SpawnedApp,
 }
 
 /// The PostgreSQL admin URL for storage tests, or `None` to skip them. With
@@ -103,13 +99,7 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
         .redirect(reqwest::redirect::Policy::none())
         .build()
         .unwrap();
-    Some(TestApp {
-        base: server.base.clone(),
-        client,
-        store: server.store.clone(),
-        stripe: server.stripe.clone(),
-        server,
-    })
+    Some(TestApp { client, server })
 }
 
 pub struct ApiResponse {
@@ -119,7 +109,7 @@ pub struct ApiResponse {
 
 impl TestApp {
     pub fn url(&self, path: &str) -> String {
-        format!("{}{}", self.base, path)
+        format!("{}{}", self.server.base, path)
     }
 
     /// Calls a server function the way the browser does (URL-encoded POST).
@@ -150,7 +140,7 @@ impl TestApp {
 
     pub async fn count(&self, table: &str) -> i64 {
         sqlx::query(&format!("SELECT COUNT(*) AS n FROM {table}"))
-            .fetch_one(self.store.pool())
+            .fetch_one(self.server.store.pool())
             .await
             .unwrap()
             .try_get("n")

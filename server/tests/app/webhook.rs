@@ -44,7 +44,7 @@ fn signed(body: &str, secret: &WebhookSecret, t: i64) -> String {
 #[tokio::test]
 async fn verified_events_are_stored_once() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let secret = app.stripe.webhook_secret.clone();
+    let secret = app.server.stripe.webhook_secret.clone();
     let body = event("evt_once");
     assert_eq!(
         deliver(&app, &body, Some(signed(&body, &secret, now()))).await,
@@ -55,7 +55,7 @@ async fn verified_events_are_stored_once() {
         200
     );
     let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM stripe_events WHERE id = 'evt_once'")
-        .fetch_one(app.store.pool())
+        .fetch_one(app.server.store.pool())
         .await
         .unwrap();
     assert_eq!(n, 1);
@@ -65,7 +65,7 @@ async fn verified_events_are_stored_once() {
 #[tokio::test]
 async fn unverifiable_deliveries_are_refused_and_not_stored() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
-    let secret = app.stripe.webhook_secret.clone();
+    let secret = app.server.stripe.webhook_secret.clone();
     let body = event("evt_bad");
     let other = WebhookSecret::new("whsec_someone_else_entirely").unwrap();
     let tampered = body.replace("1250", "1");
@@ -104,6 +104,7 @@ async fn the_embedded_sandbox_delivers_signed_events_to_the_app() {
         .metadata("order_id", "ord_sandbox");
     let key = IdempotencyKey::for_operation("test", "ord_sandbox", "pi", 1).unwrap();
     let pi = app
+        .server
         .stripe
         .client
         .create_payment_intent(&params, &key)
@@ -112,7 +113,7 @@ async fn the_embedded_sandbox_delivers_signed_events_to_the_app() {
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
     loop {
         let kinds: Vec<String> = sqlx::query_scalar("SELECT type FROM stripe_events")
-            .fetch_all(app.store.pool())
+            .fetch_all(app.server.store.pool())
             .await
             .unwrap();
         if kinds.iter().any(|k| k == "payment_intent.succeeded") {

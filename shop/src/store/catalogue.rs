@@ -4,7 +4,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use stripe_types::Money;
 
-use super::{currency, Store, StoreError};
+use super::{currency, sku, Store, StoreError};
 use crate::catalogue::Product;
 use crate::error::ShopError;
 use crate::ids::Sku;
@@ -50,9 +50,8 @@ impl Store {
 
 pub(super) fn product_from_row(row: &AnyRow) -> Result<Product, StoreError> {
     let code: String = row.try_get("currency")?;
-    let sku: String = row.try_get("sku")?;
     Ok(Product {
-        sku: Sku::parse(&sku).map_err(|_| StoreError::Corrupt(format!("sku {sku:?}")))?,
+        sku: sku(&row.try_get::<String, _>("sku")?)?,
         name: row.try_get("name")?,
         description: row.try_get("description")?,
         price: Money::new(row.try_get("price_minor")?, currency(&code)?),

@@ -24,6 +24,7 @@ use stripe_client::Secret;
 use stripe_types::Currency;
 
 use crate::error::ShopError;
+use crate::ids::{OrderId, Sku};
 use crate::order::OrderStatus;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -170,6 +171,14 @@ fn currency(code: &str) -> Result<Currency, StoreError> {
 
 fn order_status(name: &str) -> Result<OrderStatus, StoreError> {
     OrderStatus::parse(name).ok_or_else(|| StoreError::Corrupt(format!("order status {name:?}")))
+}
+
+fn sku(stored: &str) -> Result<Sku, StoreError> {
+    Sku::parse(stored).map_err(|_| StoreError::Corrupt(format!("sku {stored:?}")))
+}
+
+fn order_id(stored: &str) -> Result<OrderId, StoreError> {
+    OrderId::parse(stored).map_err(|_| StoreError::Corrupt(format!("order id {stored:?}")))
 }
 
 fn quantity(stored: i64) -> Result<u32, StoreError> {

@@ -3,10 +3,10 @@
 use sqlx::Row;
 use stripe_types::Money;
 
-use super::{currency, now_ms, order_status, quantity, Store, StoreError};
+use super::{currency, now_ms, order_status, quantity, sku, Store, StoreError};
 use crate::catalogue::CartLine;
 use crate::error::ShopError;
-use crate::ids::{CartId, OrderId, Sku};
+use crate::ids::{CartId, OrderId};
 use crate::order::{OrderStatus, OrderView};
 
 impl Store {
@@ -102,9 +102,8 @@ impl Store {
         .await?
         .iter()
         .map(|l| {
-            let sku: String = l.try_get("sku")?;
             Ok(CartLine {
-                sku: Sku::parse(&sku).map_err(|_| StoreError::Corrupt(format!("sku {sku:?}")))?,
+                sku: sku(&l.try_get::<String, _>("sku")?)?,
                 name: l.try_get("name")?,
                 unit_price: Money::new(l.try_get("unit_minor")?, currency),
                 quantity: quantity(l.try_get("quantity")?)?,

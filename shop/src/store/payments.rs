@@ -6,7 +6,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use stripe_types::Money;
 
-use super::{currency, now_ms, order_status, Store, StoreError};
+use super::{currency, now_ms, order_id, order_status, Store, StoreError};
 use crate::ids::OrderId;
 use crate::order::OrderStatus;
 use crate::payment_state::{decide, Change, Decision, Ignored, OrderPayment, PaymentFact};
@@ -43,10 +43,8 @@ const SELECT: &str = "SELECT id, status, currency, total_minor, payment_intent_i
                       refunded_minor, failure_code, checked_at, pi_attempt, revision FROM orders";
 
 fn row_to_payment(row: &AnyRow) -> Result<OrderPaymentRow, StoreError> {
-    let id: String = row.try_get("id")?;
     Ok(OrderPaymentRow {
-        order_id: OrderId::parse(&id)
-            .map_err(|_| StoreError::Corrupt(format!("order id {id:?}")))?,
+        order_id: order_id(&row.try_get::<String, _>("id")?)?,
         payment: OrderPayment {
             status: order_status(&row.try_get::<String, _>("status")?)?,
             total: Money::new(
