@@ -309,6 +309,29 @@ impl Client {
             .await
     }
 
+    // ---- SetupIntents ---------------------------------------------------------------
+
+    /// `POST /v1/setup_intents`: save a card without a payment. Hand the `client_secret`
+    /// to the browser (`stripe.confirmCardSetup`).
+    pub async fn create_setup_intent(
+        &self,
+        params: &CreateSetupIntent,
+        key: &IdempotencyKey,
+    ) -> Result<SetupIntent, StripeError> {
+        self.post("setup_intents.create", &["setup_intents"], params, key)
+            .await
+    }
+
+    /// `GET /v1/setup_intents/{id}`: the server's view of a card being saved.
+    pub async fn retrieve_setup_intent(&self, id: &str) -> Result<SetupIntent, StripeError> {
+        self.get(
+            "setup_intents.retrieve",
+            &["setup_intents", id],
+            &NoParams {},
+        )
+        .await
+    }
+
     // ---- Customers ------------------------------------------------------------------
 
     /// `POST /v1/customers`.

@@ -21,6 +21,9 @@ pub struct ErrorMeta {
     pub doc_url: Option<String>,
     /// `error.charge`: the failed Charge of a card error.
     pub charge: Option<String>,
+    /// `error.payment_method.id`: the card of a card error (the saved card an off-session
+    /// `authentication_required` needs the shopper back for).
+    pub payment_method: Option<String>,
     /// The `Idempotency-Key` the request carried, if any (not a secret).
     pub idempotency_key: Option<String>,
     /// How many attempts were made (1 = no retry).
@@ -181,6 +184,7 @@ impl StripeError {
                 _ => StripeError::Decode { message, meta },
             };
         };
+        meta.payment_method = error.payment_method_id().map(str::to_owned);
         let ErrorBody {
             kind,
             code,
@@ -190,6 +194,8 @@ impl StripeError {
             doc_url,
             charge,
             payment_intent,
+            payment_method: _,
+            setup_intent: _,
         } = error;
         meta.doc_url = doc_url;
         meta.charge = charge;
@@ -254,7 +260,10 @@ impl StripeError {
                 code, decline_code, ..
             } => card_message(code.as_deref(), decline_code.as_deref()),
             StripeError::InvalidRequest { code, .. } => match code.as_deref() {
-                Some(code::PAYMENT_INTENT_AUTHENTICATION_FAILURE) => AUTHENTICATION_FAILED,
+                Some(
+                    code::PAYMENT_INTENT_AUTHENTICATION_FAILURE
+                    | code::SETUP_INTENT_AUTHENTICATION_FAILURE,
+                ) => AUTHENTICATION_FAILED,
                 Some(code::AMOUNT_TOO_LARGE) | Some("amount_too_small") => AMOUNT_NOT_SUPPORTED,
                 _ => GENERIC,
             },
@@ -316,6 +325,14 @@ impl StripeError {
     /// `error.charge`: the failed Charge of a card error.
     pub fn charge(&self) -> Option<&str> {
         self.meta()?.charge.as_deref()
+    }
+
+    /// `error.payment_method.id`: the card a card error is about. After an off-session
+    /// payment fails with `authentication_required`, confirm the returned
+    /// [`payment_intent`](StripeError::payment_intent) on-session with this saved card
+    /// (`stripe.confirmCardPayment(client_secret, {payment_method: id})`).
+    pub fn payment_method_id(&self) -> Option<&str> {
+        self.meta()?.payment_method.as_deref()
     }
 
     /// `error.param`, the parameter at fault.
@@ -506,6 +523,51 @@ mod tests {
         assert!(shown.contains("req_abc"), "{shown}");
         assert!(!format!("{e:?}").contains("secret_zzz"));
         assert!(!e.outcome_unknown());
+    }
+
+    #[test]
+    fn off_session_authentication_required_names_the_intent_and_the_card() {
+        let e = err(
+            402,
+            r#"{"error":{"type":"card_error","code":"authentication_required",
+                "decline_code":"authentication_required","charge":"ch_2",
+                "message":"Your card was declined. This transaction requires authentication.",
+                "payment_intent":{"id":"pi_2","object":"payment_intent","amount":2000,
+                   "currency":"usd","status":"requires_payment_method","customer":"cus_1",
+                   "last_payment_error":{"type":"card_error","code":"authentication_required",
+                      "payment_method":{"id":"pm_saved","object":"payment_method"}}},
+                "payment_method":{"id":"pm_saved","object":"payment_method","type":"card",
+                   "customer":"cus_1"}}}"#,
+        );
+        assert!(matches!(e, StripeError::Card { .. }), "{e:?}");
+        assert_eq!(e.code(), Some(code::AUTHENTICATION_REQUIRED));
+        assert_eq!(e.payment_method_id(), Some("pm_saved"));
+        let pi = e.payment_intent().expect("the intent");
+        assert_eq!(
+            pi.status(),
+            Some(stripe_types::PaymentIntentStatus::RequiresPaymentMethod)
+        );
+        assert_eq!(
+            pi.last_payment_error
+                .as_ref()
+                .and_then(ErrorBody::payment_method_id),
+            Some("pm_saved")
+        );
+        assert_eq!(e.customer_message(), messages::AUTHENTICATION_REQUIRED);
+        // Errors about no card have none.
+        let plain = err(
+            400,
+            r#"{"error":{"type":"invalid_request_error","message":"x"}}"#,
+        );
+        assert_eq!(plain.payment_method_id(), None);
+        let setup_3ds = err(
+            400,
+            r#"{"error":{"type":"invalid_request_error","code":"setup_intent_authentication_failure","message":"x"}}"#,
+        );
+        assert_eq!(
+            setup_3ds.customer_message(),
+            messages::AUTHENTICATION_FAILED
+        );
     }
 
     #[test]

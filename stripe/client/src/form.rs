@@ -6,7 +6,9 @@
 //! - lists of scalars become `name[]=a&name[]=b` (`expand[]=latest_charge`), lists of
 //!   objects are indexed: `items[0][price]=…`;
 //! - `None` and unit values are left out, `Some(x)` is `x`; booleans are `true`/`false`;
-//!   enums' unit variants use their serde name.
+//!   enums' unit variants use their serde name;
+//! - an empty string is kept (`name=`): that is how Stripe unsets a field. An update field
+//!   that can be unset is an `Option<Option<T>>` serialized with [`clearable`].
 //!
 //! The order of the pairs is the declaration order of struct fields and the iteration
 //! order of maps: use `BTreeMap` (as [`crate::Metadata`] does) for deterministic bodies.
@@ -54,6 +56,22 @@ pub fn encode_pairs(pairs: &[(String, String)]) -> String {
 /// `to_pairs` followed by `encode_pairs`.
 pub fn to_string<T: Serialize + ?Sized>(value: &T) -> Result<String, FormError> {
     Ok(encode_pairs(&to_pairs(value)?))
+}
+
+/// `#[serde(serialize_with = "crate::form::clearable")]` for an update parameter Stripe
+/// lets you unset, declared `Option<Option<T>>`: `None` sends nothing (the value stays as
+/// it is), `Some(Some(v))` sends `v`, and `Some(None)` sends the empty string
+/// (`setup_future_usage=`), which Stripe reads as "unset". A plain `Option<T>` cannot say
+/// this: serde gives `Some(None)` to the serializer as a bare `None`, which is left out.
+pub fn clearable<T: Serialize, S: ser::Serializer>(
+    value: &Option<Option<T>>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    match value {
+        None => serializer.serialize_none(),
+        Some(None) => serializer.serialize_str(""),
+        Some(Some(v)) => v.serialize(serializer),
+    }
 }
 
 /// Where the value being serialized goes.
@@ -558,6 +576,31 @@ mod tests {
         m.insert("keep", Some(""));
         m.insert("skip", None);
         assert_eq!(to_string(&m).unwrap(), "keep=");
+    }
+
+    #[test]
+    fn clearable_fields_are_left_out_set_or_unset() {
+        #[derive(Serialize)]
+        struct Update {
+            #[serde(serialize_with = "clearable")]
+            usage: Option<Option<Usage>>,
+            #[serde(serialize_with = "clearable")]
+            note: Option<Option<&'static str>>,
+        }
+        let body = |usage, note| to_string(&Update { usage, note }).unwrap();
+        assert_eq!(body(None, None), "");
+        assert_eq!(
+            body(Some(Some(Usage::OffSession)), Some(Some("a b"))),
+            "usage=off_session&note=a+b"
+        );
+        assert_eq!(body(Some(None), None), "usage=");
+        assert_eq!(body(None, Some(None)), "note=");
+        // Without the helper a nested None is dropped: nothing would be unset.
+        #[derive(Serialize)]
+        struct Plain {
+            usage: Option<Option<Usage>>,
+        }
+        assert_eq!(to_string(&Plain { usage: Some(None) }).unwrap(), "");
     }
 
     #[test]

@@ -16,21 +16,23 @@ use serde_json::{json, Value};
 use stripe_client::webhook::{self, DEFAULT_TOLERANCE};
 use stripe_client::{
     CancelPaymentIntent, CancellationReason, CapturePaymentIntent, CardBrand, Client,
-    ConfirmPaymentIntent, CreateCustomer, CreatePaymentIntent, CreateRefund, Customer,
-    DisputeEvidence, Event, EventObject, EventType, Expandable, HasId, IdempotencyKey,
+    ConfirmPaymentIntent, CreateCustomer, CreatePaymentIntent, CreateRefund, CreateSetupIntent,
+    Customer, DisputeEvidence, Event, EventObject, EventType, Expandable, HasId, IdempotencyKey,
     InvoiceSettingsParams, List, ListDisputes, ListEvents, ListPaymentIntents, ListPaymentMethods,
-    ListPayouts, ListRefunds, PaymentIntent, SecretKey, StripeError, Tolerant, UpdateCustomer,
-    UpdateDispute, UpdatePaymentIntent, Verifier, WebhookError, WebhookSecret,
+    ListPayouts, ListRefunds, PaymentIntent, SecretKey, SetupFutureUsage, StripeError, Tolerant,
+    UpdateCustomer, UpdateDispute, UpdatePaymentIntent, Verifier, WebhookError, WebhookSecret,
 };
 use stripe_sandbox::{RunningSandbox, SandboxConfig};
 use stripe_types::{
     CaptureMethod, ChargeStatus, Currency, DisputeReason, DisputeStatus, Money,
-    PaymentIntentStatus, PayoutStatus, RefundReason, RefundStatus, API_VERSION,
+    PaymentIntentStatus, PayoutStatus, RefundReason, RefundStatus, SetupIntentStatus, API_VERSION,
 };
 use support::{Recorded, Reply, TestServer};
 
 const SK: &str = "sk_test_51ContractTestsSecretKey000";
 const WHSEC: &str = "whsec_contract_tests_0123456789abcdef";
+/// The publishable key of the browser side (what Stripe.js would send).
+const PK: &str = "pk_test_51ContractTestsPublishable000";
 
 struct Stripe {
     sandbox: RunningSandbox,
@@ -70,6 +72,53 @@ impl Stripe {
             response.status()
         );
         response.json().await.unwrap()
+    }
+
+    /// What Stripe.js does in the browser: a form POST to `/v1/{path}` with the
+    /// publishable key (`key=pk_…`). Returns the JSON answer, which must be a 2xx.
+    async fn browser_post(&self, path: &str, form: &[(&str, &str)]) -> Value {
+        let mut pairs = vec![("key".to_owned(), PK.to_owned())];
+        pairs.extend(form.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())));
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let response = http
+            .post(format!("{}/v1/{path}", self.sandbox.url()))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(stripe_client::form::encode_pairs(&pairs))
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let body: Value = response.json().await.unwrap();
+        assert!(status.is_success(), "{path}: {status} {body}");
+        body
+    }
+
+    /// A card typed into Stripe.js's card frame: a `pm_…` made with the publishable key.
+    async fn browser_card(&self, number: &str) -> String {
+        let form = [
+            ("type", "card"),
+            ("card[number]", number),
+            ("card[exp_month]", "12"),
+            ("card[exp_year]", "2040"),
+            ("card[cvc]", "123"),
+        ];
+        let pm = self.browser_post("payment_methods", &form).await;
+        pm["id"].as_str().expect("a pm id").to_owned()
+    }
+
+    /// The shopper's answer to the 3-D Secure challenge (`complete` or `fail`), as the
+    /// sandbox's challenge page sends it.
+    async fn three_d_secure(&self, id: &str, client_secret: &str, outcome: &str) {
+        let http = reqwest::Client::builder().no_proxy().build().unwrap();
+        let response = http
+            .post(format!("{}/3ds/{id}/{outcome}", self.sandbox.url()))
+            .header("accept", "application/json")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!("client_secret={client_secret}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(response.status().is_success(), "3ds {outcome} {id}");
     }
 
     async fn customer(&self) -> Customer {
@@ -1066,4 +1115,389 @@ async fn events_list_retrieve_and_type_their_objects() {
         .data
         .iter()
         .all(|e| page.data.iter().all(|p| p.id != e.id)));
+}
+
+#[tokio::test]
+async fn setup_intents_create_retrieve_and_report_what_the_browser_did() {
+    let stripe = Stripe::start().await;
+    let client = &stripe.client;
+    let customer = stripe.customer().await;
+
+    let key = IdempotencyKey::for_operation("account", "acc_7", "seti", 1).unwrap();
+    let params = CreateSetupIntent::new(&customer.id).metadata("account_id", "acc_7");
+    let si = client.create_setup_intent(&params, &key).await.unwrap();
+    assert!(si.id.starts_with("seti_"), "{}", si.id);
+    assert_eq!(si.status(), Some(SetupIntentStatus::RequiresPaymentMethod));
+    assert_eq!(si.customer_id(), Some(customer.id.as_str()));
+    assert_eq!(si.usage.as_deref(), Some("off_session"));
+    assert_eq!(si.payment_method_types, ["card"]);
+    assert_eq!(
+        si.metadata.get("account_id").map(String::as_str),
+        Some("acc_7")
+    );
+    assert_eq!(
+        (si.payment_method_id(), si.last_setup_error.as_ref()),
+        (None, None)
+    );
+    assert!(!si.livemode && (now() - si.created).abs() < 60);
+    let secret = si.client_secret.as_ref().expect("a client secret").expose();
+    assert!(
+        secret.starts_with(&format!("{}_secret_", si.id)),
+        "{secret}"
+    );
+    // A retried create is the same SetupIntent; a retrieve agrees with it.
+    assert_eq!(client.create_setup_intent(&params, &key).await.unwrap(), si);
+    assert_eq!(client.retrieve_setup_intent(&si.id).await.unwrap(), si);
+    let on_session = client
+        .create_setup_intent(
+            &CreateSetupIntent::new(&customer.id).usage(SetupFutureUsage::OnSession),
+            &fresh_key(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(on_session.usage.as_deref(), Some("on_session"));
+
+    // The browser confirms it (confirmCardSetup) with a card typed in Stripe's frame.
+    let pm = stripe.browser_card("4242424242424242").await;
+    let confirmed = stripe
+        .browser_post(
+            &format!("setup_intents/{}/confirm", si.id),
+            &[("client_secret", secret), ("payment_method", &pm)],
+        )
+        .await;
+    assert_eq!(confirmed["status"], "succeeded");
+    let done = client.retrieve_setup_intent(&si.id).await.unwrap();
+    assert_eq!(done.status(), Some(SetupIntentStatus::Succeeded));
+    assert!(done.status().unwrap().is_terminal());
+    assert_eq!(done.payment_method_id(), Some(pm.as_str()));
+    let saved = client.retrieve_payment_method(&pm).await.unwrap();
+    assert_eq!(saved.customer_id(), Some(customer.id.as_str()));
+    let events = client
+        .list_events(&ListEvents {
+            kind: Some("setup_intent.succeeded".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(events.data.len(), 1);
+    assert_eq!(events.data[0].kind, EventType::SetupIntentSucceeded);
+    match events.data[0].object().unwrap() {
+        EventObject::SetupIntent(s) => {
+            assert_eq!(
+                (s.id.as_str(), s.payment_method_id()),
+                (si.id.as_str(), Some(pm.as_str()))
+            )
+        }
+        other => panic!("expected a SetupIntent, got {other:?}"),
+    }
+
+    // 3-D Secure the shopper fails: back to requires_payment_method, with the reason.
+    let card = stripe.browser_card("4000002760003184").await;
+    let failing = client
+        .create_setup_intent(&CreateSetupIntent::new(&customer.id), &fresh_key())
+        .await
+        .unwrap();
+    let failing_secret = failing.client_secret.as_ref().unwrap().expose();
+    let pending = stripe
+        .browser_post(
+            &format!("setup_intents/{}/confirm", failing.id),
+            &[("client_secret", failing_secret), ("payment_method", &card)],
+        )
+        .await;
+    assert_eq!(pending["status"], "requires_action");
+    let waiting = client.retrieve_setup_intent(&failing.id).await.unwrap();
+    assert_eq!(waiting.status(), Some(SetupIntentStatus::RequiresAction));
+    assert_eq!(
+        waiting.next_action.as_ref().map(|a| a.kind.as_str()),
+        Some("use_stripe_sdk")
+    );
+    stripe
+        .three_d_secure(&failing.id, failing_secret, "fail")
+        .await;
+    let failed = client.retrieve_setup_intent(&failing.id).await.unwrap();
+    assert_eq!(
+        failed.status(),
+        Some(SetupIntentStatus::RequiresPaymentMethod)
+    );
+    assert_eq!(failed.payment_method_id(), None);
+    let error = failed.last_setup_error.as_ref().expect("last_setup_error");
+    assert_eq!(
+        error.code.as_deref(),
+        Some(stripe_types::error::code::SETUP_INTENT_AUTHENTICATION_FAILURE)
+    );
+    assert_eq!(error.payment_method_id(), Some(card.as_str()));
+    assert_eq!(
+        client
+            .retrieve_payment_method(&card)
+            .await
+            .unwrap()
+            .customer,
+        None
+    );
+    assert!(client
+        .retrieve_setup_intent("seti_missing")
+        .await
+        .unwrap_err()
+        .is_not_found());
+}
+
+#[tokio::test]
+async fn a_card_saved_while_paying_is_attached_and_charged_off_session() {
+    let stripe = Stripe::start().await;
+    let client = &stripe.client;
+    let customer = stripe.customer().await;
+
+    let pi = client
+        .create_payment_intent(
+            &checkout_params("ord_save", 1999)
+                .customer(&customer.id)
+                .setup_future_usage(SetupFutureUsage::OffSession),
+            &fresh_key(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(pi.setup_future_usage, Some(SetupFutureUsage::OffSession));
+    let paid = client
+        .confirm_payment_intent(&pi.id, &confirm_with("pm_card_visa"), &fresh_key())
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), Some(PaymentIntentStatus::Succeeded));
+    let saved = paid.payment_method_id().expect("the card").to_owned();
+    let pm = client.retrieve_payment_method(&saved).await.unwrap();
+    assert_eq!(pm.customer_id(), Some(customer.id.as_str()));
+    let fingerprint = pm.card.as_ref().and_then(|c| c.fingerprint.clone());
+    assert!(fingerprint.is_some(), "{pm:?}");
+    let listed = client
+        .list_customer_payment_methods(&customer.id, &ListPaymentMethods::default())
+        .await
+        .unwrap();
+    assert_eq!(ids(&listed), BTreeSet::from([saved.as_str()]));
+    let attached = client
+        .list_events(&ListEvents {
+            kind: Some("payment_method.attached".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(attached.data.len(), 1);
+    assert_eq!(attached.data[0].kind, EventType::PaymentMethodAttached);
+    match attached.data[0].object().unwrap() {
+        EventObject::PaymentMethod(p) => {
+            assert_eq!(p.id, saved);
+            assert_eq!(p.customer_id(), Some(customer.id.as_str()));
+        }
+        other => panic!("expected a PaymentMethod, got {other:?}"),
+    }
+
+    // "Buy again": the saved card, shopper absent.
+    let again = client
+        .create_payment_intent(
+            &checkout_params("ord_again", 2500)
+                .customer(&customer.id)
+                .payment_method(&saved)
+                .off_session(),
+            &fresh_key(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(again.status(), Some(PaymentIntentStatus::Succeeded));
+    assert_eq!(again.payment_method_id(), Some(saved.as_str()));
+
+    // The default card: only one of this customer's.
+    let with_default = client
+        .update_customer(
+            &customer.id,
+            &UpdateCustomer::default_payment_method(&saved),
+            &fresh_key(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        with_default.default_payment_method_id(),
+        Some(saved.as_str())
+    );
+    let other = stripe.customer().await;
+    let theirs = client
+        .attach_payment_method("pm_card_mastercard", &other.id, &fresh_key())
+        .await
+        .unwrap();
+    match client
+        .update_customer(
+            &customer.id,
+            &UpdateCustomer::default_payment_method(&theirs.id),
+            &fresh_key(),
+        )
+        .await
+    {
+        Err(StripeError::InvalidRequest { param, meta, .. }) => {
+            assert_eq!(
+                param.as_deref(),
+                Some("invoice_settings[default_payment_method]")
+            );
+            assert_eq!(meta.status, 400);
+        }
+        other => panic!("expected an invalid request, got {other:?}"),
+    }
+    assert_eq!(
+        client
+            .retrieve_customer(&customer.id)
+            .await
+            .unwrap()
+            .default_payment_method_id(),
+        Some(saved.as_str())
+    );
+}
+
+#[tokio::test]
+async fn off_session_authentication_required_carries_the_intent_and_the_card() {
+    let stripe = Stripe::start().await;
+    let client = &stripe.client;
+    let customer = stripe.customer().await;
+    let card = client
+        .attach_payment_method("pm_card_authenticationRequired", &customer.id, &fresh_key())
+        .await
+        .unwrap();
+
+    let attempt = client
+        .create_payment_intent(
+            &checkout_params("ord_off", 1500)
+                .customer(&customer.id)
+                .payment_method(&card.id)
+                .off_session(),
+            &fresh_key(),
+        )
+        .await;
+    let err = attempt.expect_err("the bank wants the shopper");
+    assert!(matches!(err, StripeError::Card { .. }), "{err:?}");
+    assert_eq!(err.status(), Some(402));
+    assert_eq!(err.code(), Some("authentication_required"));
+    assert_eq!(err.decline_code(), Some("authentication_required"));
+    assert_eq!(
+        err.customer_message(),
+        stripe_client::error::messages::AUTHENTICATION_REQUIRED
+    );
+    assert_eq!(err.payment_method_id(), Some(card.id.as_str()));
+    assert!(err.charge().is_some_and(|c| c.starts_with("ch_")));
+    let pi = err.payment_intent().expect("the intent").clone();
+    assert_eq!(
+        pi.status(),
+        Some(PaymentIntentStatus::RequiresPaymentMethod)
+    );
+    assert_eq!(pi.customer_id(), Some(customer.id.as_str()));
+    assert_eq!(
+        pi.metadata.get("order_id").map(String::as_str),
+        Some("ord_off")
+    );
+    let lpe = pi.last_payment_error.as_ref().expect("last_payment_error");
+    assert_eq!(lpe.code.as_deref(), Some("authentication_required"));
+    assert_eq!(lpe.payment_method_id(), Some(card.id.as_str()));
+
+    // Back on-session: the browser confirms the same intent with the saved card and
+    // completes 3-D Secure; the server then sees it paid.
+    let secret = pi.client_secret.as_ref().expect("a client secret").expose();
+    let pending = stripe
+        .browser_post(
+            &format!("payment_intents/{}/confirm", pi.id),
+            &[("client_secret", secret), ("payment_method", &card.id)],
+        )
+        .await;
+    assert_eq!(pending["status"], "requires_action");
+    stripe.three_d_secure(&pi.id, secret, "complete").await;
+    let paid = client.retrieve_payment_intent(&pi.id, &[]).await.unwrap();
+    assert_eq!(paid.status(), Some(PaymentIntentStatus::Succeeded));
+    assert_eq!(paid.payment_method_id(), Some(card.id.as_str()));
+}
+
+#[tokio::test]
+async fn update_payment_intent_sets_and_unsets_the_saved_card_fields() {
+    let stripe = Stripe::start().await;
+    let client = &stripe.client;
+    let customer = stripe.customer().await;
+    let saved = client
+        .attach_payment_method("pm_card_visa", &customer.id, &fresh_key())
+        .await
+        .unwrap();
+    let pi = client
+        .create_payment_intent(
+            &checkout_params("ord_upd", 1800).customer(&customer.id),
+            &fresh_key(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(pi.setup_future_usage, None);
+
+    let update = |params: UpdatePaymentIntent| {
+        let id = pi.id.clone();
+        async move {
+            client
+                .update_payment_intent(&id, &params, &fresh_key())
+                .await
+                .unwrap()
+        }
+    };
+    let set = update(
+        UpdatePaymentIntent::default()
+            .payment_method(&saved.id)
+            .setup_future_usage(Some(SetupFutureUsage::OffSession)),
+    )
+    .await;
+    assert_eq!(set.payment_method_id(), Some(saved.id.as_str()));
+    assert_eq!(
+        set.status(),
+        Some(PaymentIntentStatus::RequiresConfirmation)
+    );
+    assert_eq!(set.setup_future_usage, Some(SetupFutureUsage::OffSession));
+    let on_session = update(
+        UpdatePaymentIntent::default().setup_future_usage(Some(SetupFutureUsage::OnSession)),
+    )
+    .await;
+    assert_eq!(
+        on_session.setup_future_usage,
+        Some(SetupFutureUsage::OnSession)
+    );
+    let unset = update(UpdatePaymentIntent::default().setup_future_usage(None)).await;
+    assert_eq!(unset.setup_future_usage, None);
+    assert_eq!(unset.payment_method_id(), Some(saved.id.as_str()));
+    // Leaving the field out changes nothing.
+    let untouched = update(UpdatePaymentIntent::default().metadata("step", "4")).await;
+    assert_eq!(untouched.setup_future_usage, None);
+
+    let paid = client
+        .confirm_payment_intent(&pi.id, &ConfirmPaymentIntent::default(), &fresh_key())
+        .await
+        .unwrap();
+    assert_eq!(paid.status(), Some(PaymentIntentStatus::Succeeded));
+    assert_eq!(paid.payment_method_id(), Some(saved.id.as_str()));
+
+    // Unset before paying with a new card: the card is not saved.
+    let unsaved = client
+        .create_payment_intent(
+            &checkout_params("ord_unsave", 1800)
+                .customer(&customer.id)
+                .setup_future_usage(SetupFutureUsage::OffSession),
+            &fresh_key(),
+        )
+        .await
+        .unwrap();
+    client
+        .update_payment_intent(
+            &unsaved.id,
+            &UpdatePaymentIntent::default().setup_future_usage(None),
+            &fresh_key(),
+        )
+        .await
+        .unwrap();
+    let paid = client
+        .confirm_payment_intent(
+            &unsaved.id,
+            &confirm_with("pm_card_mastercard"),
+            &fresh_key(),
+        )
+        .await
+        .unwrap();
+    let card = paid.payment_method_id().unwrap();
+    assert_eq!(
+        client.retrieve_payment_method(card).await.unwrap().customer,
+        None
+    );
 }

@@ -1,6 +1,6 @@
 //! Typed bindings to Stripe.js v3 for the browser: loading the script, the card
-//! Element, and confirming a PaymentIntent, with every JS result turned into Rust
-//! types.
+//! Element, confirming a PaymentIntent (with a typed or a saved card) and saving a card
+//! with a SetupIntent, with every JS result turned into Rust types.
 //!
 //! ```ignore
 //! stripe_js::load("https://js.stripe.com/v3/", 10_000).await?;
@@ -12,6 +12,11 @@
 //!     Ok(intent) => { /* ask the server about intent.id */ }
 //!     Err(e) => show(e.customer_message()),
 //! }
+//! // Saving a card without paying (a SetupIntent's client secret from the server):
+//! let saved = stripe.confirm_card_setup(&setup_secret, &card).await?;
+//! // Paying with a saved card (also the way back after an off-session
+//! // `authentication_required`): Stripe.js runs 3-D Secure when needed.
+//! let paid = stripe.confirm_card_payment_with_method(&client_secret, "pm_…").await?;
 //! ```
 //!
 //! Everything compiles natively too (the JS calls then panic if used); the parsing of
@@ -27,6 +32,7 @@ mod sys;
 use std::fmt;
 
 use js_sys::{Object, Promise, Reflect};
+use serde::de::DeserializeOwned;
 use serde::Serialize;
 use stripe_types::messages;
 use wasm_bindgen::{JsCast, JsValue};
@@ -35,10 +41,10 @@ use wasm_bindgen_futures::JsFuture;
 pub use card::{CardChange, CardElement, ValidationError};
 pub use load::{load, LoadError, SCRIPT_ID};
 pub use options::{BillingDetails, CardOptions, CardStyle, StyleRules};
-pub use result::{PaymentError, PaymentIntentInfo};
-pub use stripe_types::{ErrorType, PaymentIntentStatus};
+pub use result::{PaymentError, PaymentIntentInfo, SetupIntentInfo};
+pub use stripe_types::{ErrorType, PaymentIntentStatus, SetupIntentStatus};
 
-use result::{confirm_outcome, outcome, ConfirmResult};
+use result::{confirm_outcome, outcome, setup_outcome};
 
 /// Stripe.js is missing or threw while setting up the form (an integration error: a
 /// bad publishable key, bad options, a second card Element…).
@@ -115,22 +121,35 @@ fn to_js<T: Serialize>(value: &T) -> Result<JsValue, serde_wasm_bindgen::Error> 
     value.serialize(&serde_wasm_bindgen::Serializer::json_compatible())
 }
 
-/// Awaits what a payment method of Stripe.js returned and reads the result.
-async fn settle(
+/// Awaits what a payment or setup method of Stripe.js returned, decodes the resolved
+/// object as `R` and reads the outcome with `read` (one of `result`'s functions).
+async fn settle<R: DeserializeOwned, T>(
     returned: Result<JsValue, JsValue>,
-    confirming: bool,
-) -> Result<PaymentIntentInfo, PaymentError> {
+    read: fn(R) -> Result<T, PaymentError>,
+) -> Result<T, PaymentError> {
     let returned = returned.map_err(payment_exception)?;
     let resolved = JsFuture::from(Promise::resolve(&returned))
         .await
         .map_err(payment_exception)?;
-    let result: ConfirmResult = serde_wasm_bindgen::from_value(resolved)
+    let result: R = serde_wasm_bindgen::from_value(resolved)
         .map_err(|e| PaymentError::unexpected(&format!("unreadable answer from Stripe.js: {e}")))?;
-    if confirming {
-        confirm_outcome(result)
-    } else {
-        outcome(result)
+    read(result)
+}
+
+/// `{payment_method: {card, billing_details?}}`, the data of confirmCardPayment and
+/// confirmCardSetup with a card typed into the Element.
+fn card_data(card: &CardElement, billing: Option<&BillingDetails>) -> Result<Object, PaymentError> {
+    let payment_method = Object::new();
+    set(&payment_method, "card", card.js())?;
+    if let Some(billing) = billing {
+        let details = to_js(billing).map_err(|e| {
+            PaymentError::from_exception(Some("SerializationError"), Some(&e.to_string()))
+        })?;
+        set(&payment_method, "billing_details", &details)?;
     }
+    let data = Object::new();
+    set(&data, "payment_method", &payment_method)?;
+    Ok(data)
 }
 
 fn set(target: &Object, key: &str, value: &JsValue) -> Result<(), PaymentError> {
@@ -183,21 +202,18 @@ impl Stripe {
         card: &CardElement,
         billing: Option<&BillingDetails>,
     ) -> Result<PaymentIntentInfo, PaymentError> {
-        let payment_method = Object::new();
-        set(&payment_method, "card", card.js())?;
-        if let Some(billing) = billing {
-            let details = to_js(billing).map_err(|e| {
-                PaymentError::from_exception(Some("SerializationError"), Some(&e.to_string()))
-            })?;
-            set(&payment_method, "billing_details", &details)?;
-        }
-        let data = Object::new();
-        set(&data, "payment_method", &payment_method)?;
-        settle(self.js.confirm_card_payment(client_secret, &data), true).await
+        let data = card_data(card, billing)?;
+        settle(
+            self.js.confirm_card_payment(client_secret, &data),
+            confirm_outcome,
+        )
+        .await
     }
 
     /// `stripe.confirmCardPayment(clientSecret, {payment_method: "pm_…"})`: pays with a
-    /// saved card.
+    /// saved card (one attached to the PaymentIntent's `customer`), running 3-D Secure
+    /// when the bank asks for it: the way back on-session after an off-session payment
+    /// failed with `authentication_required`.
     pub async fn confirm_card_payment_with_method(
         &self,
         client_secret: &str,
@@ -209,7 +225,29 @@ impl Stripe {
             "payment_method",
             &JsValue::from_str(payment_method_id),
         )?;
-        settle(self.js.confirm_card_payment(client_secret, &data), true).await
+        settle(
+            self.js.confirm_card_payment(client_secret, &data),
+            confirm_outcome,
+        )
+        .await
+    }
+
+    /// `stripe.confirmCardSetup(clientSecret, {payment_method: {card}})`: saves the card
+    /// typed into `card` to the SetupIntent's customer, without a payment, running 3-D
+    /// Secure when the bank asks for it. `Ok` carries the SetupIntent as Stripe.js last
+    /// saw it (usually `succeeded`); a decline, a failed 3-D Secure or incomplete card
+    /// details are `Err`.
+    pub async fn confirm_card_setup(
+        &self,
+        client_secret: &str,
+        card: &CardElement,
+    ) -> Result<SetupIntentInfo, PaymentError> {
+        let data = card_data(card, None)?;
+        settle(
+            self.js.confirm_card_setup(client_secret, &data),
+            setup_outcome,
+        )
+        .await
     }
 
     /// `stripe.handleCardAction(clientSecret)`: runs the 3-D Secure step of a
@@ -218,7 +256,7 @@ impl Stripe {
         &self,
         client_secret: &str,
     ) -> Result<PaymentIntentInfo, PaymentError> {
-        settle(self.js.handle_card_action(client_secret), true).await
+        settle(self.js.handle_card_action(client_secret), confirm_outcome).await
     }
 
     /// `stripe.retrievePaymentIntent(clientSecret)`: the PaymentIntent's current state,
@@ -227,7 +265,7 @@ impl Stripe {
         &self,
         client_secret: &str,
     ) -> Result<PaymentIntentInfo, PaymentError> {
-        settle(self.js.retrieve_payment_intent(client_secret), false).await
+        settle(self.js.retrieve_payment_intent(client_secret), outcome).await
     }
 }
 

@@ -1,12 +1,12 @@
-//! What a Stripe.js payment call ends in, turned into Rust types: pure functions over
-//! plain serde structs, so they are unit-tested natively.
+//! What a Stripe.js payment or card-setup call ends in, turned into Rust types: pure
+//! functions over plain serde structs, so they are unit-tested natively.
 
 use std::fmt;
 
 use serde::Deserialize;
 use stripe_types::error::code;
 use stripe_types::messages;
-use stripe_types::{ErrorType, PaymentIntentStatus};
+use stripe_types::{ErrorType, PaymentIntentStatus, SetupIntentStatus};
 
 /// The PaymentIntent as Stripe.js reported it. Only a hint for the UI: fulfil orders
 /// from the server's view of the PaymentIntent (webhook or retrieve), never from this.
@@ -21,6 +21,20 @@ pub struct PaymentIntentInfo {
     pub amount: i64,
     /// Lower-case ISO code, as Stripe sends it (`"usd"`).
     pub currency: String,
+}
+
+/// The SetupIntent as Stripe.js reported it after `confirmCardSetup`. Only a hint for
+/// the UI: the card counts as saved once the server sees it (webhook
+/// `setup_intent.succeeded` / `payment_method.attached`, or a retrieve).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SetupIntentInfo {
+    /// `seti_…`.
+    pub id: String,
+    /// A status this crate does not know (a newer Stripe) is reported as
+    /// [`SetupIntentStatus::Processing`]: not final, ask the server.
+    pub status: SetupIntentStatus,
+    /// The card being saved (`pm_…`), when Stripe.js said.
+    pub payment_method: Option<String>,
 }
 
 /// A payment call that did not end in a PaymentIntent: a decline, a failed 3-D Secure,
@@ -57,9 +71,10 @@ impl PaymentError {
             ErrorType::ApiError => messages::PROVIDER_ERROR,
             ErrorType::AuthenticationError => messages::UNAVAILABLE,
             ErrorType::InvalidRequestError | ErrorType::IdempotencyError => match code {
-                Some(code::PAYMENT_INTENT_AUTHENTICATION_FAILURE) => {
-                    messages::AUTHENTICATION_FAILED
-                }
+                Some(
+                    code::PAYMENT_INTENT_AUTHENTICATION_FAILURE
+                    | code::SETUP_INTENT_AUTHENTICATION_FAILURE,
+                ) => messages::AUTHENTICATION_FAILED,
                 Some(code::AUTHENTICATION_REQUIRED) => messages::AUTHENTICATION_REQUIRED,
                 _ => messages::GENERIC,
             },
@@ -180,6 +195,40 @@ pub(crate) struct ErrorBodyJs {
     pub payment_intent: Option<PaymentIntentStatusJs>,
 }
 
+/// What `confirmCardSetup` resolves to: `{setupIntent}` or `{error}`.
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct SetupResult {
+    #[serde(rename = "setupIntent")]
+    pub setup_intent: Option<SetupIntentJs>,
+    pub error: Option<ErrorBodyJs>,
+}
+
+/// The fields of a SetupIntent this crate reads, all optional (see [`PaymentIntentJs`]).
+#[derive(Debug, Default, Deserialize)]
+pub(crate) struct SetupIntentJs {
+    pub id: Option<String>,
+    pub status: Option<String>,
+    pub payment_method: Option<IdOrObject>,
+    pub last_setup_error: Option<ErrorBodyJs>,
+}
+
+/// A reference Stripe sends as an id, or as the object when expanded.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub(crate) enum IdOrObject {
+    Id(String),
+    Object { id: Option<String> },
+}
+
+impl IdOrObject {
+    fn into_id(self) -> Option<String> {
+        match self {
+            IdOrObject::Id(id) => Some(id),
+            IdOrObject::Object { id } => id,
+        }
+    }
+}
+
 /// `error.payment_intent`, of which only the status is used.
 #[derive(Debug, Default, Deserialize)]
 pub(crate) struct PaymentIntentStatusJs {
@@ -256,6 +305,37 @@ pub(crate) fn confirm_outcome(result: ConfirmResult) -> Result<PaymentIntentInfo
         }
     }
     outcome(result)
+}
+
+/// Turns what `confirmCardSetup` resolved to into the outcome, with the rules of
+/// [`confirm_outcome`]: `{error}` is an `Err`, and so is a SetupIntent sent back to
+/// `requires_payment_method` with a `last_setup_error` (failed 3-D Secure); any other
+/// `{setupIntent}` is `Ok`.
+pub(crate) fn setup_outcome(result: SetupResult) -> Result<SetupIntentInfo, PaymentError> {
+    if let Some(error) = result.error {
+        return Err(error.into_error(None));
+    }
+    let Some(si) = result.setup_intent else {
+        return Err(PaymentError::unexpected(
+            "Stripe.js resolved with neither setupIntent nor error",
+        ));
+    };
+    let status = si.status.as_deref().and_then(SetupIntentStatus::parse);
+    if status == Some(SetupIntentStatus::RequiresPaymentMethod) {
+        if let Some(error) = si.last_setup_error {
+            return Err(error.into_error(None));
+        }
+    }
+    let Some(id) = si.id.filter(|id| !id.is_empty()) else {
+        return Err(PaymentError::unexpected(
+            "Stripe.js returned a setupIntent without an id",
+        ));
+    };
+    Ok(SetupIntentInfo {
+        id,
+        status: status.unwrap_or(SetupIntentStatus::Processing),
+        payment_method: si.payment_method.and_then(IdOrObject::into_id),
+    })
 }
 
 #[cfg(test)]
@@ -541,5 +621,94 @@ mod tests {
             failed("card_error", Some("card_declined"), Some("stolen_card")).customer_message(),
             messages::CARD_REFUSED
         );
+    }
+
+    /// What Stripe.js resolves to, read from JSON as `serde-wasm-bindgen` reads the JS
+    /// object (same field names and shapes).
+    fn setup(json: &str) -> Result<SetupIntentInfo, PaymentError> {
+        setup_outcome(serde_json::from_str(json).unwrap())
+    }
+
+    #[test]
+    fn setup_statuses_and_the_saved_card() {
+        let info = setup(
+            r#"{"setupIntent": {"id": "seti_1", "object": "setup_intent",
+                "status": "succeeded", "payment_method": "pm_1", "usage": "off_session"}}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            info,
+            SetupIntentInfo {
+                id: "seti_1".into(),
+                status: SetupIntentStatus::Succeeded,
+                payment_method: Some("pm_1".into()),
+            }
+        );
+        // An expanded payment_method, a pending status, no payment method yet.
+        let expanded = setup(
+            r#"{"setupIntent": {"id": "seti_2", "status": "processing",
+                "payment_method": {"id": "pm_2", "object": "payment_method"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(expanded.payment_method.as_deref(), Some("pm_2"));
+        assert_eq!(expanded.status, SetupIntentStatus::Processing);
+        let fresh = setup(
+            r#"{"setupIntent": {"id": "seti_3", "status": "requires_payment_method",
+                "payment_method": null, "last_setup_error": null}}"#,
+        )
+        .unwrap();
+        assert_eq!(fresh.status, SetupIntentStatus::RequiresPaymentMethod);
+        assert_eq!(fresh.payment_method, None);
+        // A status from a newer Stripe: not final.
+        let odd = setup(r#"{"setupIntent": {"id": "seti_4", "status": "requires_magic"}}"#);
+        assert_eq!(odd.unwrap().status, SetupIntentStatus::Processing);
+    }
+
+    #[test]
+    fn setup_failures() {
+        // A declined card: {error} with the setup_intent attached.
+        let declined = setup(
+            r#"{"error": {"type": "card_error", "code": "card_declined",
+                "decline_code": "insufficient_funds", "message": "Your card has insufficient funds.",
+                "setup_intent": {"id": "seti_1", "status": "requires_payment_method"}}}"#,
+        )
+        .unwrap_err();
+        assert!(declined.is_card_error());
+        assert_eq!(declined.customer_message(), messages::INSUFFICIENT_FUNDS);
+        assert_eq!(declined.payment_intent_status, None);
+        // Failed 3-D Secure, as {error} or as an intent sent back with last_setup_error.
+        let failed = setup(
+            r#"{"error": {"type": "invalid_request_error",
+                "code": "setup_intent_authentication_failure", "message": "x"}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(failed.customer_message(), messages::AUTHENTICATION_FAILED);
+        let returned = setup(
+            r#"{"setupIntent": {"id": "seti_5", "status": "requires_payment_method",
+                "last_setup_error": {"type": "invalid_request_error",
+                   "code": "setup_intent_authentication_failure"}}}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            returned.code.as_deref(),
+            Some("setup_intent_authentication_failure")
+        );
+        assert_eq!(returned.customer_message(), messages::AUTHENTICATION_FAILED);
+        // An incomplete card form, and answers that make no sense.
+        let incomplete = setup(
+            r#"{"error": {"type": "validation_error", "code": "incomplete_number",
+                "message": "Your card number is incomplete."}}"#,
+        )
+        .unwrap_err();
+        assert!(incomplete.is_validation_error());
+        assert_eq!(setup("{}").unwrap_err().kind, ErrorType::ApiError);
+        let no_id = setup(r#"{"setupIntent": {"status": "succeeded"}}"#).unwrap_err();
+        assert_eq!(no_id.customer_message(), messages::PROVIDER_ERROR);
+        // {error} wins over a setupIntent alongside.
+        let both = setup(
+            r#"{"setupIntent": {"id": "seti_6", "status": "succeeded"},
+                "error": {"type": "card_error", "code": "card_declined"}}"#,
+        );
+        assert!(both.unwrap_err().is_card_error());
     }
 }

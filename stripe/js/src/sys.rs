@@ -22,6 +22,14 @@ extern "C" {
         data: &JsValue,
     ) -> Result<JsValue, JsValue>;
 
+    /// `stripe.confirmCardSetup(clientSecret, data)`: a Promise, like confirmCardPayment.
+    #[wasm_bindgen(method, catch, js_name = confirmCardSetup)]
+    pub fn confirm_card_setup(
+        this: &StripeJs,
+        client_secret: &str,
+        data: &JsValue,
+    ) -> Result<JsValue, JsValue>;
+
     #[wasm_bindgen(method, catch, js_name = handleCardAction)]
     pub fn handle_card_action(this: &StripeJs, client_secret: &str) -> Result<JsValue, JsValue>;
 

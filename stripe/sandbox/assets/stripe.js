@@ -141,9 +141,13 @@
         return self._retrieve(kind, clientSecret);
       }).then(function (result) {
         if (result.error) return result;
+        // A failed authentication (or a decline after it) sends the intent back to
+        // requires_payment_method: Stripe.js reports that as {error}, the intent attached
+        // as error.payment_intent / error.setup_intent.
         var fresh = result[key];
-        if (fresh.status === "requires_payment_method" && fresh.last_payment_error) {
-          var err = Object.assign({}, fresh.last_payment_error || fresh.last_setup_error);
+        var lastError = kind === "payment_intent" ? fresh.last_payment_error : fresh.last_setup_error;
+        if (fresh.status === "requires_payment_method" && lastError) {
+          var err = Object.assign({}, lastError);
           err[kind] = fresh;
           return { error: err };
         }

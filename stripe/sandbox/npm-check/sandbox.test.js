@@ -5,31 +5,13 @@
 const { test, before, after } = require("node:test");
 const assert = require("node:assert/strict");
 const http = require("node:http");
-const net = require("node:net");
-const { spawn } = require("node:child_process");
 const Stripe = require("stripe");
+const { startSandbox, waitFor, answer3ds } = require("./sandbox-process");
 
 const SECRET = "sk_test_npm_check_0123456789";
+const PUBLISHABLE = "pk_test_npm_check_0123456789";
 const WHSEC = "whsec_npm_check_0123456789abcdef";
 let sandbox, hook, stripe, deliveries = [];
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.listen(0, "127.0.0.1", () => { const { port } = s.address(); s.close(() => resolve(port)); });
-    s.on("error", reject);
-  });
-}
-
-async function waitFor(fn, what, ms = 10000) {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 before(async () => {
   // A webhook endpoint that keeps the raw bytes and the signature header.
@@ -44,20 +26,12 @@ before(async () => {
   await new Promise((r) => hook.listen(0, "127.0.0.1", r));
   const hookUrl = `http://127.0.0.1:${hook.address().port}/webhook`;
 
-  const port = await freePort();
-  const bin = process.env.SANDBOX_BIN;
-  assert.ok(bin, "SANDBOX_BIN must name the stripe-sandbox binary");
-  sandbox = spawn(bin, ["--addr", `127.0.0.1:${port}`, "--webhook", `${hookUrl}=${WHSEC}`], { stdio: ["ignore", "inherit", "inherit"] });
-  await waitFor(() => new Promise((r) => {
-    const s = net.connect(port, "127.0.0.1", () => { s.end(); r(true); });
-    s.on("error", () => r(false));
-  }), "the sandbox to listen");
-
-  stripe = new Stripe(SECRET, { host: "127.0.0.1", port, protocol: "http", maxNetworkRetries: 0 });
+  sandbox = await startSandbox(["--webhook", `${hookUrl}=${WHSEC}`]);
+  stripe = new Stripe(SECRET, { host: "127.0.0.1", port: sandbox.port, protocol: "http", maxNetworkRetries: 0 });
 });
 
 after(async () => {
-  if (sandbox) sandbox.kill("SIGTERM");
+  if (sandbox) sandbox.stop();
   if (hook) hook.close();
 });
 
@@ -136,4 +110,170 @@ test("webhook payloads verify with stripe.webhooks.constructEvent", async () => 
   assert.equal(event.data.object.amount_received, 3100);
   assert.throws(() => stripe.webhooks.constructEvent(Buffer.concat([delivery.body, Buffer.from(" ")]), delivery.signature, WHSEC));
   assert.throws(() => stripe.webhooks.constructEvent(delivery.body, delivery.signature, "whsec_wrong"));
+});
+
+// ---- Saved cards ------------------------------------------------------------------------
+
+/** Every event of `type` (newest first), through the Events API. */
+async function eventsOf(type) {
+  const events = [];
+  for await (const e of stripe.events.list({ type, limit: 100 })) events.push(e);
+  return events;
+}
+
+/** A SetupIntent confirmed server-side with a test card; 3-D Secure answered with `outcome`. */
+async function setUp(customer, paymentMethod, outcome = "complete") {
+  let si = await stripe.setupIntents.create({
+    customer: customer.id, payment_method: paymentMethod, confirm: true, payment_method_types: ["card"],
+  });
+  if (si.status === "requires_action") {
+    await answer3ds(sandbox.url, si.id, si.client_secret, outcome);
+    si = await stripe.setupIntents.retrieve(si.id);
+  }
+  return si;
+}
+
+/** An off-session ("buy again") payment with a saved card. */
+function chargeOffSession(customer, paymentMethod, amount = 1800) {
+  return stripe.paymentIntents.create({
+    amount, currency: "usd", customer: customer.id, payment_method: paymentMethod,
+    off_session: true, confirm: true, payment_method_types: ["card"],
+  });
+}
+
+test("a card's fingerprint depends only on its number", async () => {
+  const customer = await stripe.customers.create({ email: "prints@example.com" });
+  const first = await stripe.paymentMethods.attach("pm_card_visa", { customer: customer.id });
+  const second = await stripe.paymentMethods.attach("pm_card_visa", { customer: customer.id });
+  assert.notEqual(first.id, second.id, "the same card saved twice is two PaymentMethods");
+  assert.ok(first.card.fingerprint);
+  assert.equal(second.card.fingerprint, first.card.fingerprint);
+  // The digits typed into Stripe.js's card frame (publishable key), other expiry and CVC.
+  const browser = new Stripe(PUBLISHABLE, { host: "127.0.0.1", port: sandbox.port, protocol: "http", maxNetworkRetries: 0 });
+  const typed = await browser.paymentMethods.create({
+    type: "card", card: { number: "4242424242424242", exp_month: 3, exp_year: 2039, cvc: "321" },
+  });
+  assert.equal(typed.card.fingerprint, first.card.fingerprint);
+  const token = await stripe.paymentMethods.create({ type: "card", card: { token: "tok_visa" } });
+  assert.equal(token.card.fingerprint, first.card.fingerprint);
+  // Other numbers, other fingerprints (a Visa debit, a Mastercard, the saved-card test cards).
+  const prints = new Set([first.card.fingerprint]);
+  for (const pm of ["pm_card_visa_debit", "pm_card_mastercard", "pm_card_authenticationRequired", "pm_card_chargeCustomerFail"]) {
+    const other = await stripe.paymentMethods.attach(pm, { customer: customer.id });
+    assert.ok(!prints.has(other.card.fingerprint), `${pm} shares a fingerprint`);
+    prints.add(other.card.fingerprint);
+  }
+});
+
+test("setup_future_usage attaches the card once the payment succeeds", async () => {
+  const customer = await stripe.customers.create({ email: "saver@example.com" });
+  const pi = await stripe.paymentIntents.create({
+    amount: 2200, currency: "usd", customer: customer.id, setup_future_usage: "off_session",
+    payment_method: "pm_card_visa", confirm: true, payment_method_types: ["card"],
+  });
+  assert.equal(pi.status, "succeeded");
+  assert.equal(pi.setup_future_usage, "off_session");
+  const pm = await stripe.paymentMethods.retrieve(pi.payment_method);
+  assert.equal(pm.customer, customer.id);
+  const attached = (await eventsOf("payment_method.attached")).filter((e) => e.data.object.id === pm.id);
+  assert.equal(attached.length, 1);
+  assert.equal(attached[0].data.object.customer, customer.id);
+  const saved = await stripe.customers.listPaymentMethods(customer.id, { type: "card" });
+  assert.deepEqual(saved.data.map((p) => p.id), [pm.id]);
+  // A declined payment saves nothing.
+  await assert.rejects(
+    stripe.paymentIntents.create({
+      amount: 2200, currency: "usd", customer: customer.id, setup_future_usage: "off_session",
+      payment_method: "pm_card_chargeDeclined", confirm: true, payment_method_types: ["card"],
+    }),
+    (err) => {
+      assert.equal(err.type, "StripeCardError");
+      assert.equal(err.payment_method.customer, null);
+      return true;
+    },
+  );
+  const after = await stripe.customers.listPaymentMethods(customer.id, { type: "card" });
+  assert.deepEqual(after.data.map((p) => p.id), [pm.id]);
+});
+
+test("off-session: a set-up 3155 pays, 3184 needs the shopper, 0341 is declined", async () => {
+  const customer = await stripe.customers.create({ email: "absent@example.com" });
+
+  const si3155 = await setUp(customer, "pm_card_authenticationRequiredOnSetup");
+  assert.equal(si3155.status, "succeeded");
+  const paid = await chargeOffSession(customer, si3155.payment_method);
+  assert.equal(paid.status, "succeeded");
+
+  const card3184 = await stripe.paymentMethods.attach("pm_card_authenticationRequired", { customer: customer.id });
+  await assert.rejects(chargeOffSession(customer, card3184.id), (err) => {
+    assert.equal(err.type, "StripeCardError");
+    assert.equal(err.statusCode, 402);
+    assert.equal(err.code, "authentication_required");
+    assert.equal(err.raw.payment_intent.status, "requires_payment_method");
+    assert.equal(err.payment_intent.id, err.raw.payment_intent.id);
+    assert.equal(err.raw.payment_method.id, card3184.id);
+    assert.equal(err.payment_method.customer, customer.id);
+    return true;
+  });
+
+  const card0341 = await stripe.paymentMethods.attach("pm_card_chargeCustomerFail", { customer: customer.id });
+  assert.equal(card0341.customer, customer.id);
+  await assert.rejects(chargeOffSession(customer, card0341.id), (err) => {
+    assert.equal(err.type, "StripeCardError");
+    assert.equal(err.code, "card_declined");
+    assert.equal(err.decline_code, "generic_decline");
+    assert.equal(err.raw.payment_intent.status, "requires_payment_method");
+    return true;
+  });
+});
+
+test("a SetupIntent confirmed with a test card succeeds and says so", async () => {
+  const customer = await stripe.customers.create({ email: "setup@example.com" });
+  const created = await stripe.setupIntents.create({ customer: customer.id, usage: "off_session", payment_method_types: ["card"] });
+  assert.equal(created.status, "requires_payment_method");
+  assert.match(created.client_secret, new RegExp(`^${created.id}_secret_`));
+  const si = await stripe.setupIntents.confirm(created.id, { payment_method: "pm_card_mastercard" });
+  assert.equal(si.status, "succeeded");
+  const pm = await stripe.paymentMethods.retrieve(si.payment_method);
+  assert.equal(pm.customer, customer.id);
+  assert.equal(pm.card.brand, "mastercard");
+  const succeeded = (await eventsOf("setup_intent.succeeded")).filter((e) => e.data.object.id === si.id);
+  assert.equal(succeeded.length, 1);
+  assert.equal(succeeded[0].data.object.payment_method, pm.id);
+  assert.ok((await eventsOf("payment_method.attached")).some((e) => e.data.object.id === pm.id));
+  // Delivered and signed like every event.
+  const delivery = await waitFor(() => deliveries.find((d) => {
+    const e = JSON.parse(d.body.toString("utf8"));
+    return e.type === "setup_intent.succeeded" && e.data.object.id === si.id;
+  }), "setup_intent.succeeded to be delivered");
+  const event = stripe.webhooks.constructEvent(delivery.body, delivery.signature, WHSEC);
+  assert.equal(event.data.object.status, "succeeded");
+  // Failed authentication: setup_failed, nothing saved.
+  const failed = await setUp(customer, "pm_card_authenticationRequired", "fail");
+  assert.equal(failed.status, "requires_payment_method");
+  assert.equal(failed.last_setup_error.code, "setup_intent_authentication_failure");
+  assert.ok((await eventsOf("setup_intent.setup_failed")).some((e) => e.data.object.id === failed.id));
+  const saved = await stripe.customers.listPaymentMethods(customer.id, { type: "card" });
+  assert.deepEqual(saved.data.map((p) => p.id), [pm.id]);
+});
+
+test("detaching a card is final", async () => {
+  const customer = await stripe.customers.create({ email: "detach@example.com" });
+  const pm = await stripe.paymentMethods.attach("pm_card_visa", { customer: customer.id });
+  await stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } });
+  const detached = await stripe.paymentMethods.detach(pm.id);
+  assert.equal(detached.customer, null);
+  const events = (await eventsOf("payment_method.detached")).filter((e) => e.data.object.id === pm.id);
+  assert.equal(events.length, 1);
+  assert.equal(events[0].data.previous_attributes.customer, customer.id);
+  const again = await stripe.customers.retrieve(customer.id);
+  assert.equal(again.invoice_settings.default_payment_method, null);
+  const invalid = (err) => { assert.equal(err.type, "StripeInvalidRequestError"); return true; };
+  await assert.rejects(stripe.paymentMethods.attach(pm.id, { customer: customer.id }), invalid);
+  await assert.rejects(chargeOffSession(customer, pm.id), invalid);
+  await assert.rejects(stripe.paymentIntents.create({
+    amount: 1000, currency: "usd", customer: customer.id, payment_method: pm.id, confirm: true, payment_method_types: ["card"],
+  }), invalid);
+  await assert.rejects(stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } }), invalid);
+  await assert.rejects(stripe.paymentMethods.detach(pm.id), invalid);
 });

@@ -2,7 +2,6 @@
 
 use axum::http::StatusCode;
 use serde::Serialize;
-use serde_json::Value;
 use stripe_types::error::code;
 use stripe_types::{ErrorBody, ErrorType};
 
@@ -14,11 +13,9 @@ pub struct ApiError(Box<ErrorDetail>);
 #[derive(Debug, Clone)]
 pub struct ErrorDetail {
     pub status: StatusCode,
+    /// Including `payment_intent`, `payment_method` (card errors) and `setup_intent`
+    /// (SetupIntent failures).
     pub body: ErrorBody,
-    /// `error.payment_method`, set on card errors.
-    pub payment_method: Option<Value>,
-    /// `error.setup_intent`, set on SetupIntent failures.
-    pub setup_intent: Option<Value>,
     /// Value of the `Stripe-Should-Retry` header, when Stripe sends one.
     pub should_retry: Option<bool>,
 }
@@ -27,10 +24,6 @@ pub struct ErrorDetail {
 struct Inner<'a> {
     #[serde(flatten)]
     body: &'a ErrorBody,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    payment_method: &'a Option<Value>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    setup_intent: &'a Option<Value>,
     request_log_url: String,
 }
 
@@ -68,8 +61,6 @@ impl ApiError {
                 message: Some(message.into()),
                 ..ErrorBody::default()
             },
-            payment_method: None,
-            setup_intent: None,
             should_retry: None,
         }))
     }
@@ -186,8 +177,6 @@ impl ApiError {
         let env = Envelope {
             error: Inner {
                 body: &self.body,
-                payment_method: &self.payment_method,
-                setup_intent: &self.setup_intent,
                 request_log_url: format!("https://dashboard.stripe.com/test/logs/{request_id}"),
             },
         };

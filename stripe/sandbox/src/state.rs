@@ -410,21 +410,62 @@ impl State {
     }
 }
 
-/// Top-level fields of `after` whose value differs in `before`, with their old values
-/// (an event's `data.previous_attributes`).
+/// The fields of `after` whose value differs in `before`, with their old values (an
+/// event's `data.previous_attributes`). As on Stripe, a changed sub-object (`metadata`,
+/// `invoice_settings`) lists only its changed keys, and a key that did not exist before
+/// is `null`: `{"invoice_settings": {"default_payment_method": null}}`. Lists and other
+/// values are given whole.
 pub fn previous_attributes(before: &Value, after: &Value) -> Option<Value> {
     let (Value::Object(b), Value::Object(a)) = (before, after) else {
         return None;
     };
     let mut out = serde_json::Map::new();
     for (k, old) in b {
-        if a.get(k) != Some(old) {
-            out.insert(k.clone(), old.clone());
+        match (old, a.get(k)) {
+            (_, Some(new)) if new == old => {}
+            (Value::Object(_), Some(new @ Value::Object(_))) => {
+                if let Some(changed) = previous_attributes(old, new) {
+                    out.insert(k.clone(), changed);
+                }
+            }
+            _ => {
+                out.insert(k.clone(), old.clone());
+            }
+        }
+    }
+    for k in a.keys() {
+        if !b.contains_key(k) {
+            out.insert(k.clone(), Value::Null);
         }
     }
     if out.is_empty() {
         None
     } else {
         Some(Value::Object(out))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::previous_attributes;
+
+    #[test]
+    fn previous_attributes_name_only_what_changed() {
+        let before = json!({"id": "cus_1", "name": "Ada", "tags": [1, 2],
+            "invoice_settings": {"default_payment_method": null, "footer": null},
+            "metadata": {"a": "1", "b": "2"}, "address": {"city": "Paris"}});
+        let after = json!({"id": "cus_1", "name": "Ada L.", "tags": [1, 3],
+            "invoice_settings": {"default_payment_method": "pm_1", "footer": null},
+            "metadata": {"a": "1", "c": "3"}, "address": null});
+        assert_eq!(
+            previous_attributes(&before, &after),
+            Some(json!({"name": "Ada", "tags": [1, 2],
+                "invoice_settings": {"default_payment_method": null},
+                "metadata": {"b": "2", "c": null}, "address": {"city": "Paris"}}))
+        );
+        assert_eq!(previous_attributes(&before, &before), None);
+        assert_eq!(previous_attributes(&json!(1), &json!(2)), None);
     }
 }

@@ -33,6 +33,9 @@ pub mod code {
     pub const AUTHENTICATION_REQUIRED: &str = "authentication_required";
     pub const PAYMENT_INTENT_AUTHENTICATION_FAILURE: &str = "payment_intent_authentication_failure";
     pub const PAYMENT_INTENT_UNEXPECTED_STATE: &str = "payment_intent_unexpected_state";
+    /// 3-D Secure failed or was cancelled while setting up a card (SetupIntent).
+    pub const SETUP_INTENT_AUTHENTICATION_FAILURE: &str = "setup_intent_authentication_failure";
+    pub const SETUP_INTENT_UNEXPECTED_STATE: &str = "setup_intent_unexpected_state";
     pub const RESOURCE_MISSING: &str = "resource_missing";
     pub const PARAMETER_MISSING: &str = "parameter_missing";
     pub const PARAMETER_INVALID_INTEGER: &str = "parameter_invalid_integer";
@@ -74,10 +77,74 @@ pub struct ErrorBody {
     /// The PaymentIntent as it is after the failure, when the error concerns one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub payment_intent: Option<serde_json::Value>,
+    /// The PaymentMethod of a card error (the card that was declined or needs
+    /// authentication): after an off-session `authentication_required` it is the saved
+    /// card to bring the shopper back on-session with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub payment_method: Option<serde_json::Value>,
+    /// The SetupIntent as it is after the failure, when the error concerns one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_intent: Option<serde_json::Value>,
+}
+
+impl ErrorBody {
+    /// `payment_method.id` (Stripe sends the object; a bare id string is accepted too).
+    pub fn payment_method_id(&self) -> Option<&str> {
+        match self.payment_method.as_ref()? {
+            serde_json::Value::String(id) => Some(id),
+            object => object.get("id")?.as_str(),
+        }
+    }
 }
 
 /// `{"error": ErrorBody}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ErrorEnvelope {
     pub error: ErrorBody,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_off_session_authentication_error_carries_its_intent_and_card() {
+        let body = r#"{"error": {"type": "card_error", "code": "authentication_required",
+            "decline_code": "authentication_required", "charge": "ch_1",
+            "payment_intent": {"id": "pi_1", "status": "requires_payment_method"},
+            "payment_method": {"id": "pm_1", "object": "payment_method", "customer": "cus_1"},
+            "request_log_url": "https://dashboard.stripe.com/test/logs/req_1"}}"#;
+        let ErrorEnvelope { error } = serde_json::from_str(body).unwrap();
+        assert_eq!(error.code.as_deref(), Some(code::AUTHENTICATION_REQUIRED));
+        assert_eq!(error.payment_method_id(), Some("pm_1"));
+        assert_eq!(
+            error.payment_intent.as_ref().unwrap()["status"],
+            "requires_payment_method"
+        );
+        assert_eq!(error.setup_intent, None);
+        // An id string works too; no payment_method at all is `None`.
+        let bare = ErrorBody {
+            payment_method: Some(serde_json::json!("pm_2")),
+            ..ErrorBody::default()
+        };
+        assert_eq!(bare.payment_method_id(), Some("pm_2"));
+        assert_eq!(ErrorBody::default().payment_method_id(), None);
+        // Absent fields stay absent when the body is written back.
+        let written = serde_json::to_value(ErrorBody {
+            kind: "card_error".into(),
+            ..ErrorBody::default()
+        })
+        .unwrap();
+        assert_eq!(written, serde_json::json!({"type": "card_error"}));
+    }
+
+    #[test]
+    fn a_setup_failure_carries_the_setup_intent() {
+        let body = r#"{"error": {"type": "invalid_request_error",
+            "code": "setup_intent_authentication_failure",
+            "setup_intent": {"id": "seti_1", "status": "requires_payment_method"}}}"#;
+        let ErrorEnvelope { error } = serde_json::from_str(body).unwrap();
+        assert_eq!(error.setup_intent.as_ref().unwrap()["id"], "seti_1");
+        assert_eq!(error.payment_method_id(), None);
+    }
 }

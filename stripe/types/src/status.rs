@@ -38,6 +38,17 @@ wire_enum!(
     }
 );
 
+impl SetupIntentStatus {
+    /// No further change can happen to a SetupIntent in this status (`succeeded`: the
+    /// card is saved; `canceled`).
+    pub fn is_terminal(&self) -> bool {
+        matches!(
+            self,
+            SetupIntentStatus::Succeeded | SetupIntentStatus::Canceled
+        )
+    }
+}
+
 wire_enum!(
     /// `charge.status`.
     ChargeStatus {
@@ -139,5 +150,22 @@ mod tests {
         assert!(PaymentIntentStatus::Succeeded.is_terminal());
         assert!(PaymentIntentStatus::Canceled.is_terminal());
         assert!(!PaymentIntentStatus::Processing.is_terminal());
+    }
+
+    #[test]
+    fn setup_intent_statuses() {
+        for s in SetupIntentStatus::ALL {
+            assert_eq!(SetupIntentStatus::parse(s.as_str()), Some(*s));
+        }
+        assert_eq!(SetupIntentStatus::ALL.len(), 6);
+        assert_eq!(SetupIntentStatus::parse("requires_capture"), None);
+        let terminal: Vec<_> = SetupIntentStatus::ALL
+            .iter()
+            .filter(|s| s.is_terminal())
+            .collect();
+        assert_eq!(
+            terminal,
+            [&SetupIntentStatus::Canceled, &SetupIntentStatus::Succeeded]
+        );
     }
 }

@@ -58,6 +58,20 @@ pub struct UpdateCustomer {
     pub metadata: Metadata,
 }
 
+impl UpdateCustomer {
+    /// Make a saved card the customer's default:
+    /// `invoice_settings[default_payment_method]=pm_…`. Stripe refuses a PaymentMethod that
+    /// is not attached to this customer (`invalid_request_error`, that param).
+    pub fn default_payment_method(payment_method: impl Into<String>) -> UpdateCustomer {
+        UpdateCustomer {
+            invoice_settings: Some(InvoiceSettingsParams {
+                default_payment_method: Some(payment_method.into()),
+            }),
+            ..UpdateCustomer::default()
+        }
+    }
+}
+
 /// `invoice_settings[default_payment_method]=pm_…`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct InvoiceSettingsParams {
@@ -126,5 +140,9 @@ mod tests {
             "type=card"
         );
         assert_eq!(form::to_string(&UpdateCustomer::default()).unwrap(), "");
+        assert_eq!(
+            form::to_string(&UpdateCustomer::default_payment_method("pm_9")).unwrap(),
+            "invoice_settings[default_payment_method]=pm_9"
+        );
     }
 }

@@ -1,7 +1,9 @@
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use super::{Charge, Customer, Dispute, PaymentIntent, PaymentMethod, Payout, Range, Refund};
+use super::{
+    Charge, Customer, Dispute, PaymentIntent, PaymentMethod, Payout, Range, Refund, SetupIntent,
+};
 use crate::wire::Expandable;
 
 stripe_types::wire_enum!(
@@ -39,6 +41,11 @@ stripe_types::wire_enum!(
         CustomerDeleted = "customer.deleted",
         PaymentMethodAttached = "payment_method.attached",
         PaymentMethodDetached = "payment_method.detached",
+        SetupIntentCreated = "setup_intent.created",
+        SetupIntentRequiresAction = "setup_intent.requires_action",
+        SetupIntentSucceeded = "setup_intent.succeeded",
+        SetupIntentSetupFailed = "setup_intent.setup_failed",
+        SetupIntentCanceled = "setup_intent.canceled",
     }
 );
 
@@ -111,6 +118,7 @@ pub enum EventObject {
     Payout(Box<Payout>),
     Customer(Box<Customer>),
     PaymentMethod(Box<PaymentMethod>),
+    SetupIntent(Box<SetupIntent>),
     EarlyFraudWarning(Box<EarlyFraudWarning>),
     /// An object kind this client does not model.
     Other(serde_json::Value),
@@ -141,6 +149,7 @@ impl Event {
             Some("payout") => EventObject::Payout(typed(v)?),
             Some("customer") => EventObject::Customer(typed(v)?),
             Some("payment_method") => EventObject::PaymentMethod(typed(v)?),
+            Some("setup_intent") => EventObject::SetupIntent(typed(v)?),
             Some("radar.early_fraud_warning") => EventObject::EarlyFraudWarning(typed(v)?),
             _ => EventObject::Other(v.clone()),
         })
@@ -154,6 +163,11 @@ impl Event {
     /// `data.object` as a PaymentIntent, when it is one.
     pub fn payment_intent(&self) -> Option<Result<PaymentIntent, serde_json::Error>> {
         (self.object_kind() == Some("payment_intent")).then(|| self.object_as())
+    }
+
+    /// `data.object` as a SetupIntent, when it is one (`setup_intent.*` events).
+    pub fn setup_intent(&self) -> Option<Result<SetupIntent, serde_json::Error>> {
+        (self.object_kind() == Some("setup_intent")).then(|| self.object_as())
     }
 
     /// `data.object` as a Charge, when it is one.
@@ -269,6 +283,33 @@ mod tests {
         assert!(e.request.is_none());
         // A known kind that does not decode is an error, not a silent `Other`.
         assert!(e.object().is_err());
+    }
+
+    #[test]
+    fn setup_intent_events() {
+        let e: Event = serde_json::from_str(
+            r#"{"id":"evt_5","type":"setup_intent.succeeded","created":1,
+                "data":{"object":{"id":"seti_1","object":"setup_intent","status":"succeeded",
+                "customer":"cus_1","payment_method":"pm_1","usage":"off_session"}}}"#,
+        )
+        .unwrap();
+        assert_eq!(e.kind, EventType::SetupIntentSucceeded);
+        match e.object().unwrap() {
+            EventObject::SetupIntent(si) => {
+                assert_eq!(si.payment_method_id(), Some("pm_1"));
+                assert_eq!(si.customer_id(), Some("cus_1"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            e.setup_intent().unwrap().unwrap().status(),
+            Some(stripe_types::SetupIntentStatus::Succeeded)
+        );
+        assert!(e.payment_intent().is_none());
+        assert_eq!(
+            EventType::parse("setup_intent.setup_failed"),
+            EventType::SetupIntentSetupFailed
+        );
     }
 
     #[test]

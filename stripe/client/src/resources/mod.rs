@@ -64,6 +64,7 @@ mod payment_intent;
 mod payment_method;
 mod payout;
 mod refund;
+mod setup_intent;
 
 pub use charge::*;
 pub use customer::*;
@@ -73,6 +74,7 @@ pub use payment_intent::*;
 pub use payment_method::*;
 pub use payout::*;
 pub use refund::*;
+pub use setup_intent::*;
 
 use serde::Serialize;
 

@@ -194,7 +194,10 @@ impl CreatePaymentIntent {
     }
 }
 
-/// `POST /v1/payment_intents/{id}`. Empty fields are left out of the body.
+/// `POST /v1/payment_intents/{id}`. Empty fields are left out of the body. Stripe takes
+/// these changes only while the intent is unconfirmed or awaiting a payment method
+/// (`requires_payment_method`, `requires_confirmation`, `requires_action`), except
+/// `metadata`, `description` and `receipt_email`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct UpdatePaymentIntent {
     pub amount: Option<i64>,
@@ -203,7 +206,11 @@ pub struct UpdatePaymentIntent {
     pub payment_method: Option<String>,
     pub description: Option<String>,
     pub receipt_email: Option<String>,
-    pub setup_future_usage: Option<SetupFutureUsage>,
+    /// `None`: unchanged; `Some(Some(usage))`: save the card for later when the payment
+    /// succeeds; `Some(None)`: stop saving it (sent as `setup_future_usage=`, Stripe's
+    /// empty string that unsets a field). See [`UpdatePaymentIntent::setup_future_usage`].
+    #[serde(serialize_with = "crate::form::clearable")]
+    pub setup_future_usage: Option<Option<SetupFutureUsage>>,
     /// Merged into the existing metadata; a key with an empty value is removed.
     pub metadata: Metadata,
     pub expand: Vec<String>,
@@ -217,6 +224,26 @@ impl UpdatePaymentIntent {
             currency: Some(money.currency),
             ..Default::default()
         }
+    }
+
+    /// Pay with this PaymentMethod (a saved `pm_…` of the intent's customer); the intent
+    /// moves to `requires_confirmation`.
+    pub fn payment_method(mut self, id: impl Into<String>) -> Self {
+        self.payment_method = Some(id.into());
+        self
+    }
+
+    /// The Customer the intent is for (and a saved card is attached to).
+    pub fn customer(mut self, id: impl Into<String>) -> Self {
+        self.customer = Some(id.into());
+        self
+    }
+
+    /// `Some(usage)` saves the card to the intent's customer once the payment succeeds;
+    /// `None` unsets `setup_future_usage` (the shopper unticked "save my card").
+    pub fn setup_future_usage(mut self, usage: Option<SetupFutureUsage>) -> Self {
+        self.setup_future_usage = Some(usage);
+        self
     }
 
     pub fn metadata(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
@@ -388,6 +415,26 @@ mod tests {
         );
         assert_eq!(
             form::to_string(&ConfirmPaymentIntent::default()).unwrap(),
+            ""
+        );
+    }
+
+    #[test]
+    fn update_sets_and_unsets_the_saved_card_fields() {
+        let save = UpdatePaymentIntent::default()
+            .customer("cus_1")
+            .payment_method("pm_1")
+            .setup_future_usage(Some(SetupFutureUsage::OffSession));
+        assert_eq!(
+            form::to_string(&save).unwrap(),
+            "customer=cus_1&payment_method=pm_1&setup_future_usage=off_session"
+        );
+        let unset = UpdatePaymentIntent::default().setup_future_usage(None);
+        assert_eq!(unset.setup_future_usage, Some(None));
+        assert_eq!(form::to_string(&unset).unwrap(), "setup_future_usage=");
+        // Left alone unless asked.
+        assert_eq!(
+            form::to_string(&UpdatePaymentIntent::default()).unwrap(),
             ""
         );
     }

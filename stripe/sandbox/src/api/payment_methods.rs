@@ -433,7 +433,7 @@ pub fn attach_to(state: &mut State, ctx: &Ctx, pm_id: &str, customer: &str) -> A
     }
     if let Behaviour::Decline(d) = rec.behaviour {
         let mut e = payments::decline_error(d);
-        e.payment_method = serde_json::to_value(&rec.pm).ok();
+        e.body.payment_method = serde_json::to_value(&rec.pm).ok();
         return Err(e);
     }
     let rec = state.payment_methods.get_mut(pm_id).expect("checked");

@@ -338,7 +338,7 @@ fn fail_pi(
     let mut err = decline_error(d);
     err.body.charge = Some(charge.id.clone());
     err.body.payment_intent = serde_json::to_value(&pi).ok();
-    err.payment_method = pm_json;
+    err.body.payment_method = pm_json;
     state.emit(ctx, "charge.failed", &charge, None);
     state.charges.insert(charge);
     state.emit(ctx, "payment_intent.payment_failed", &pi, None);
@@ -717,8 +717,8 @@ fn fail_si(
     si.payment_method = None;
     si.next_action = None;
     let mut err = decline_error(d);
-    err.setup_intent = serde_json::to_value(&si).ok();
-    err.payment_method = pm_json;
+    err.body.setup_intent = serde_json::to_value(&si).ok();
+    err.body.payment_method = pm_json;
     state.emit(ctx, "setup_intent.setup_failed", &si, None);
     state.setup_intents.insert(si);
     err

@@ -7,4 +7,5 @@ mod after_payment;
 mod customers;
 mod events;
 mod intents;
+mod saved_cards;
 mod surface;
