@@ -9,13 +9,17 @@
 use leptos::prelude::*;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
-use shop::{CartView, OrderStatus, OrderView, PaymentStart, PaymentsConfig, Product, ShopError};
+use shop::{
+    BuyAgain, CartView, OrderStatus, OrderSummary, OrderView, PaymentOptions, PaymentStart,
+    PaymentsConfig, Product, SavedCard, SetupStart, ShopError, SignedIn,
+};
 
 use crate::codec::{FormPost, JsonPost, JsonText};
 #[cfg(feature = "ssr")]
 use {
     crate::edge::{self, respond},
-    shop::{OrderId, Quantity, Sku},
+    shop::payments::PayWith,
+    shop::{OrderId, PaymentMethodId, Quantity, Sku},
 };
 
 /// A server function's failure: the shop's [`ShopError`], wrapped only because Leptos'
@@ -73,7 +77,7 @@ pub async fn list_products() -> Result<Vec<Product>, ApiError> {
 pub async fn get_cart() -> Result<CartView, ApiError> {
     respond(
         async move {
-            match edge::cart_id(false).await? {
+            match edge::shopping_cart(false).await? {
                 Some(cart) => Ok(edge::store()?.cart(&cart).await?),
                 None => Ok(CartView::default()),
             }
@@ -88,7 +92,9 @@ pub async fn add_to_cart(sku: String, quantity: String) -> Result<CartView, ApiE
         async move {
             let sku = Sku::parse(&sku)?;
             let quantity = Quantity::parse(&quantity)?;
-            let cart = edge::cart_id(true).await?.ok_or(ShopError::Internal)?;
+            let cart = edge::shopping_cart(true)
+                .await?
+                .ok_or(ShopError::Internal)?;
             Ok(edge::store()?.add_to_cart(&cart, &sku, quantity).await?)
         }
         .await,
@@ -101,7 +107,7 @@ pub async fn set_quantity(sku: String, quantity: String) -> Result<CartView, Api
         async move {
             let sku = Sku::parse(&sku)?;
             let quantity = Quantity::parse(&quantity)?;
-            let cart = edge::cart_id(false)
+            let cart = edge::shopping_cart(false)
                 .await?
                 .ok_or_else(|| ShopError::NotInCart {
                     sku: sku.to_string(),
@@ -117,7 +123,7 @@ pub async fn remove_from_cart(sku: String) -> Result<CartView, ApiError> {
     respond(
         async move {
             let sku = Sku::parse(&sku)?;
-            let cart = edge::cart_id(false)
+            let cart = edge::shopping_cart(false)
                 .await?
                 .ok_or_else(|| ShopError::NotInCart {
                     sku: sku.to_string(),
@@ -138,8 +144,11 @@ pub async fn place_order(expected_total: String) -> Result<String, ApiError> {
             let expected: i64 = expected_total.trim().parse().map_err(|_| {
                 ShopError::BadRequest("expected_total must be a whole number of minor units".into())
             })?;
-            let cart = edge::cart_id(false).await?.ok_or(ShopError::EmptyCart)?;
-            let order = edge::store()?.place_order(&cart, expected).await?;
+            let (caller, _) = edge::caller().await?;
+            let cart = caller.cart().ok_or(ShopError::EmptyCart)?;
+            let order = edge::store()?
+                .place_order(cart, caller.account.as_ref(), expected)
+                .await?;
             Ok(order.into())
         }
         .await,
@@ -148,18 +157,41 @@ pub async fn place_order(expected_total: String) -> Result<String, ApiError> {
 
 #[server(endpoint = "order", input = FormPost, output = JsonPost)]
 pub async fn get_order(id: String) -> Result<OrderView, ApiError> {
-    respond(async move { edge::payments()?.order(&OrderId::parse(&id)?).await }.await)
+    respond(
+        async move {
+            let order_id = OrderId::parse(&id)?;
+            let (caller, _) = edge::caller().await?;
+            edge::payments()?.order(&order_id, &caller).await
+        }
+        .await,
+    )
 }
 
 /// The order's PaymentIntent for the browser to confirm: created on the first call (with
 /// the order's amount from the database, an idempotency key and `metadata[order_id]`),
-/// the same one on every later call (reload, second click).
+/// the same one on every later call (reload, second click). Only the order's owner gets
+/// it. A signed-in shopper may name a saved card (`payment_method=pm_…`, checked to be
+/// theirs) or ask to save the new one (`save=on`).
 #[server(endpoint = "pay", input = FormPost, output = JsonPost)]
-pub async fn start_payment(order_id: String) -> Result<PaymentStart, ApiError> {
+pub async fn start_payment(
+    order_id: String,
+    #[server(default)] payment_method: String,
+    #[server(default)] save: String,
+) -> Result<PaymentStart, ApiError> {
     respond(
         async move {
             let order_id = OrderId::parse(&order_id)?;
-            edge::payments()?.start_payment(&order_id).await
+            let with = PayWith {
+                payment_method: match payment_method.as_str() {
+                    "" => None,
+                    pm => Some(PaymentMethodId::parse(pm)?),
+                },
+                save: matches!(save.as_str(), "on" | "true" | "1"),
+            };
+            let (caller, account) = edge::caller().await?;
+            edge::payments()?
+                .start_payment(&order_id, &caller, account.as_ref(), &with)
+                .await
         }
         .await,
     )
@@ -172,7 +204,10 @@ pub async fn payment_submitted(order_id: String) -> Result<OrderStatus, ApiError
     respond(
         async move {
             let order_id = OrderId::parse(&order_id)?;
-            edge::payments()?.payment_submitted(&order_id).await
+            let (caller, _) = edge::caller().await?;
+            edge::payments()?
+                .payment_submitted(&order_id, &caller)
+                .await
         }
         .await,
     )
@@ -183,4 +218,190 @@ pub async fn payment_submitted(order_id: String) -> Result<OrderStatus, ApiError
 #[server(endpoint = "payments_config", input = FormPost, output = JsonPost)]
 pub async fn get_payments_config() -> Result<PaymentsConfig, ApiError> {
     respond(use_context::<PaymentsConfig>().ok_or(ShopError::Internal))
+}
+
+// --- Accounts ---------------------------------------------------------------------------
+
+/// Creates an account and signs it in (the guest cart moves into it).
+#[server(endpoint = "sign_up", input = FormPost, output = JsonPost)]
+pub async fn sign_up(email: String, password: String) -> Result<SignedIn, ApiError> {
+    respond(
+        async move {
+            let guest = edge::cart_id(false).await?;
+            let session = edge::accounts()?
+                .sign_up(&email, &password, guest.as_ref())
+                .await?;
+            edge::set_session_cookie(&session)?;
+            Ok(SignedIn {
+                email: session.account.email,
+            })
+        }
+        .await,
+    )
+}
+
+/// Signs in: a new session (any previous one revoked), the guest cart merged into the
+/// account's. Failures say only that the email or password is wrong, or when to retry.
+#[server(endpoint = "sign_in", input = FormPost, output = JsonPost)]
+pub async fn sign_in(email: String, password: String) -> Result<SignedIn, ApiError> {
+    respond(
+        async move {
+            let guest = edge::cart_id(false).await?;
+            let previous = edge::current_session_token().await?;
+            let client = edge::client_address().await;
+            let session = edge::accounts()?
+                .sign_in(
+                    &email,
+                    &password,
+                    &client,
+                    guest.as_ref(),
+                    previous.as_ref(),
+                )
+                .await?;
+            edge::set_session_cookie(&session)?;
+            Ok(SignedIn {
+                email: session.account.email,
+            })
+        }
+        .await,
+    )
+}
+
+/// Signs out: the session is revoked on the server and the cookie cleared.
+#[server(endpoint = "sign_out", input = FormPost, output = JsonPost)]
+pub async fn sign_out() -> Result<(), ApiError> {
+    respond(
+        async move {
+            if let Some(token) = edge::current_session_token().await? {
+                edge::accounts()?.sign_out(&token).await?;
+            }
+            edge::clear_session_cookie()
+        }
+        .await,
+    )
+}
+
+/// Who is signed in (`None` for a guest).
+#[server(endpoint = "whoami", input = FormPost, output = JsonPost)]
+pub async fn whoami() -> Result<Option<SignedIn>, ApiError> {
+    respond(
+        async move {
+            Ok(edge::signed_in_account()
+                .await?
+                .map(|a| SignedIn { email: a.email }))
+        }
+        .await,
+    )
+}
+
+/// The signed-in shopper's orders, newest first.
+#[server(endpoint = "account_orders", input = FormPost, output = JsonPost)]
+pub async fn account_orders() -> Result<Vec<OrderSummary>, ApiError> {
+    respond(
+        async move {
+            let account = edge::require_account().await?;
+            Ok(edge::store()?.account_orders(&account.id, 100).await?)
+        }
+        .await,
+    )
+}
+
+/// "Buy again": a new order with the same lines at today's prices, charged off-session
+/// with the default card.
+#[server(endpoint = "buy_again", input = FormPost, output = JsonPost)]
+pub async fn buy_again_order(order_id: String) -> Result<BuyAgain, ApiError> {
+    respond(
+        async move {
+            let order_id = OrderId::parse(&order_id)?;
+            let account = edge::require_account().await?;
+            edge::payments()?.buy_again(&account, &order_id).await
+        }
+        .await,
+    )
+}
+
+// --- Saved cards ------------------------------------------------------------------------
+
+/// What the checkout offers: the account's saved cards (none for a guest).
+#[server(endpoint = "payment_options", input = FormPost, output = JsonPost)]
+pub async fn get_payment_options() -> Result<PaymentOptions, ApiError> {
+    respond(
+        async move {
+            match edge::signed_in_account().await? {
+                Some(account) => Ok(PaymentOptions {
+                    signed_in: true,
+                    cards: edge::payments()?.cards().cards(&account.id).await?,
+                }),
+                None => Ok(PaymentOptions::default()),
+            }
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "cards", input = FormPost, output = JsonPost)]
+pub async fn list_cards() -> Result<Vec<SavedCard>, ApiError> {
+    respond(
+        async move {
+            let account = edge::require_account().await?;
+            edge::payments()?.cards().cards(&account.id).await
+        }
+        .await,
+    )
+}
+
+/// A SetupIntent for "Add a card" (confirmed in the browser with `confirmCardSetup`).
+#[server(endpoint = "start_card_setup", input = FormPost, output = JsonPost)]
+pub async fn start_card_setup() -> Result<SetupStart, ApiError> {
+    respond(
+        async move {
+            let account = edge::require_account().await?;
+            edge::payments()?.cards().start_setup(&account).await
+        }
+        .await,
+    )
+}
+
+/// The browser's `confirmCardSetup` went through: the server asks Stripe and records
+/// the card if the SetupIntent succeeded. Returns the cards.
+#[server(endpoint = "card_setup_done", input = FormPost, output = JsonPost)]
+pub async fn card_setup_done(setup_intent: String) -> Result<Vec<SavedCard>, ApiError> {
+    respond(
+        async move {
+            let account = edge::require_account().await?;
+            edge::payments()?
+                .cards()
+                .setup_confirmed(&account, &setup_intent)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "remove_card", input = FormPost, output = JsonPost)]
+pub async fn remove_card(payment_method: String) -> Result<Vec<SavedCard>, ApiError> {
+    respond(
+        async move {
+            let pm = PaymentMethodId::parse(&payment_method)?;
+            let account = edge::require_account().await?;
+            let cards = edge::payments()?;
+            cards.cards().remove(&account.id, &pm).await?;
+            cards.cards().cards(&account.id).await
+        }
+        .await,
+    )
+}
+
+#[server(endpoint = "make_default_card", input = FormPost, output = JsonPost)]
+pub async fn make_default_card(payment_method: String) -> Result<Vec<SavedCard>, ApiError> {
+    respond(
+        async move {
+            let pm = PaymentMethodId::parse(&payment_method)?;
+            let account = edge::require_account().await?;
+            let cards = edge::payments()?;
+            cards.cards().make_default(&account.id, &pm).await?;
+            cards.cards().cards(&account.id).await
+        }
+        .await,
+    )
 }

@@ -1,11 +1,13 @@
 //! The server side of the server functions' edge (ssr only): the shop's services from
 //! context (concrete types, provided by the server's router), the response status of an
-//! error, and the cart cookie.
+//! error, the cookies (cart and session) and who the caller is.
 
 use leptos::prelude::*;
+use shop::accounts::{Accounts, Session, SessionToken};
 use shop::payments::Payments;
+use shop::store::accounts::AccountRow;
 use shop::store::Store;
-use shop::{CartId, ShopError};
+use shop::{Caller, CartId, ShopError};
 
 use crate::api::ApiError;
 
@@ -17,6 +19,22 @@ pub fn store() -> Result<Store, ShopError> {
 /// The payments service (order → PaymentIntent), as provided by the server.
 pub fn payments() -> Result<Payments, ShopError> {
     use_context::<Payments>().ok_or_else(|| missing("Payments"))
+}
+
+/// Accounts and sessions, as provided by the server.
+pub fn accounts() -> Result<Accounts, ShopError> {
+    use_context::<Accounts>().ok_or_else(|| missing("Accounts"))
+}
+
+/// How cookies are set: `Secure` and `__Host-` prefixed when the site is served over
+/// HTTPS (provided by the server from its public URL; plain HTTP otherwise).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct CookiePolicy {
+    pub secure: bool,
+}
+
+fn cookie_policy() -> CookiePolicy {
+    use_context::<CookiePolicy>().unwrap_or_default()
 }
 
 fn missing(what: &str) -> ShopError {
@@ -44,41 +62,143 @@ pub fn set_error_status(error: &ShopError) {
 
 const CART_COOKIE: &str = "cart";
 const CART_COOKIE_MAX_AGE: u32 = 60 * 60 * 24 * 30;
+const SESSION_COOKIE: &str = "session";
+const SECURE_SESSION_COOKIE: &str = "__Host-session";
 
-/// The shopper's cart from the `cart` cookie. With `create`, a missing or malformed
-/// cookie is replaced by a new random id, set on the response.
-pub async fn cart_id(create: bool) -> Result<Option<CartId>, ShopError> {
-    let headers: http::HeaderMap = leptos_axum::extract().await.map_err(|e| {
+async fn request_headers() -> Result<http::HeaderMap, ShopError> {
+    leptos_axum::extract().await.map_err(|e| {
         tracing::error!(error = %e, "cannot read request headers");
         ShopError::Internal
-    })?;
-    if let Some(id) = cart_id_from_headers(&headers) {
+    })
+}
+
+/// The guest's cart from the `cart` cookie. With `create`, a missing or malformed
+/// cookie is replaced by a new random id, set on the response.
+pub async fn cart_id(create: bool) -> Result<Option<CartId>, ShopError> {
+    let headers = request_headers().await?;
+    if let Some(id) = cookie(&headers, CART_COOKIE).and_then(CartId::parse) {
         return Ok(Some(id));
     }
     if !create {
         return Ok(None);
     }
     let id = CartId::generate();
-    let cookie = format!(
-        "{CART_COOKIE}={id}; Path=/; Max-Age={CART_COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax"
-    );
-    let response = expect_context::<leptos_axum::ResponseOptions>();
-    response.append_header(
-        http::header::SET_COOKIE,
-        http::HeaderValue::from_str(&cookie).map_err(|_| ShopError::Internal)?,
-    );
+    set_cookie(&format!(
+        "{CART_COOKIE}={id}; Path=/; Max-Age={CART_COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax{}",
+        secure_attr()
+    ))?;
     Ok(Some(id))
 }
 
-fn cart_id_from_headers(headers: &http::HeaderMap) -> Option<CartId> {
+/// The cart the caller shops with: the account's when signed in, else the guest cart
+/// (created when `create`).
+pub async fn shopping_cart(create: bool) -> Result<Option<CartId>, ShopError> {
+    match signed_in_account().await? {
+        Some(account) => Ok(Some(account.cart_id)),
+        None => cart_id(create).await,
+    }
+}
+
+/// Who is asking (the session's account and the guest cart cookie), and the account.
+pub async fn caller() -> Result<(Caller, Option<AccountRow>), ShopError> {
+    let headers = request_headers().await?;
+    let guest_cart = cookie(&headers, CART_COOKIE).and_then(CartId::parse);
+    let token = session_token(&headers);
+    accounts()?.caller(token.as_ref(), guest_cart).await
+}
+
+/// The signed-in account, if the session cookie is alive.
+pub async fn signed_in_account() -> Result<Option<AccountRow>, ShopError> {
+    let headers = request_headers().await?;
+    match session_token(&headers) {
+        Some(token) => accounts()?.session(&token).await,
+        None => Ok(None),
+    }
+}
+
+/// The signed-in account, or [`ShopError::SignInRequired`].
+pub async fn require_account() -> Result<AccountRow, ShopError> {
+    signed_in_account().await?.ok_or(ShopError::SignInRequired)
+}
+
+/// The session token from the request's cookie, if well-formed.
+pub async fn current_session_token() -> Result<Option<SessionToken>, ShopError> {
+    Ok(session_token(&request_headers().await?))
+}
+
+fn session_token(headers: &http::HeaderMap) -> Option<SessionToken> {
+    let name = session_cookie_name();
+    cookie(headers, name).and_then(SessionToken::parse)
+}
+
+fn session_cookie_name() -> &'static str {
+    if cookie_policy().secure {
+        SECURE_SESSION_COOKIE
+    } else {
+        SESSION_COOKIE
+    }
+}
+
+fn secure_attr() -> &'static str {
+    if cookie_policy().secure {
+        "; Secure"
+    } else {
+        ""
+    }
+}
+
+/// Sets the session cookie: HttpOnly, SameSite=Lax, host-only, no Max-Age (the server
+/// expires the session; the browser forgets the cookie when it closes at the latest).
+pub fn set_session_cookie(session: &Session) -> Result<(), ShopError> {
+    set_cookie(&format!(
+        "{}={}; Path=/; HttpOnly; SameSite=Lax{}",
+        session_cookie_name(),
+        session.token.expose(),
+        secure_attr()
+    ))
+}
+
+/// Tells the browser to forget the session cookie.
+pub fn clear_session_cookie() -> Result<(), ShopError> {
+    set_cookie(&format!(
+        "{}=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax{}",
+        session_cookie_name(),
+        secure_attr()
+    ))
+}
+
+fn set_cookie(cookie: &str) -> Result<(), ShopError> {
+    let response = expect_context::<leptos_axum::ResponseOptions>();
+    response.append_header(
+        http::header::SET_COOKIE,
+        http::HeaderValue::from_str(cookie).map_err(|_| ShopError::Internal)?,
+    );
+    Ok(())
+}
+
+/// The client's address (for sign-in throttling): the TCP peer. (Behind a reverse proxy
+/// this is the proxy; trusting `X-Forwarded-For` is the hardening issue's.)
+pub async fn client_address() -> String {
+    match leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await {
+        Ok(axum::extract::ConnectInfo(addr)) => addr.ip().to_string(),
+        Err(_) => "unknown".to_owned(),
+    }
+}
+
+fn cookie<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
     headers
         .get_all(http::header::COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(name, _)| *name == CART_COOKIE)
-        .and_then(|(_, value)| CartId::parse(value))
+        .find(|(n, _)| *n == name)
+        .map(|(_, value)| value)
+}
+
+#[cfg(test)]
+fn cart_id_from_headers(headers: &http::HeaderMap) -> Option<CartId> {
+    cookie(headers, CART_COOKIE).and_then(CartId::parse)
 }
 
 #[cfg(test)]

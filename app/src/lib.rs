@@ -7,8 +7,10 @@
 //! - [`api`]: the server functions; [`edge`] (ssr): their context, statuses and cookie;
 //! - [`codec`]: the server functions' wire format;
 //! - `pages`: shop, cart and order pages; `payment_page`: the card payment page;
+//! - `account_pages`: sign up/in, the shopper's orders and saved cards, header links;
 //! - [`security`] (ssr): the Content-Security-Policy of every page.
 
+mod account_pages;
 pub mod api;
 pub mod codec;
 #[cfg(feature = "ssr")]
@@ -62,6 +64,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cart") view=pages::CartPage ssr=SsrMode::Async/>
                     <Route path=path!("/checkout/:id") view=payment_page::PaymentPage ssr=SsrMode::Async/>
                     <Route path=path!("/orders/:id") view=pages::OrderPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/sign-up") view=account_pages::SignUpPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/sign-in") view=account_pages::SignInPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/orders") view=account_pages::OrdersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account/cards") view=account_pages::CardsPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

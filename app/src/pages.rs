@@ -84,7 +84,7 @@ fn cart_state() -> CartState {
 /// (URL-encoded, [`crate::codec::Form`]) and the server answers with a redirect back;
 /// hydrated, submitting reads the same fields and dispatches the action instead.
 #[component]
-fn PostForm<A>(
+pub(crate) fn PostForm<A>(
     action: ServerAction<A>,
     #[prop(optional)] class: &'static str,
     children: Children,
@@ -133,6 +133,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
         <CartLoader>
             <header class="site-header">
                 <A href="/" attr:class="brand">"Rust Supply Co."</A>
+                <crate::account_pages::AccountNav/>
                 <CartLink/>
             </header>
             <main>{children()}</main>

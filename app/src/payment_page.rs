@@ -10,12 +10,12 @@
 
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_params_map;
+use leptos_router::hooks::{use_params_map, use_query_map};
 
-use shop::{OrderView, PaymentStart, PaymentsConfig};
+use shop::{OrderView, PaymentOptions, PaymentStart, PaymentsConfig, SavedCard};
 use stripe_types::messages;
 
-use crate::api::{get_order, get_payments_config};
+use crate::api::{get_order, get_payment_options, get_payments_config};
 use crate::pages::OrderLines;
 
 /// Everything the form shows, as signals (cheap to copy into callbacks).
@@ -33,6 +33,11 @@ struct FormState {
     /// Why the last payment attempt (or loading the form) failed.
     payment_error: RwSignal<Option<String>>,
     paying: RwSignal<bool>,
+    /// The saved card to pay with (`pm_…`), or `None` for the card typed in.
+    selected: RwSignal<Option<String>>,
+    /// "Save this card for next time" (signed-in shoppers, new card).
+    save: RwSignal<bool>,
+    signed_in: bool,
 }
 
 #[component]
@@ -43,15 +48,22 @@ pub fn PaymentPage() -> impl IntoView {
         get_order,
     );
     let config = OnceResource::new(get_payments_config());
+    let options = OnceResource::new(get_payment_options());
+    // `?card=pm_…`: the card to preselect (buy again that needs the bank's confirmation).
+    let query = use_query_map();
+    let preselect = move || query.read().get("card");
     view! {
         <section class="checkout-page">
             <Suspense fallback=|| view! { <p>"Loading your order…"</p> }>
                 {move || Suspend::new(async move {
                     let order = order.await;
                     let config = config.await;
+                    // Saved cards are an extra: a failure to list them leaves the new card.
+                    let options = options.await.unwrap_or_default();
+                    let preselect = preselect();
                     match (order, config) {
                         (Ok(order), Ok(config)) if order.status.is_payable() => {
-                            view! { <CheckoutForm order config/> }.into_any()
+                            view! { <CheckoutForm order config options preselect/> }.into_any()
                         }
                         (Ok(order), Ok(_)) => {
                             let href = format!("/orders/{}", order.id);
@@ -78,9 +90,31 @@ pub fn PaymentPage() -> impl IntoView {
 
 /// The order's summary (server-rendered) beside the payment form (an island).
 #[component]
-fn CheckoutForm(order: OrderView, config: PaymentsConfig) -> impl IntoView {
+fn CheckoutForm(
+    order: OrderView,
+    config: PaymentsConfig,
+    options: PaymentOptions,
+    preselect: Option<String>,
+) -> impl IntoView {
     let total = order.total.to_string();
-    let retry = order.failure_code.is_some();
+    // Why the last attempt failed, in the shopper's words (a declined "buy again", or the
+    // bank asking to authenticate).
+    let notice = order.failure_code.as_deref().map(|code| {
+        if code == "authentication_required" {
+            messages::CONFIRM_WITH_BANK.to_owned()
+        } else {
+            format!(
+                "{} {}",
+                messages::LAST_ATTEMPT_FAILED,
+                messages::card_message(Some(code), None)
+            )
+        }
+    });
+    let PaymentOptions { signed_in, cards } = options;
+    // The card to start with: the one asked for (if saved), else the default.
+    let selected = preselect
+        .filter(|pm| cards.iter().any(|c| c.id.as_str() == pm))
+        .or_else(|| cards.first().map(|c| c.id.to_string()));
     view! {
         <h1>"Checkout"</h1>
         <div class="checkout">
@@ -88,19 +122,23 @@ fn CheckoutForm(order: OrderView, config: PaymentsConfig) -> impl IntoView {
                 <h2 id="summary-heading">"Order " <code>{order.id.to_string()}</code></h2>
                 <OrderLines lines=order.lines total=total.clone()/>
             </section>
-            <PaymentForm order_id=order.id.into() total retry config/>
+            <PaymentForm order_id=order.id.into() total notice config signed_in cards selected/>
         </div>
     }
 }
 
 /// The card form. `total` is the order's total as shown; the amount charged is the
-/// server's. `retry`: the order's last attempt failed.
+/// server's. `notice`: why the order's last attempt failed. Signed-in shoppers also get
+/// their saved `cards` (`selected` first) and "Save this card for next time".
 #[island]
 fn PaymentForm(
     order_id: String,
     total: String,
-    retry: bool,
+    notice: Option<String>,
     config: PaymentsConfig,
+    signed_in: bool,
+    cards: Vec<SavedCard>,
+    selected: Option<String>,
 ) -> impl IntoView {
     let state = FormState {
         order_id: StoredValue::new(order_id),
@@ -108,19 +146,48 @@ fn PaymentForm(
         ready: RwSignal::new(false),
         complete: RwSignal::new(false),
         card_error: RwSignal::new(None),
-        payment_error: RwSignal::new(retry.then(|| messages::LAST_ATTEMPT_FAILED.to_owned())),
+        payment_error: RwSignal::new(notice),
         paying: RwSignal::new(false),
+        selected: RwSignal::new(selected),
+        save: RwSignal::new(false),
+        signed_in,
     };
     let card_node = NodeRef::<leptos::html::Div>::new();
     let pay = browser::mount_card(card_node, config, state);
 
     let pay_label = format!("Pay {total}");
+    let new_card = move || state.selected.get().is_none();
     let can_pay = move || {
-        state.ready.get()
-            && state.complete.get()
-            && !state.paying.get()
-            && state.card_error.get().is_none()
+        !state.paying.get()
+            && (!new_card()
+                || (state.ready.get() && state.complete.get() && state.card_error.get().is_none()))
     };
+    let saved_cards = (!cards.is_empty()).then(|| {
+        view! {
+            <fieldset class="saved-cards">
+                <legend>"Pay with"</legend>
+                {cards.into_iter().map(|card| {
+                    let pm = card.id.to_string();
+                    let pick = pm.clone();
+                    let is_on = move || state.selected.get().as_deref() == Some(pm.as_str());
+                    view! {
+                        <button type="button" class="saved-card" data-testid="saved-card"
+                            data-pm=card.id.to_string() data-last4=card.last4.clone()
+                            aria-pressed=move || is_on().to_string()
+                            on:click=move |_| state.selected.set(Some(pick.clone()))>
+                            {card.label()} " · " {card.expiry()}
+                            {card.is_default.then_some(" · default")}
+                        </button>
+                    }
+                }).collect_view()}
+                <button type="button" class="saved-card" data-testid="use-new-card"
+                    aria-pressed=move || new_card().to_string()
+                    on:click=move |_| state.selected.set(None)>
+                    "Use a new card"
+                </button>
+            </fieldset>
+        }
+    });
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         pay();
@@ -128,20 +195,31 @@ fn PaymentForm(
     view! {
         <form class="payment" on:submit=on_submit novalidate=true
             data-payment-intent=move || state.payment.get().map(|p| p.payment_intent_id)>
-            <label for="card-element">"Card"</label>
-            <div
-                id="card-element"
-                class="card-element"
-                data-testid="card-element"
-                data-ready=move || state.ready.get().then_some("true")
-                node_ref=card_node
-            ></div>
-            <p class="card-loading" hidden=move || state.ready.get()>
-                "Loading the secure card form…"
-            </p>
-            <p class="field-error" role="alert" aria-live="polite" data-testid="card-error">
-                {move || state.card_error.get()}
-            </p>
+            {saved_cards}
+            <div class="new-card" hidden=move || !new_card()>
+                <label for="card-element">"Card"</label>
+                <div
+                    id="card-element"
+                    class="card-element"
+                    data-testid="card-element"
+                    data-ready=move || state.ready.get().then_some("true")
+                    node_ref=card_node
+                ></div>
+                <p class="card-loading" hidden=move || state.ready.get()>
+                    "Loading the secure card form…"
+                </p>
+                <p class="field-error" role="alert" aria-live="polite" data-testid="card-error">
+                    {move || state.card_error.get()}
+                </p>
+                {signed_in.then(|| view! {
+                    <label class="save-card">
+                        <input type="checkbox" name="save" data-testid="save-card"
+                            prop:checked=move || state.save.get()
+                            on:change=move |ev| state.save.set(event_target_checked(&ev))/>
+                        " Save this card for next time"
+                    </label>
+                })}
+            </div>
             <p class="error" role="alert" aria-live="assertive" data-testid="payment-error">
                 {move || state.payment_error.get()}
             </p>
@@ -161,7 +239,7 @@ fn PaymentForm(
 
 /// The browser side: Stripe.js, the card element, and the payment itself.
 #[cfg(feature = "hydrate")]
-mod browser {
+pub(crate) mod browser {
     use std::rc::Rc;
 
     use leptos::prelude::*;
@@ -182,9 +260,9 @@ mod browser {
 
     /// Stripe.js objects of the mounted form. Dropping it destroys the element (and
     /// frees its event callbacks).
-    struct Card {
-        stripe: Stripe,
-        card: CardElement,
+    pub(crate) struct Card {
+        pub(crate) stripe: Stripe,
+        pub(crate) card: CardElement,
         _elements: Elements,
     }
 
@@ -234,7 +312,7 @@ mod browser {
         let Some(order_id) = state.order_id.try_get_value() else {
             return;
         };
-        match start_payment(order_id).await {
+        match start_payment(order_id, String::new(), String::new()).await {
             Ok(payment) => {
                 let _ = state.payment.try_set(Some(payment));
             }
@@ -249,6 +327,18 @@ mod browser {
         config: &PaymentsConfig,
         state: FormState,
     ) -> Result<Card, String> {
+        mount_card_element(node, config, state.ready, state.complete, state.card_error).await
+    }
+
+    /// Loads Stripe.js and mounts a card Element in `node`; its `ready`, completeness and
+    /// validation message go to the signals. Also used by "Add a card".
+    pub(crate) async fn mount_card_element(
+        node: &web_sys::HtmlDivElement,
+        config: &PaymentsConfig,
+        ready: RwSignal<bool>,
+        complete: RwSignal<bool>,
+        card_error: RwSignal<Option<String>>,
+    ) -> Result<Card, String> {
         stripe_js::load(&config.js_url, LOAD_TIMEOUT_MS)
             .await
             .map_err(|e| e.customer_message().to_owned())?;
@@ -259,11 +349,11 @@ mod browser {
             .create_card(&CardOptions::default())
             .map_err(unavailable)?;
         card.on_change(move |change| {
-            let _ = state.complete.try_set(change.complete);
-            let _ = state.card_error.try_set(change.error.map(|e| e.message));
+            let _ = complete.try_set(change.complete);
+            let _ = card_error.try_set(change.error.map(|e| e.message));
         });
         card.on_ready(move || {
-            let _ = state.ready.try_set(true);
+            let _ = ready.try_set(true);
             if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
                 let _ = performance.mark("card-ready");
             }
@@ -282,7 +372,8 @@ mod browser {
         navigate: impl Fn(&str) + 'static,
     ) {
         // Checked and set before anything awaits: a double click starts one payment.
-        if state.paying.get_untracked() || !state.complete.get_untracked() {
+        let selected = state.selected.get_untracked();
+        if state.paying.get_untracked() || (selected.is_none() && !state.complete.get_untracked()) {
             return;
         }
         let Some(card) = mounted.try_get_value().flatten() else {
@@ -291,17 +382,44 @@ mod browser {
         state.paying.set(true);
         state.payment_error.set(None);
         spawn_local(async move {
-            if state.payment.try_get_untracked().flatten().is_none() {
+            if state.signed_in {
+                // The shopper's choice goes to the server first: it checks that a saved
+                // card is theirs, and marks a new one to be saved (or not).
+                let Some(order_id) = state.order_id.try_get_value() else {
+                    return;
+                };
+                let save = if state.save.get_untracked() { "on" } else { "" };
+                match start_payment(order_id, selected.clone().unwrap_or_default(), save.into())
+                    .await
+                {
+                    Ok(payment) => {
+                        let _ = state.payment.try_set(Some(payment));
+                    }
+                    Err(e) => {
+                        let _ = state.payment_error.try_set(Some(e.customer_message()));
+                        let _ = state.paying.try_set(false);
+                        return;
+                    }
+                }
+            } else if state.payment.try_get_untracked().flatten().is_none() {
                 fetch_payment(state).await;
             }
             let Some(payment) = state.payment.try_get_untracked().flatten() else {
                 let _ = state.paying.try_set(false);
                 return;
             };
-            let result = card
-                .stripe
-                .confirm_card_payment(&payment.client_secret, &card.card, None)
-                .await;
+            let result = match &selected {
+                Some(pm) => {
+                    card.stripe
+                        .confirm_card_payment_with_method(&payment.client_secret, pm)
+                        .await
+                }
+                None => {
+                    card.stripe
+                        .confirm_card_payment(&payment.client_secret, &card.card, None)
+                        .await
+                }
+            };
             match settle(&card.stripe, &payment.client_secret, result).await {
                 Ok(()) => {
                     // Only a display hint: the order is paid when Stripe says so.

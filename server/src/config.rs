@@ -67,6 +67,9 @@ pub struct Settings {
     pub database: Database,
     pub stripe: StripeSettings,
     pub log_format: LogFormat,
+    /// `PUBLIC_URL`: where shoppers reach the site. An `https://` URL makes cookies
+    /// `Secure` and `__Host-` prefixed.
+    pub public_url: Option<url::Url>,
 }
 
 impl Settings {
@@ -123,7 +126,21 @@ impl Settings {
             }
         };
 
+        let public_url = match var("PUBLIC_URL") {
+            None => None,
+            Some(v) => match url::Url::parse(&v) {
+                Ok(u) if matches!(u.scheme(), "http" | "https") && u.host().is_some() => Some(u),
+                _ => {
+                    return Err(bad(
+                        "PUBLIC_URL",
+                        format!("`{v}` is not an http(s) URL like https://shop.example.com"),
+                    ))
+                }
+            },
+        };
+
         Ok(Settings {
+            public_url,
             site_addr,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             site_pkg_dir: var("LEPTOS_SITE_PKG_DIR").unwrap_or_else(|| "pkg".into()),

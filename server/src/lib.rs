@@ -5,6 +5,8 @@
 //! [`Application::build`] binds the listener (port 0 picks a free one, as the
 //! integration tests do) and [`Application::run_until_stopped`] serves until the
 //! shutdown future resolves, draining requests in flight.
+// The payment form's view type is deeper than rustc's default layout query limit.
+#![recursion_limit = "256"]
 
 pub mod config;
 pub mod spawn;
@@ -28,6 +30,8 @@ use leptos_axum::{generate_route_list, LeptosRoutes};
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
+use shop::accounts::Accounts;
+use shop::cards::Cards;
 use shop::payments::Payments;
 use shop::store::Store;
 use tracing::Instrument;
@@ -93,11 +97,16 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!("listening on http://{}", self.local_addr());
         let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
+        let cards = Cards::new(self.store.clone(), self.stripe.client.clone());
         let backlog = tokio::spawn(
-            process_backlog_forever(self.store.clone(), stopped)
+            process_backlog_forever(self.store.clone(), cards, stopped)
                 .instrument(tracing::error_span!("job", name = "webhook_backlog")),
         );
-        let result = axum::serve(self.listener, self.router.into_make_service())
+        // The peer address reaches server functions (sign-in throttling per client).
+        let service = self
+            .router
+            .into_make_service_with_connect_info::<SocketAddr>();
+        let result = axum::serve(self.listener, service)
             .with_graceful_shutdown(shutdown)
             .await;
         let _ = stop_jobs.send(true);
@@ -141,6 +150,13 @@ fn router(
     let leptos_options = leptos_options(settings, addr);
     let routes = generate_route_list(App);
     let payments = Payments::new(store.clone(), stripe.client.clone());
+    let accounts = Accounts::new(store.clone());
+    let cookies = app::edge::CookiePolicy {
+        secure: settings
+            .public_url
+            .as_ref()
+            .is_some_and(|u| u.scheme() == "https"),
+    };
     let browser_config = stripe.browser_config();
     let state = AppState {
         leptos_options: leptos_options.clone(),
@@ -154,6 +170,8 @@ fn router(
     let context = move || {
         provide_context(store.clone());
         provide_context(payments.clone());
+        provide_context(accounts.clone());
+        provide_context(cookies);
         provide_context(browser_config.clone());
     };
     Router::new()
@@ -200,16 +218,29 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// Every few seconds, processes webhook events that were stored but not turned into
 /// order state (a crash or a database error in between); stops when told.
-async fn process_backlog_forever(store: Store, mut stop: tokio::sync::watch::Receiver<bool>) {
+/// Also purges expired sessions and old sign-in failures, about once a minute.
+async fn process_backlog_forever(
+    store: Store,
+    cards: Cards,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let accounts = Accounts::new(store.clone());
+    let mut ticks = 0u64;
     loop {
         tokio::select! {
             _ = tick.tick() => {
                 // Only events older than 10 s: younger ones are still being processed
                 // by the request that stored them.
-                if let Err(error) = shop::stripe_events::process_backlog(&store, 10_000).await {
+                if let Err(error) = shop::stripe_events::process_backlog(&store, &cards, 10_000).await {
                     tracing::warn!(%error, "webhook backlog: database unavailable");
+                }
+                ticks += 1;
+                if ticks % 12 == 1 {
+                    if let Err(error) = accounts.purge().await {
+                        tracing::warn!(%error, "session purge failed");
+                    }
                 }
             }
             _ = stop.changed() => return,

@@ -42,7 +42,8 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             return reject("invalid signature or payload");
         }
     };
-    match stripe_events::ingest(&state.store, &body, &event).await {
+    let cards = shop::cards::Cards::new(state.store.clone(), provider.client.clone());
+    match stripe_events::ingest(&state.store, &cards, &body, &event).await {
         Ok(Ingested::New) => {
             (StatusCode::OK, Json(serde_json::json!({"received": true}))).into_response()
         }

@@ -43,6 +43,22 @@ pub enum ShopError {
     /// shopper's sentence (the details are in the server's log).
     #[error("payment provider: {message}")]
     Payment { message: String },
+    #[error("email address not shaped like one")]
+    InvalidEmail,
+    #[error("password outside the policy")]
+    PasswordPolicy,
+    #[error("an account with this email exists")]
+    EmailTaken,
+    #[error("wrong email or password")]
+    SignInFailed,
+    #[error("sign-in throttled for {minutes} more minute(s)")]
+    Throttled { minutes: String },
+    #[error("not signed in")]
+    SignInRequired,
+    #[error("payment method not saved on the caller's account")]
+    UnknownCard,
+    #[error("no saved card to charge")]
+    NoSavedCard,
     #[error("internal error (see the server log)")]
     Internal,
     #[error("the server could not be reached")]
@@ -70,6 +86,17 @@ impl ShopError {
             ShopError::AlreadyPaid => messages::ALREADY_PAID.into(),
             ShopError::NotPayable { status } => messages::not_payable(status),
             ShopError::Payment { message } => message.clone(),
+            ShopError::InvalidEmail => messages::INVALID_EMAIL.into(),
+            ShopError::PasswordPolicy => messages::password_policy(
+                crate::account::MIN_PASSWORD_CHARS,
+                crate::account::MAX_PASSWORD_CHARS,
+            ),
+            ShopError::EmailTaken => messages::EMAIL_TAKEN.into(),
+            ShopError::SignInFailed => messages::SIGN_IN_FAILED.into(),
+            ShopError::Throttled { minutes } => messages::sign_in_throttled(minutes),
+            ShopError::SignInRequired => messages::SIGN_IN_REQUIRED.into(),
+            ShopError::UnknownCard => messages::UNKNOWN_CARD.into(),
+            ShopError::NoSavedCard => messages::NO_SAVED_CARD.into(),
             ShopError::Internal => messages::SHOP_INTERNAL.into(),
             ShopError::Unreachable => messages::SHOP_UNREACHABLE.into(),
             ShopError::BadRequest(detail) => messages::bad_request(detail),
@@ -85,13 +112,20 @@ impl ShopError {
             | ShopError::EmptyCart
             | ShopError::MixedCurrencies
             | ShopError::AmountOverflow
+            | ShopError::InvalidEmail
+            | ShopError::PasswordPolicy
             | ShopError::BadRequest(_) => 400,
+            ShopError::SignInFailed | ShopError::SignInRequired => 401,
+            ShopError::Throttled { .. } => 429,
             ShopError::UnknownProduct { .. }
             | ShopError::NotInCart { .. }
-            | ShopError::UnknownOrder { .. } => 404,
+            | ShopError::UnknownOrder { .. }
+            | ShopError::UnknownCard => 404,
             ShopError::TotalChanged { .. }
             | ShopError::AlreadyPaid
-            | ShopError::NotPayable { .. } => 409,
+            | ShopError::NotPayable { .. }
+            | ShopError::EmailTaken
+            | ShopError::NoSavedCard => 409,
             ShopError::Payment { .. } | ShopError::Unreachable => 502,
             ShopError::Internal => 500,
         }
@@ -172,6 +206,16 @@ impl<'de> Deserialize<'de> for ShopError {
             "payment" => ShopError::Payment {
                 message: field("message"),
             },
+            "invalid_email" => ShopError::InvalidEmail,
+            "password_policy" => ShopError::PasswordPolicy,
+            "email_taken" => ShopError::EmailTaken,
+            "sign_in_failed" => ShopError::SignInFailed,
+            "throttled" => ShopError::Throttled {
+                minutes: field("minutes"),
+            },
+            "sign_in_required" => ShopError::SignInRequired,
+            "unknown_card" => ShopError::UnknownCard,
+            "no_saved_card" => ShopError::NoSavedCard,
             "internal" => ShopError::Internal,
             "unreachable" => ShopError::Unreachable,
             _ => ShopError::BadRequest(detail.text.unwrap_or(kind)),
@@ -205,6 +249,16 @@ mod tests {
             ShopError::Payment {
                 message: "declined".into(),
             },
+            ShopError::InvalidEmail,
+            ShopError::PasswordPolicy,
+            ShopError::EmailTaken,
+            ShopError::SignInFailed,
+            ShopError::Throttled {
+                minutes: "15".into(),
+            },
+            ShopError::SignInRequired,
+            ShopError::UnknownCard,
+            ShopError::NoSavedCard,
             ShopError::Internal,
             ShopError::Unreachable,
             ShopError::BadRequest("missing field".into()),

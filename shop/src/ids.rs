@@ -40,18 +40,23 @@ impl OrderId {
     /// A new random order id.
     #[cfg(feature = "server")]
     pub fn generate() -> OrderId {
-        use rand::Rng;
-        const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-        let mut rng = rand::thread_rng();
-        let tail: String = (0..Self::TAIL)
-            .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
-            .collect();
-        OrderId(format!("{}{tail}", Self::PREFIX))
+        OrderId(format!("{}{}", Self::PREFIX, random_tail(Self::TAIL)))
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// `len` random lowercase letters or digits (the tail of an id).
+#[cfg(feature = "server")]
+pub(crate) fn random_tail(len: usize) -> String {
+    use rand::Rng;
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut rng = rand::thread_rng();
+    (0..len)
+        .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 /// A shopper's cart: 32 hex digits, the value of the HttpOnly `cart` cookie.

@@ -4,19 +4,27 @@
 //! - [`ids`]: `OrderId`, `CartId`, `Sku`, `Quantity`, parsed once where input enters;
 //! - [`catalogue`]: products, carts priced from the catalogue ([`catalogue::price_cart`]);
 //! - [`order`]: `OrderStatus`, what an order and its payment look like to the browser;
-//! - [`error`]: `ShopError` (`Display` for logs, `customer_message()` for shoppers).
+//! - [`error`]: `ShopError` (`Display` for logs, `customer_message()` for shoppers);
+//! - [`account`]: `Email`, `Password`, `Caller` (who owns what), saved cards, buy again.
 //!
 //! With `server` (the app's `ssr` side and the server binary):
 //! - [`store`]: sqlx storage on SQLite or PostgreSQL, one module per concept;
+//! - [`accounts`]: sign-up, sign-in (Argon2id, throttled), sessions, the guest cart's merge;
+//! - [`cards`]: the account's Stripe Customer and saved cards (Stripe is the truth);
 //! - [`payments`]: the payments service, order → PaymentIntent;
 //! - [`payment_state`]: the pure state machine from Stripe's facts to an order's status;
 //! - [`stripe_events`]: verified webhook events stored once and applied.
 
+pub mod account;
 pub mod catalogue;
 pub mod error;
 pub mod ids;
 pub mod order;
 
+#[cfg(feature = "server")]
+pub mod accounts;
+#[cfg(feature = "server")]
+pub mod cards;
 #[cfg(feature = "server")]
 pub mod payment_state;
 #[cfg(feature = "server")]
@@ -26,6 +34,10 @@ pub mod store;
 #[cfg(feature = "server")]
 pub mod stripe_events;
 
+pub use account::{
+    AccountId, BuyAgain, Caller, Email, OrderSummary, Password, PaymentMethodId, PaymentOptions,
+    SavedCard, SetupStart, SignedIn,
+};
 pub use catalogue::{CartLine, CartView, Product, MAX_LINES, MAX_QUANTITY};
 pub use error::ShopError;
 pub use ids::{CartId, OrderId, Quantity, Sku};

@@ -6,14 +6,18 @@
 //! webhooks ([`Store::apply_fact`]).
 
 use stripe_client::{
-    Client, CreatePaymentIntent, IdempotencyKey, PaymentIntent, StripeError, UpdatePaymentIntent,
+    Client, CreatePaymentIntent, IdempotencyKey, PaymentIntent, SetupFutureUsage, StripeError,
+    UpdatePaymentIntent,
 };
-use stripe_types::{Money, PaymentIntentStatus};
+use stripe_types::{messages, Money, PaymentIntentStatus};
 
+use crate::account::{BuyAgain, Caller, PaymentMethodId};
+use crate::cards::{stripe_failure, Cards};
 use crate::error::ShopError;
 use crate::ids::OrderId;
 use crate::order::{OrderStatus, OrderView, PaymentStart};
 use crate::payment_state::fact_from_payment_intent;
+use crate::store::accounts::AccountRow;
 use crate::store::payments::OrderPaymentRow;
 use crate::store::{now_ms, Store};
 
@@ -27,24 +31,75 @@ const CLOCK_SKEW_SECS: i64 = 5;
 
 /// Orders' payments, against Stripe (or the offline sandbox: the same client, another
 /// base URL).
+/// How the shopper pays an order of their account: a saved card, or a new card (saved
+/// for next time when `save`). Guests pay with a new card, never saved.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PayWith {
+    pub payment_method: Option<PaymentMethodId>,
+    pub save: bool,
+}
+
 #[derive(Clone)]
 pub struct Payments {
     store: Store,
     stripe: Client,
+    cards: Cards,
 }
 
 impl Payments {
     pub fn new(store: Store, stripe: Client) -> Payments {
-        Payments { store, stripe }
+        let cards = Cards::new(store.clone(), stripe.clone());
+        Payments {
+            store,
+            stripe,
+            cards,
+        }
+    }
+
+    /// The saved-cards service on the same store and client.
+    pub fn cards(&self) -> &Cards {
+        &self.cards
     }
 
     /// The order's PaymentIntent for the browser to confirm: created on the first call
     /// (with the order's amount from the database), the same one on every later call (a
     /// reload, a second click, a retry after a decline).
+    ///
+    /// Only for the order's owner ([`Caller::owns`]; anyone else: 404, nothing created).
+    /// An account's order is paid on the account's Customer; `with` picks a saved card
+    /// (checked to be the caller's, here and at Stripe) or saves the new one.
     #[tracing::instrument(level = "error", skip_all, fields(order_id = %order_id, payment_intent))]
-    pub async fn start_payment(&self, order_id: &OrderId) -> Result<PaymentStart, ShopError> {
+    pub async fn start_payment(
+        &self,
+        order_id: &OrderId,
+        caller: &Caller,
+        account: Option<&AccountRow>,
+        with: &PayWith,
+    ) -> Result<PaymentStart, ShopError> {
+        self.store.check_owner(order_id, caller).await?;
         let row = self.payment_row(order_id).await?;
         let total = row.payment.total;
+        // The order's Customer: an account's order only, and only its own account.
+        let account = match (&row.account_id, account) {
+            (Some(owner), Some(account)) if account.id.as_str() == owner => Some(account),
+            (Some(_), _) => {
+                return Err(ShopError::UnknownOrder {
+                    id: order_id.to_string(),
+                })
+            }
+            (None, _) => None,
+        };
+        if account.is_none() && (with.payment_method.is_some() || with.save) {
+            return Err(ShopError::SignInRequired);
+        }
+        // A card that is not the caller's is refused before anything is created.
+        if let (Some(account), Some(pm)) = (account, &with.payment_method) {
+            self.cards.usable(&account.id, pm).await?;
+        }
+        let customer = match account {
+            Some(account) => Some(self.cards.customer(account).await?),
+            None => None,
+        };
         match row.payment.status {
             OrderStatus::Paid | OrderStatus::Refunded => return Err(ShopError::AlreadyPaid),
             OrderStatus::Canceled => {
@@ -81,7 +136,9 @@ impl Payments {
                 pi
             }
             None => {
-                let pi = self.create_intent(order_id, total, row.pi_attempt).await?;
+                let pi = self
+                    .create_intent(order_id, total, row.pi_attempt, customer.as_deref())
+                    .await?;
                 tracing::Span::current().record("payment_intent", pi.id.as_str());
                 let attached = self.store.attach_payment_intent(order_id, &pi.id).await?;
                 if attached.as_deref() != Some(pi.id.as_str()) {
@@ -109,6 +166,9 @@ impl Payments {
                 "PaymentIntent amount updated to the order's"
             );
         }
+        if let Some(customer) = &customer {
+            pi = self.align_intent(order_id, pi, customer, with).await?;
+        }
         let client_secret = pi
             .client_secret
             .as_ref()
@@ -129,8 +189,12 @@ impl Payments {
     /// until Stripe itself confirms (webhook or server-side retrieve). A display hint
     /// only: nothing is fulfilled on the browser's word.
     #[tracing::instrument(level = "error", skip_all, fields(order_id = %order_id))]
-    pub async fn payment_submitted(&self, order_id: &OrderId) -> Result<OrderStatus, ShopError> {
-        self.payment_row(order_id).await?;
+    pub async fn payment_submitted(
+        &self,
+        order_id: &OrderId,
+        caller: &Caller,
+    ) -> Result<OrderStatus, ShopError> {
+        self.store.check_owner(order_id, caller).await?;
         self.store.mark_submitted(order_id).await?;
         // The first retrieve only if no webhook settles it within RECHECK_AFTER_MS.
         self.store.set_checked(order_id, now_ms()).await?;
@@ -140,7 +204,8 @@ impl Payments {
     /// The order, reconciled with Stripe (a server-side retrieve) when a payment has been
     /// awaited for a while without a webhook.
     #[tracing::instrument(level = "error", skip_all, fields(order_id = %order_id, payment_intent))]
-    pub async fn order(&self, order_id: &OrderId) -> Result<OrderView, ShopError> {
+    pub async fn order(&self, order_id: &OrderId, caller: &Caller) -> Result<OrderView, ShopError> {
+        self.store.check_owner(order_id, caller).await?;
         let view = self.store.order(order_id).await?;
         if view.status != OrderStatus::Processing {
             return Ok(view);
@@ -164,6 +229,150 @@ impl Payments {
         Ok(self.store.order(order_id).await?)
     }
 
+    /// Brings an account order's PaymentIntent in line with the shopper's choice: its
+    /// Customer, the saved card to pay with, and whether a new card is saved. Only while
+    /// the intent still takes changes (awaiting a payment method or confirmation).
+    async fn align_intent(
+        &self,
+        order_id: &OrderId,
+        pi: PaymentIntent,
+        customer: &str,
+        with: &PayWith,
+    ) -> Result<PaymentIntent, ShopError> {
+        let mut update = UpdatePaymentIntent::default();
+        let mut changed = false;
+        if pi.customer_id() != Some(customer) {
+            if pi.customer_id().is_some() {
+                tracing::error!("PaymentIntent belongs to another Customer");
+                return Err(ShopError::Internal);
+            }
+            update = update.customer(customer);
+            changed = true;
+        }
+        let saving = pi.setup_future_usage.is_some();
+        match &with.payment_method {
+            Some(pm) => {
+                if pi.payment_method_id() != Some(pm.as_str()) {
+                    update = update.payment_method(pm.as_str());
+                    changed = true;
+                }
+                // A saved card is saved already.
+                if saving {
+                    update = update.setup_future_usage(None);
+                    changed = true;
+                }
+            }
+            None if with.save && !saving => {
+                update = update.setup_future_usage(Some(SetupFutureUsage::OffSession));
+                changed = true;
+            }
+            None if !with.save && saving => {
+                update = update.setup_future_usage(None);
+                changed = true;
+            }
+            None => {}
+        }
+        if !changed {
+            return Ok(pi);
+        }
+        // A fresh key: the update sets absolute values, so repeating it is harmless, while
+        // a deterministic key would replay an older choice (save, then unsave, then save).
+        self.stripe
+            .update_payment_intent(&pi.id, &update, &IdempotencyKey::random())
+            .await
+            .map_err(|e| {
+                tracing::warn!(order_id = %order_id, "PaymentIntent could not take the card choice");
+                stripe_failure("update PaymentIntent card choice", e)
+            })
+    }
+
+    /// "Buy again": a new order of the account with the lines of one of its orders at
+    /// today's prices, charged on the server with the default card while the shopper is
+    /// away (`off_session`, `confirm`). Fulfilment still comes from Stripe's events.
+    #[tracing::instrument(level = "error", skip_all, fields(previous = %previous, order_id, payment_intent))]
+    pub async fn buy_again(
+        &self,
+        account: &AccountRow,
+        previous: &OrderId,
+    ) -> Result<BuyAgain, ShopError> {
+        let caller = Caller {
+            account: Some(account.id.clone()),
+            account_cart: Some(account.cart_id.clone()),
+            guest_cart: None,
+        };
+        self.store.check_owner(previous, &caller).await?;
+        let order_id = self
+            .store
+            .reorder(&account.id, &account.cart_id, previous)
+            .await?;
+        tracing::Span::current().record("order_id", order_id.as_str());
+        let another_card = |message: &str| BuyAgain::ChooseAnotherCard {
+            order_id: order_id.clone(),
+            message: message.to_owned(),
+        };
+        let Some(pm) = self.store.default_card(&account.id).await? else {
+            return Ok(another_card(messages::NO_SAVED_CARD));
+        };
+        let customer = match self.cards.usable(&account.id, &pm).await {
+            Ok(customer) => customer,
+            Err(ShopError::UnknownCard) => return Ok(another_card(messages::NO_SAVED_CARD)),
+            Err(e) => return Err(e),
+        };
+        let row = self.payment_row(&order_id).await?;
+        let version = u32::try_from(row.pi_attempt).map_err(|_| ShopError::Internal)?;
+        let key = IdempotencyKey::for_operation("order", order_id.as_str(), "pi", version)
+            .map_err(|_| ShopError::Internal)?;
+        let params = CreatePaymentIntent::new(row.payment.total)
+            .metadata("order_id", order_id.as_str())
+            .description(format!("Order {order_id} (buy again)"))
+            .customer(customer)
+            .payment_method(pm.as_str())
+            .off_session()
+            .confirm();
+        let asked_at = unix_now() - CLOCK_SKEW_SECS;
+        match self.stripe.create_payment_intent(&params, &key).await {
+            Ok(pi) => {
+                tracing::Span::current().record("payment_intent", pi.id.as_str());
+                self.store.attach_payment_intent(&order_id, &pi.id).await?;
+                self.reconcile(&pi, asked_at).await?;
+                tracing::info!("charged off-session");
+                Ok(BuyAgain::Charged { order_id })
+            }
+            Err(error) => {
+                let Some(pi) = error.payment_intent() else {
+                    if matches!(
+                        error,
+                        StripeError::Api { .. } | StripeError::Idempotency { .. }
+                    ) {
+                        self.store
+                            .next_pi_attempt(&order_id, row.pi_attempt)
+                            .await?;
+                    }
+                    // Nothing charged: the new order waits on its checkout page.
+                    tracing::error!(%error, "off-session charge failed");
+                    return Ok(another_card(error.customer_message()));
+                };
+                tracing::Span::current().record("payment_intent", pi.id.as_str());
+                self.store.attach_payment_intent(&order_id, &pi.id).await?;
+                self.reconcile(pi, asked_at).await?;
+                if error.code() == Some("authentication_required") {
+                    tracing::info!("the bank wants the shopper: on-session authentication");
+                    Ok(BuyAgain::NeedsAuthentication {
+                        order_id,
+                        payment_method: pm,
+                    })
+                } else {
+                    tracing::info!(
+                        code = error.code(),
+                        decline_code = error.decline_code(),
+                        "off-session charge declined"
+                    );
+                    Ok(another_card(error.customer_message()))
+                }
+            }
+        }
+    }
+
     async fn payment_row(&self, order_id: &OrderId) -> Result<OrderPaymentRow, ShopError> {
         self.store
             .order_payment(order_id)
@@ -180,6 +389,13 @@ impl Payments {
         let fact = fact_from_payment_intent(pi, asked_at);
         let applied = self.store.apply_fact(&fact).await?;
         tracing::debug!(?applied, "reconciled by retrieve");
+        if pi.status() == Some(PaymentIntentStatus::Succeeded) {
+            // A payment that saved its card: Stripe attached it; record it now (the
+            // `payment_method.attached` event says the same, maybe later).
+            if let Err(error) = self.cards.saved_by_payment(pi).await {
+                tracing::warn!(%error, "saved card not recorded yet (its event will)");
+            }
+        }
         Ok(())
     }
 
@@ -188,13 +404,17 @@ impl Payments {
         order_id: &OrderId,
         total: Money,
         attempt: i64,
+        customer: Option<&str>,
     ) -> Result<PaymentIntent, ShopError> {
         let version = u32::try_from(attempt).map_err(|_| ShopError::Internal)?;
         let key = IdempotencyKey::for_operation("order", order_id.as_str(), "pi", version)
             .map_err(|_| ShopError::Internal)?;
-        let params = CreatePaymentIntent::new(total)
+        let mut params = CreatePaymentIntent::new(total)
             .metadata("order_id", order_id.as_str())
             .description(format!("Order {order_id}"));
+        if let Some(customer) = customer {
+            params = params.customer(customer);
+        }
         let pi = match self.stripe.create_payment_intent(&params, &key).await {
             Ok(pi) => pi,
             Err(error) => {
@@ -216,13 +436,4 @@ impl Payments {
 
 fn unix_now() -> i64 {
     now_ms() / 1000
-}
-
-/// Logs the full Stripe error (never the key: `StripeError` holds none) in the caller's
-/// span (which carries the order) and gives the shopper its safe message.
-fn stripe_failure(operation: &str, error: StripeError) -> ShopError {
-    tracing::error!(%error, operation, "Stripe request failed");
-    ShopError::Payment {
-        message: error.customer_message().to_owned(),
-    }
 }

@@ -6,8 +6,9 @@
 //! The HTTP side (signature check on the raw bytes, status codes) is the server's
 //! `POST /webhook` route; everything after verification is here.
 
-use stripe_client::Event;
+use stripe_client::{Event, EventType, PaymentIntent};
 
+use crate::cards::{is_card_event, CardEventError, Cards};
 use crate::payment_state::{self, Ignored, PaymentFact};
 use crate::store::payments::Applied;
 use crate::store::{now_ms, Store, StoreError};
@@ -29,8 +30,13 @@ pub enum Ingested {
 /// stored without a PaymentIntent's `client_secret`. An `Err` means it could not be
 /// stored: the webhook must not be acknowledged (Stripe delivers it again).
 #[tracing::instrument(name = "stripe_event", level = "error", skip_all, fields(event_id = %event.id, kind = event.kind.as_str()))]
-pub async fn ingest(store: &Store, body: &[u8], event: &Event) -> Result<Ingested, StoreError> {
-    let relevant = payment_state::is_payment_event(&event.kind);
+pub async fn ingest(
+    store: &Store,
+    cards: &Cards,
+    body: &[u8],
+    event: &Event,
+) -> Result<Ingested, StoreError> {
+    let relevant = is_relevant(event);
     let payload = stored_payload(body, event);
     let new = store
         .record_event(
@@ -44,14 +50,14 @@ pub async fn ingest(store: &Store, body: &[u8], event: &Event) -> Result<Ingeste
     if new {
         tracing::debug!("webhook event stored");
         if relevant {
-            process(store, event).await;
+            process(store, cards, event).await;
         }
         return Ok(Ingested::New);
     }
     tracing::debug!("duplicate webhook event");
     // Stored by an earlier delivery whose processing failed: try again now.
     if relevant && store.event_unprocessed(&event.id).await.unwrap_or(false) {
-        process(store, event).await;
+        process(store, cards, event).await;
     }
     Ok(Ingested::Duplicate)
 }
@@ -78,9 +84,31 @@ fn stored_payload(body: &[u8], event: &Event) -> String {
     String::from_utf8_lossy(body).into_owned()
 }
 
-/// Turns a stored payment event into order state; marks it processed unless the
-/// database failed (then the background job tries again).
-pub async fn process(store: &Store, event: &Event) {
+/// Events that change orders or saved cards (every other one is stored, not processed).
+fn is_relevant(event: &Event) -> bool {
+    payment_state::is_payment_event(&event.kind) || is_card_event(event.kind.as_str())
+}
+
+/// Turns a stored event into order or saved-card state; marks it processed unless the
+/// database or Stripe failed (then the background job tries again).
+pub async fn process(store: &Store, cards: &Cards, event: &Event) {
+    if is_card_event(event.kind.as_str()) {
+        match cards.apply_event(event).await {
+            Ok(()) => {}
+            Err(CardEventError::Malformed(error)) => {
+                tracing::error!(%error, "card event with an unexpected object");
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot apply card event; will retry");
+                let _ = store.event_attempt_failed(&event.id).await;
+                return;
+            }
+        }
+        if let Err(error) = store.mark_event_processed(&event.id).await {
+            tracing::error!(%error, "cannot mark event processed; will retry");
+        }
+        return;
+    }
     let outcome = match payment_state::fact_from_event(event) {
         None => None,
         Some(Err(error)) => {
@@ -98,6 +126,16 @@ pub async fn process(store: &Store, event: &Event) {
         }
         Some(Ok((fact, applied))) => log_applied(&fact, &applied),
         None => {}
+    }
+    // A payment that saved its card (`setup_future_usage`): record the card from Stripe.
+    if event.kind == EventType::PaymentIntentSucceeded {
+        if let Ok(pi) = event.object_as::<PaymentIntent>() {
+            if let Err(error) = cards.saved_by_payment(&pi).await {
+                tracing::error!(%error, "cannot record the card this payment saved; will retry");
+                let _ = store.event_attempt_failed(&event.id).await;
+                return;
+            }
+        }
     }
     if let Err(error) = store.mark_event_processed(&event.id).await {
         tracing::error!(%error, "cannot mark event processed; will retry");
@@ -130,8 +168,12 @@ fn log_applied(fact: &PaymentFact, applied: &Applied) {
 /// Processes events stored but not processed (a crash or a database error between
 /// storing and processing), oldest first, each in its own span. Returns how many were
 /// attempted.
-#[tracing::instrument(name = "webhook_backlog", level = "error", skip(store))]
-pub async fn process_backlog(store: &Store, older_than_ms: i64) -> Result<usize, StoreError> {
+#[tracing::instrument(name = "webhook_backlog", level = "error", skip(store, cards))]
+pub async fn process_backlog(
+    store: &Store,
+    cards: &Cards,
+    older_than_ms: i64,
+) -> Result<usize, StoreError> {
     let events = store
         .unprocessed_events(now_ms() - older_than_ms, MAX_ATTEMPTS, 100)
         .await?;
@@ -139,7 +181,7 @@ pub async fn process_backlog(store: &Store, older_than_ms: i64) -> Result<usize,
         match serde_json::from_str::<Event>(payload) {
             Ok(event) => {
                 let span = tracing::error_span!("stripe_event", event_id = %event.id, kind = event.kind.as_str());
-                tracing::Instrument::instrument(process(store, &event), span).await
+                tracing::Instrument::instrument(process(store, cards, &event), span).await
             }
             Err(error) => {
                 tracing::error!(%error, event_id = %id, "stored event does not parse; skipped");

@@ -94,12 +94,19 @@ pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
             server.description
         );
     }
-    let client = reqwest::Client::builder()
+    Some(TestApp {
+        client: browser(),
+        server,
+    })
+}
+
+/// A browser-like client: its own cookie jar, redirects not followed.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
         .build()
-        .unwrap();
-    Some(TestApp { client, server })
+        .unwrap()
 }
 
 pub struct ApiResponse {
@@ -114,8 +121,17 @@ impl TestApp {
 
     /// Calls a server function the way the browser does (URL-encoded POST).
     pub async fn call(&self, endpoint: &str, form: &[(&str, &str)]) -> ApiResponse {
-        let response = self
-            .client
+        self.call_as(&self.client, endpoint, form).await
+    }
+
+    /// [`TestApp::call`] from another browser (another cookie jar).
+    pub async fn call_as(
+        &self,
+        client: &reqwest::Client,
+        endpoint: &str,
+        form: &[(&str, &str)],
+    ) -> ApiResponse {
+        let response = client
             .post(self.url(&format!("/api/{endpoint}")))
             .form(form)
             .send()

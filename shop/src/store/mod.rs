@@ -1,12 +1,15 @@
 //! Storage: one sqlx pool (SQLite file by default, PostgreSQL when `DATABASE_URL` says
 //! so), the same portable migrations (`shop/migrations/`) on both, and every query of the
-//! shop, one module per concept: [`catalogue`], [`carts`], [`orders`], [`payments`]
+//! shop, one module per concept: [`accounts`] (accounts, sessions, sign-in failures,
+//! ownership), [`cards`] (saved cards), [`catalogue`], [`carts`], [`orders`], [`payments`]
 //! (an order's PaymentIntent and the one path by which Stripe's word changes an order),
 //! [`events`] (verified Stripe events, stored once).
 //!
 //! Queries return [`StoreError`]; [`From<StoreError> for ShopError`](StoreError) is the
 //! one place a storage failure becomes what a shopper sees (logged, then `Internal`).
 
+pub mod accounts;
+pub mod cards;
 pub mod carts;
 pub mod catalogue;
 pub mod events;

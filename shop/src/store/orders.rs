@@ -3,8 +3,10 @@
 use sqlx::Row;
 use stripe_types::Money;
 
+use super::catalogue::product_from_row;
 use super::{currency, now_ms, order_status, quantity, sku, Store, StoreError};
-use crate::catalogue::CartLine;
+use crate::account::AccountId;
+use crate::catalogue::{price_cart, CartLine, CartView};
 use crate::error::ShopError;
 use crate::ids::{CartId, OrderId};
 use crate::order::{OrderStatus, OrderView};
@@ -19,6 +21,7 @@ impl Store {
     pub async fn place_order(
         &self,
         cart: &CartId,
+        account: Option<&AccountId>,
         expected_total_minor: i64,
     ) -> Result<OrderId, StoreError> {
         let now = now_ms();
@@ -42,19 +45,75 @@ impl Store {
             }
             .into());
         }
+        let order_id = Store::insert_order(&mut tx, cart, account, &priced, now).await?;
+        sqlx::query("DELETE FROM cart_items WHERE cart_id = $1")
+            .bind(cart.as_str())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        tracing::info!(order_id = %order_id, amount = total.minor, currency = %total.currency, "order created");
+        Ok(order_id)
+    }
+
+    /// "Buy again": a new `pending` order of the account with the lines of `previous`
+    /// (one of its orders) at today's catalogue prices. Products no longer sold are left
+    /// out; none left is an empty cart.
+    #[tracing::instrument(level = "error", skip_all, fields(previous = %previous))]
+    pub async fn reorder(
+        &self,
+        account: &AccountId,
+        account_cart: &CartId,
+        previous: &OrderId,
+    ) -> Result<OrderId, StoreError> {
+        let now = now_ms();
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query(
+            "SELECT p.sku, p.name, p.description, p.price_minor, p.currency, p.swatch, \
+             ol.quantity FROM order_lines ol JOIN orders o ON o.id = ol.order_id \
+             JOIN products p ON p.id = ol.product_id \
+             WHERE ol.order_id = $1 AND o.account_id = $2 AND p.active = 1 ORDER BY ol.line_no",
+        )
+        .bind(previous.as_str())
+        .bind(account.as_str())
+        .fetch_all(&mut *tx)
+        .await?;
+        let items = rows
+            .iter()
+            .map(|row| Ok((product_from_row(row)?, quantity(row.try_get("quantity")?)?)))
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        let priced = price_cart(&items)?;
+        if priced.total.is_none() {
+            return Err(ShopError::EmptyCart.into());
+        }
+        let order_id =
+            Store::insert_order(&mut tx, account_cart, Some(account), &priced, now).await?;
+        tx.commit().await?;
+        tracing::info!(order_id = %order_id, "order placed again");
+        Ok(order_id)
+    }
+
+    async fn insert_order(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        cart: &CartId,
+        account: Option<&AccountId>,
+        priced: &CartView,
+        now: i64,
+    ) -> Result<OrderId, StoreError> {
+        let total = priced.total.ok_or(ShopError::EmptyCart)?;
         let order_id = OrderId::generate();
         sqlx::query(
-            "INSERT INTO orders (id, cart_id, status, currency, total_minor, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            "INSERT INTO orders (id, cart_id, account_id, status, currency, total_minor, \
+             created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
         )
         .bind(order_id.as_str())
         .bind(cart.as_str())
+        .bind(account.map(AccountId::as_str))
         .bind(OrderStatus::Pending.as_str())
         .bind(total.currency.code())
         .bind(total.minor)
         .bind(now)
         .bind(now)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
         for (line_no, line) in priced.lines.iter().enumerate() {
             sqlx::query(
@@ -68,15 +127,9 @@ impl Store {
             .bind(i64::from(line.quantity))
             .bind(line.line_total.minor)
             .bind(line.sku.as_str())
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
         }
-        sqlx::query("DELETE FROM cart_items WHERE cart_id = $1")
-            .bind(cart.as_str())
-            .execute(&mut *tx)
-            .await?;
-        tx.commit().await?;
-        tracing::info!(order_id = %order_id, amount = total.minor, currency = %total.currency, "order created");
         Ok(order_id)
     }
 

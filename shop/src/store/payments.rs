@@ -21,6 +21,8 @@ pub struct OrderPaymentRow {
     pub checked_at: i64,
     /// The version of the PaymentIntent create's idempotency key.
     pub pi_attempt: i64,
+    /// The account that placed the order (`None`: a guest).
+    pub account_id: Option<String>,
     revision: i64,
 }
 
@@ -40,7 +42,7 @@ pub enum Applied {
 }
 
 const SELECT: &str = "SELECT id, status, currency, total_minor, payment_intent_id, last_fact_at, \
-                      refunded_minor, failure_code, checked_at, pi_attempt, revision FROM orders";
+                      refunded_minor, failure_code, checked_at, pi_attempt, account_id, revision FROM orders";
 
 fn row_to_payment(row: &AnyRow) -> Result<OrderPaymentRow, StoreError> {
     Ok(OrderPaymentRow {
@@ -58,6 +60,7 @@ fn row_to_payment(row: &AnyRow) -> Result<OrderPaymentRow, StoreError> {
         failure_code: row.try_get("failure_code")?,
         checked_at: row.try_get("checked_at")?,
         pi_attempt: row.try_get("pi_attempt")?,
+        account_id: row.try_get("account_id")?,
         revision: row.try_get("revision")?,
     })
 }

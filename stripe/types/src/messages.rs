@@ -103,6 +103,27 @@ pub fn bad_request(detail: &str) -> String {
     format!("The request could not be understood: {detail}")
 }
 
+/// Accounts and saved cards.
+pub const INVALID_EMAIL: &str = "Enter an email address such as name@example.com.";
+pub fn password_policy(min: usize, max: usize) -> String {
+    format!("Use a password of {min} to {max} characters.")
+}
+pub const EMAIL_TAKEN: &str = "An account with this email already exists. Sign in instead.";
+/// Deliberately silent about which of the two was wrong.
+pub const SIGN_IN_FAILED: &str = "That email or password is wrong.";
+pub fn sign_in_throttled(minutes: &str) -> String {
+    let unit = if minutes == "1" { "minute" } else { "minutes" };
+    format!("Too many sign-in attempts. Try again in {minutes} {unit}.")
+}
+pub const SIGN_IN_REQUIRED: &str = "Please sign in first.";
+pub const UNKNOWN_CARD: &str = "That card is not saved on your account.";
+pub const NO_SAVED_CARD: &str = "You have no saved card to pay with. Choose a card at checkout.";
+/// The bank asks the shopper to confirm an off-session ("buy again") payment.
+pub const CONFIRM_WITH_BANK: &str =
+    "Your bank asks you to confirm this payment. Press Pay to authenticate your card.";
+/// A new card was confirmed; Stripe has not told the shop yet.
+pub const CARD_SAVING: &str = "Saving your card…";
+
 /// What the order page says under each order status.
 pub const ORDER_PENDING: &str = "Awaiting payment.";
 pub const ORDER_PROCESSING: &str =

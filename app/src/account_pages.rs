@@ -1,0 +1,463 @@
+//! Account pages: sign up, sign in, the shopper's orders ("Buy again") and saved cards
+//! ("Add a card", remove, make default), and the account links in the header.
+//!
+//! Server-rendered; islands only where a click needs the browser (the auth forms, sign
+//! out, buy again, the card actions and the card form). Every `/account/*` page other than
+//! sign-up and sign-in sends a guest to the sign-in page.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+
+use shop::{BuyAgain, OrderSummary, SavedCard, ShopError};
+
+use crate::api::{
+    account_orders, get_payments_config, list_cards, whoami, BuyAgainOrder, MakeDefaultCard,
+    RemoveCard, SignIn, SignOut, SignUp,
+};
+use crate::pages::PostForm;
+
+/// Sends the browser to the sign-in page (then back to `from`): a redirect while the page
+/// renders on the server.
+fn to_sign_in(from: &str) -> impl IntoView {
+    let target = format!("/account/sign-in?next={from}");
+    #[cfg(feature = "ssr")]
+    leptos_axum::redirect(&target);
+    view! { <p>"Please " <a href=target>"sign in"</a> " first."</p> }
+}
+
+/// Where to go after signing in: a local path from `?next=`, else the shop.
+fn next_path(next: Option<String>) -> String {
+    next.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
+        .unwrap_or_else(|| "/".to_owned())
+}
+
+#[component]
+pub fn SignUpPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = next_path(query.read_untracked().get("next"));
+    view! {
+        <section class="auth">
+            <h1>"Create an account"</h1>
+            <AuthForm sign_up=true next/>
+            <p>"Already have one? " <a href="/account/sign-in">"Sign in"</a></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn SignInPage() -> impl IntoView {
+    let query = use_query_map();
+    let next = next_path(query.read_untracked().get("next"));
+    view! {
+        <section class="auth">
+            <h1>"Sign in"</h1>
+            <AuthForm sign_up=false next/>
+            <p>"New here? " <a href="/account/sign-up">"Create an account"</a></p>
+        </section>
+    }
+}
+
+/// The email and password form; on success, a full page load of `next` (the header and
+/// cart change with the session).
+#[island]
+fn AuthForm(sign_up: bool, next: String) -> impl IntoView {
+    let up = ServerAction::<SignUp>::new();
+    let sign_in = ServerAction::<SignIn>::new();
+    let error = RwSignal::new(None::<String>);
+    let busy = move || up.pending().get() || sign_in.pending().get();
+    let done = move |result: Option<Result<shop::SignedIn, crate::api::ApiError>>| match result {
+        Some(Ok(_)) => {
+            let _ = window().location().set_href(&next);
+        }
+        Some(Err(e)) => error.set(Some(e.customer_message())),
+        None => {}
+    };
+    let done_up = done.clone();
+    Effect::new(move |_| done_up(up.value().get()));
+    Effect::new(move |_| done(sign_in.value().get()));
+    let fields = move || {
+        view! {
+            <label>"Email"
+                <input type="email" name="email" autocomplete="email" required=true/>
+            </label>
+            <label>"Password"
+                <input type="password" name="password" required=true minlength="10" maxlength="128"
+                    autocomplete=if sign_up { "new-password" } else { "current-password" }/>
+            </label>
+            {sign_up.then_some(view! { <p class="hint">"10 to 128 characters."</p> })}
+            <p class="error" role="alert" aria-live="polite" data-testid="auth-error">
+                {move || error.get()}
+            </p>
+        }
+    };
+    if sign_up {
+        view! {
+            <PostForm action=up class="auth-form">
+                {fields()}
+                <button type="submit" class="primary" data-testid="sign-up" disabled=busy>
+                    "Create account"
+                </button>
+            </PostForm>
+        }
+        .into_any()
+    } else {
+        view! {
+            <PostForm action=sign_in class="auth-form">
+                {fields()}
+                <button type="submit" class="primary" data-testid="sign-in" disabled=busy>
+                    "Sign in"
+                </button>
+            </PostForm>
+        }
+        .into_any()
+    }
+}
+
+/// The header's account links: "Sign in" for guests; orders, cards and "Sign out" for a
+/// signed-in shopper.
+#[component]
+pub fn AccountNav() -> impl IntoView {
+    let me = Resource::new(|| (), |_| whoami());
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match me.await.ok().flatten() {
+                    Some(me) => view! {
+                        <nav class="account-nav" aria-label="Account">
+                            <span class="who" data-testid="signed-in-as">{me.email}</span>
+                            <a href="/account/orders">"Orders"</a>
+                            <a href="/account/cards">"Cards"</a>
+                            <SignOutButton/>
+                        </nav>
+                    }.into_any(),
+                    None => view! {
+                        <nav class="account-nav" aria-label="Account">
+                            <a href="/account/sign-in" data-testid="sign-in-link">"Sign in"</a>
+                        </nav>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[island]
+fn SignOutButton() -> impl IntoView {
+    let action = ServerAction::<SignOut>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            let _ = window().location().set_href("/");
+        }
+    });
+    view! {
+        <PostForm action class="sign-out">
+            <button type="submit" class="link" data-testid="sign-out">"Sign out"</button>
+        </PostForm>
+    }
+}
+
+#[component]
+pub fn OrdersPage() -> impl IntoView {
+    let orders = Resource::new(|| (), |_| account_orders());
+    view! {
+        <section class="account-orders">
+            <h1>"Your orders"</h1>
+            <Suspense fallback=|| view! { <p>"Loading your orders…"</p> }>
+                {move || Suspend::new(async move {
+                    match orders.await {
+                        Err(e) if *e == ShopError::SignInRequired => to_sign_in("/account/orders").into_any(),
+                        Err(e) => view! { <p class="error" role="alert">{e.customer_message()}</p> }.into_any(),
+                        Ok(list) if list.is_empty() => view! {
+                            <p data-testid="no-orders">"No orders yet. " <a href="/">"Visit the shop"</a></p>
+                        }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="order-list">
+                                {list.into_iter().map(|o| view! { <OrderRow order=o/> }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn OrderRow(order: OrderSummary) -> impl IntoView {
+    let id = order.id.to_string();
+    let href = format!("/orders/{id}");
+    let paid = order.status == shop::OrderStatus::Paid;
+    let buy_again = paid.then(|| view! { <BuyAgainButton order_id=id.clone()/> });
+    view! {
+        <li class="order-row" data-testid="order-row" data-order=id.clone()>
+            <a href=href><code>{id.clone()}</code></a>
+            <span class="date">{shop::account::date(order.created_at)}</span>
+            <span class=format!("status status-{}", order.status.as_str()) data-testid="order-row-status">
+                {order.status.as_str()}
+            </span>
+            <span class="items">{order.items}</span>
+            <strong class="total">{order.total.to_string()}</strong>
+            {buy_again}
+        </li>
+    }
+}
+
+/// "Buy again": the new order is charged with the default card; then its page, or its
+/// checkout when the bank wants the shopper or the card was declined.
+#[island]
+fn BuyAgainButton(order_id: String) -> impl IntoView {
+    let action = ServerAction::<BuyAgainOrder>::new();
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| {
+        let href = match action.value().get() {
+            Some(Ok(BuyAgain::Charged { order_id })) => format!("/orders/{order_id}"),
+            Some(Ok(BuyAgain::NeedsAuthentication {
+                order_id,
+                payment_method,
+            })) => format!("/checkout/{order_id}?card={payment_method}"),
+            Some(Ok(BuyAgain::ChooseAnotherCard { order_id, .. })) => {
+                format!("/checkout/{order_id}")
+            }
+            Some(Err(e)) => {
+                error.set(Some(e.customer_message()));
+                return;
+            }
+            None => return,
+        };
+        let _ = window().location().set_href(&href);
+    });
+    let busy = move || action.pending().get();
+    view! {
+        <PostForm action class="buy-again">
+            <input type="hidden" name="order_id" value=order_id/>
+            <button type="submit" data-testid="buy-again" disabled=busy>
+                {move || if busy() { "Ordering…" } else { "Buy again" }}
+            </button>
+            <span class="error" role="alert">{move || error.get()}</span>
+        </PostForm>
+    }
+}
+
+#[component]
+pub fn CardsPage() -> impl IntoView {
+    let cards = Resource::new(|| (), |_| list_cards());
+    let config = OnceResource::new(get_payments_config());
+    view! {
+        <section class="account-cards">
+            <h1>"Your cards"</h1>
+            <Suspense fallback=|| view! { <p>"Loading your cards…"</p> }>
+                {move || Suspend::new(async move {
+                    let config = config.await;
+                    match (cards.await, config) {
+                        (Err(e), _) if *e == ShopError::SignInRequired => to_sign_in("/account/cards").into_any(),
+                        (Err(e), _) | (_, Err(e)) => view! { <p class="error" role="alert">{e.customer_message()}</p> }.into_any(),
+                        (Ok(list), Ok(config)) => view! {
+                            {list.is_empty().then(|| view! { <p data-testid="no-cards">"No saved cards yet."</p> })}
+                            <ul class="card-list">
+                                {list.into_iter().map(|c| view! { <CardRow card=c/> }).collect_view()}
+                            </ul>
+                            <AddCard config/>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </section>
+    }
+}
+
+#[component]
+fn CardRow(card: SavedCard) -> impl IntoView {
+    view! {
+        <li class="saved-card-row" data-testid="saved-card" data-pm=card.id.to_string()
+            data-last4=card.last4.clone() data-default=card.is_default.then_some("true")>
+            <span class="label">{card.label()}</span>
+            <span class="expiry">"Expires " {card.expiry()}</span>
+            {card.expiring.then_some(view! { <span class="badge warn" data-testid="expiring">"Expires soon"</span> })}
+            {card.is_default.then_some(view! { <span class="badge">"Default"</span> })}
+            <CardActions payment_method=card.id.to_string() is_default=card.is_default/>
+        </li>
+    }
+}
+
+/// Remove and make-default for one card; the page reloads with Stripe's answer.
+#[island]
+fn CardActions(payment_method: String, is_default: bool) -> impl IntoView {
+    let remove = ServerAction::<RemoveCard>::new();
+    let make_default = ServerAction::<MakeDefaultCard>::new();
+    let error = RwSignal::new(None::<String>);
+    let settle = move |value: Option<Result<Vec<SavedCard>, crate::api::ApiError>>| match value {
+        Some(Ok(_)) => {
+            let _ = window().location().reload();
+        }
+        Some(Err(e)) => error.set(Some(e.customer_message())),
+        None => {}
+    };
+    Effect::new(move |_| settle(remove.value().get()));
+    Effect::new(move |_| settle(make_default.value().get()));
+    let pm = payment_method.clone();
+    view! {
+        {(!is_default).then(|| view! {
+            <PostForm action=make_default class="inline">
+                <input type="hidden" name="payment_method" value=pm.clone()/>
+                <button type="submit" class="link" data-testid="make-default">"Make default"</button>
+            </PostForm>
+        })}
+        <PostForm action=remove class="inline">
+            <input type="hidden" name="payment_method" value=payment_method/>
+            <button type="submit" class="link danger" data-testid="remove-card">"Remove"</button>
+        </PostForm>
+        <span class="error" role="alert">{move || error.get()}</span>
+    }
+}
+
+/// "Add a card": Stripe's card Element, confirmed with `confirmCardSetup` (3-D Secure
+/// included) on a SetupIntent of the shopper's Customer; the server then asks Stripe
+/// and records the card.
+#[island]
+fn AddCard(config: shop::PaymentsConfig) -> impl IntoView {
+    let open = RwSignal::new(false);
+    let ready = RwSignal::new(false);
+    let complete = RwSignal::new(false);
+    let card_error = RwSignal::new(None::<String>);
+    let error = RwSignal::new(None::<String>);
+    let saving = RwSignal::new(false);
+    let node = NodeRef::<leptos::html::Div>::new();
+    let save = browser::add_card(
+        node, config, open, ready, complete, card_error, error, saving,
+    );
+    let can_save =
+        move || ready.get() && complete.get() && !saving.get() && card_error.get().is_none();
+    view! {
+        <div class="add-card">
+            <button type="button" data-testid="add-card" hidden=move || open.get()
+                on:click=move |_| open.set(true)>"Add a card"</button>
+            <form class="payment" hidden=move || !open.get() novalidate=true
+                on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); save(); }>
+                <label for="card-element">"Card"</label>
+                <div id="card-element" class="card-element" data-testid="card-element"
+                    data-ready=move || ready.get().then_some("true") node_ref=node></div>
+                <p class="field-error" role="alert" data-testid="card-error">{move || card_error.get()}</p>
+                <p class="error" role="alert" data-testid="payment-error">{move || error.get()}</p>
+                <button type="submit" class="primary" data-testid="save-new-card" disabled=move || !can_save()>
+                    {move || if saving.get() { "Saving…" } else { "Save card" }}
+                </button>
+            </form>
+        </div>
+    }
+}
+
+#[cfg(feature = "hydrate")]
+mod browser {
+    use std::rc::Rc;
+
+    use leptos::prelude::*;
+    use leptos::task::spawn_local;
+    use stripe_types::{messages, SetupIntentStatus};
+
+    use crate::api::{card_setup_done, start_card_setup};
+    use crate::payment_page::browser::{mount_card_element, Card};
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn add_card(
+        node: NodeRef<leptos::html::Div>,
+        config: shop::PaymentsConfig,
+        open: RwSignal<bool>,
+        ready: RwSignal<bool>,
+        complete: RwSignal<bool>,
+        card_error: RwSignal<Option<String>>,
+        error: RwSignal<Option<String>>,
+        saving: RwSignal<bool>,
+    ) -> impl Fn() + Clone + 'static {
+        let mounted: StoredValue<Option<Rc<Card>>, LocalStorage> = StoredValue::new_local(None);
+        on_cleanup(move || {
+            let _ = mounted.try_update_value(|card| card.take());
+        });
+        // The card form loads when the shopper asks for it.
+        Effect::new(move |_| {
+            if !open.get() || mounted.with_value(|m| m.is_some()) {
+                return;
+            }
+            let Some(node) = node.get() else { return };
+            let config = config.clone();
+            spawn_local(async move {
+                match mount_card_element(&node, &config, ready, complete, card_error).await {
+                    Ok(card) => {
+                        let _ = mounted.try_set_value(Some(Rc::new(card)));
+                    }
+                    Err(message) => {
+                        let _ = error.try_set(Some(message));
+                    }
+                }
+            });
+        });
+        move || {
+            if saving.get_untracked() || !complete.get_untracked() {
+                return;
+            }
+            let Some(card) = mounted.try_get_value().flatten() else {
+                return;
+            };
+            saving.set(true);
+            error.set(None);
+            spawn_local(async move {
+                let outcome = async {
+                    let setup = start_card_setup().await.map_err(|e| e.customer_message())?;
+                    let si = card
+                        .stripe
+                        .confirm_card_setup(&setup.client_secret, &card.card)
+                        .await
+                        .map_err(|e| e.customer_message().to_owned())?;
+                    if si.status != SetupIntentStatus::Succeeded {
+                        return Err(messages::PAYMENT_NOT_COMPLETED.to_owned());
+                    }
+                    card_setup_done(si.id)
+                        .await
+                        .map_err(|e| e.customer_message())
+                }
+                .await;
+                match outcome {
+                    Ok(_) => {
+                        let _ = window().location().reload();
+                    }
+                    Err(message) => {
+                        let _ = error.try_set(Some(message));
+                        let _ = saving.try_set(false);
+                    }
+                }
+            });
+        }
+    }
+}
+
+#[cfg(not(feature = "hydrate"))]
+mod browser {
+    use leptos::prelude::*;
+
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn add_card(
+        _node: NodeRef<leptos::html::Div>,
+        _config: shop::PaymentsConfig,
+        _open: RwSignal<bool>,
+        _ready: RwSignal<bool>,
+        _complete: RwSignal<bool>,
+        _card_error: RwSignal<Option<String>>,
+        _error: RwSignal<Option<String>>,
+        _saving: RwSignal<bool>,
+    ) -> impl Fn() + Clone + 'static {
+        || {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_local_paths_are_followed_after_sign_in() {
+        assert_eq!(next_path(Some("/account/cards".into())), "/account/cards");
+        for outside in ["//evil.example", "https://evil.example", "/\\evil", "cards"] {
+            assert_eq!(next_path(Some(outside.into())), "/", "{outside}");
+        }
+        assert_eq!(next_path(None), "/");
+    }
+}
