@@ -9,6 +9,10 @@
 #                                    target <= 200 kB (200,000 bytes, stricter than KiB)
 #   4. navigation -> card element ready, median of 20 cold loads, headless Chromium
 #                                                               target <= 300 ms
+#   5. sign-in must not stall payments: p99 of bench 1 while 20 sign-ins/s run
+#      (Argon2id) beside it                              target < 2x bench 1's p99
+#   6. weight of the checkout of a signed-in shopper with two saved cards
+#                                                               target <= 200,000 bytes
 #
 # Usage (no Makefile needed; run from anywhere):
 #   scripts/bench.sh
@@ -88,6 +92,10 @@ SITE=${SITE_ROOT:-$ROOT/target/site}
 step "1. create-PaymentIntent server function ($CONCURRENCY clients, ${SECONDS_PER_BENCH}s)"
 run_bench create-pi "$BENCH" create-pi -c "$CONCURRENCY" -d "$SECONDS_PER_BENCH"
 
+step "5. the same with 20 sign-ins/s beside it (Argon2id off the runtime)"
+run_bench create-pi-sign-ins "$BENCH" create-pi -c "$CONCURRENCY" -d "$SECONDS_PER_BENCH" \
+  --reuse 0 --sign-ins 20
+
 step "2. webhook ingest ($CONCURRENCY clients, ${SECONDS_PER_BENCH}s, $DUPLICATES re-sends, SQLite)"
 run_bench webhook "$BENCH" webhook -c "$CONCURRENCY" -d "$SECONDS_PER_BENCH" --duplicates "$DUPLICATES"
 
@@ -115,6 +123,9 @@ echo "listening on $BASE"
 
 step "3. page weight of the checkout page (gzip -9)"
 run_bench page-weight node end2end/bench/page-weight.mjs "$BASE"
+
+step "6. page weight of the signed-in checkout with saved cards (gzip -9)"
+run_bench page-weight-signed-in node end2end/bench/page-weight.mjs "$BASE" --signed-in
 
 step "4. navigation -> card element ready ($RUNS cold loads, headless Chromium)"
 run_bench card-ready node end2end/bench/card-ready.mjs "$BASE" "$RUNS"
@@ -168,6 +179,16 @@ const cr = r["card-ready"];
 row(`4. card element ready (median of ${cr ? cr.runs : "?"})`, cr ? `${cr.median_ms} ms` : "-", "<= 300 ms",
   cr && cr.median_ms <= 300,
   cr ? `p90 ${cr.p90_ms}, min ${cr.min_ms}, max ${cr.max_ms} ms` : "");
+const si = r["create-pi-sign-ins"];
+row("5. /api/pay p99 beside 20 sign-ins/s", si ? `p99 ${si.p99_ms} ms` : "-", "< 2x alone",
+  si && pi && si.p99_ms < 2 * pi.p99_ms && si.errors === 0 && si.sign_in_errors === 0,
+  si && pi ? `alone p99 ${pi.p99_ms} ms: ${(si.p99_ms / pi.p99_ms).toFixed(2)}x; ${Math.round(si.rps)} req/s, ` +
+    `${si.sign_ins_per_s.toFixed(1)} sign-ins/s, ${si.sign_in_errors} failed` : "");
+const ps = r["page-weight-signed-in"];
+row("6. signed-in checkout, saved cards", ps ? `${(ps.total_gzip / 1000).toFixed(1)} kB` : "-", "<= 200 kB",
+  ps && ps.total_gzip <= 200000 && ps.missing.length === 0,
+  ps ? `${ps.total_gzip} B; kB: ` +
+    Object.entries(ps.by_kind).map(([k, v]) => `${k} ${(v.gzip / 1000).toFixed(1)}`).join(", ") : "");
 const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((x) => x[i].length)));
 for (const x of rows) {
   console.log(`${x[0].padEnd(w[0])}  ${x[1].padStart(w[1])}  ${x[2].padEnd(w[2])}  ${x[3].padEnd(w[3])}  ${x[4]}`);

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use anyhow::Context;
 
 use crate::harness::{self, Target};
-use crate::orders;
+use crate::orders::{self, Order};
 use crate::stats::{Samples, Summary, Window};
 use crate::Common;
 
@@ -23,15 +23,74 @@ pub struct Args {
     pub orders: Option<usize>,
     /// Duration of the reuse phase (zero skips it).
     pub reuse: Duration,
+    /// Sign-ins per second run beside the timed payments (0: none): Argon2id hashing
+    /// must not stall payments.
+    pub sign_ins: f64,
+}
+
+/// Sign-ins of one account at a steady rate until `stop`; (succeeded, failed).
+async fn sign_in_load(
+    client: reqwest::Client,
+    base: String,
+    rate: f64,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) -> anyhow::Result<(u64, u64)> {
+    const PASSWORD: &str = "bench password 0123";
+    let email = format!("bench-{:016x}@example.com", rand::random::<u64>());
+    let form = [("email", email.as_str()), ("password", PASSWORD)];
+    let response = client
+        .post(format!("{base}/api/sign_up"))
+        .form(&form)
+        .send()
+        .await
+        .context("sign_up")?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "sign_up: HTTP {}",
+        response.status()
+    );
+    let ok = Arc::new(AtomicUsize::new(0));
+    let failed = Arc::new(AtomicUsize::new(0));
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / rate));
+    let mut in_flight = Vec::new();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let (client, base, email, ok, failed) =
+                    (client.clone(), base.clone(), email.clone(), ok.clone(), failed.clone());
+                in_flight.push(tokio::spawn(async move {
+                    let answer = client
+                        .post(format!("{base}/api/sign_in"))
+                        .form(&[("email", email.as_str()), ("password", PASSWORD)])
+                        .send()
+                        .await;
+                    match answer {
+                        Ok(r) if r.status().is_success() => ok.fetch_add(1, Ordering::Relaxed),
+                        _ => failed.fetch_add(1, Ordering::Relaxed),
+                    };
+                }));
+            }
+            _ = stop.changed() => break,
+        }
+    }
+    for h in in_flight {
+        let _ = h.await;
+    }
+    Ok((
+        ok.load(Ordering::Relaxed) as u64,
+        failed.load(Ordering::Relaxed) as u64,
+    ))
 }
 
 /// Orders per second provided for the warm-up (and the run, without a warm-up).
 const PROVISION_RATE: f64 = 4000.0;
 
-/// `POST /api/pay` for `order_id`; the client secret.
-async fn pay(client: &reqwest::Client, url: &str, order_id: &str) -> Result<String, String> {
+/// `POST /api/pay` for the order (with the cart cookie that placed it); the client secret.
+async fn pay(client: &reqwest::Client, url: &str, order: &Order) -> Result<String, String> {
+    let order_id = order.id.as_str();
     let response = client
         .post(url)
+        .header(reqwest::header::COOKIE, &order.cookie)
         .form(&[("order_id", order_id)])
         .send()
         .await
@@ -59,8 +118,8 @@ async fn pay(client: &reqwest::Client, url: &str, order_id: &str) -> Result<Stri
 #[derive(Default)]
 struct WorkerResult {
     samples: Samples,
-    /// (order id, client secret) of each successful call.
-    paid: Vec<(String, String)>,
+    /// (order, client secret) of each successful call.
+    paid: Vec<(Order, String)>,
 }
 
 struct Phase {
@@ -70,7 +129,7 @@ struct Phase {
 }
 
 impl Phase {
-    fn take_paid(&mut self) -> Vec<(String, String)> {
+    fn take_paid(&mut self) -> Vec<(Order, String)> {
         self.results
             .iter_mut()
             .flat_map(|r| std::mem::take(&mut r.paid))
@@ -111,7 +170,7 @@ where
 async fn first_calls(
     client: &reqwest::Client,
     url: &str,
-    orders: Arc<Vec<String>>,
+    orders: Arc<Vec<Order>>,
     window: Arc<Window>,
     concurrency: usize,
     ran_out: Arc<AtomicBool>,
@@ -149,7 +208,7 @@ async fn first_calls(
 async fn reuse_calls(
     client: &reqwest::Client,
     url: &str,
-    paid: Arc<Vec<(String, String)>>,
+    paid: Arc<Vec<(Order, String)>>,
     duration: Duration,
     concurrency: usize,
 ) -> anyhow::Result<Phase> {
@@ -172,7 +231,10 @@ async fn reuse_calls(
                     if &secret == first {
                         Ok(())
                     } else {
-                        Err(format!("{order}: a second call gave another PaymentIntent"))
+                        Err(format!(
+                            "{}: a second call gave another PaymentIntent",
+                            order.id
+                        ))
                     }
                 });
                 out.samples.record(measured, t0, outcome);
@@ -198,7 +260,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     let url = target.url("/api/pay");
 
     // Warm-up: first calls too, on their own orders; their rate sizes the timed run's.
-    let mut paid: Vec<(String, String)> = Vec::new();
+    let mut paid: Vec<(Order, String)> = Vec::new();
     let mut rate = PROVISION_RATE;
     let mut ok = true;
     if !c.warmup.is_zero() {
@@ -231,6 +293,15 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         .await
         .context("preparing orders")?;
 
+    let (stop_sign_ins, stopped) = tokio::sync::watch::channel(false);
+    let sign_ins = (args.sign_ins > 0.0).then(|| {
+        tokio::spawn(sign_in_load(
+            client.clone(),
+            target.base.clone(),
+            args.sign_ins,
+            stopped,
+        ))
+    });
     let ran_out = Arc::new(AtomicBool::new(false));
     let window = Arc::new(Window::new(Duration::ZERO, c.duration, c.requests));
     let mut first = first_calls(
@@ -243,6 +314,11 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     )
     .await?;
     let (summary, errors) = first.summary();
+    let _ = stop_sign_ins.send(true);
+    let sign_ins = match sign_ins {
+        Some(load) => Some(load.await.context("the sign-in load panicked")??),
+        None => None,
+    };
     let ran_out = ran_out.load(Ordering::Relaxed);
     println!(
         "create-pi: {}; {errors} errors (first call per order: PaymentIntent created at the sandbox){}",
@@ -256,6 +332,13 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     let mut json = summary.json("create-pi", first.concurrency, errors);
     json["ran_out_of_orders"] = ran_out.into();
     json["server"] = target.kind().into();
+    if let Some((signed_in, failed)) = sign_ins {
+        let per_s = signed_in as f64 / summary.elapsed.as_secs_f64().max(1e-9);
+        println!("  beside it: {signed_in} sign-ins ({per_s:.1}/s, Argon2id), {failed} failed");
+        json["sign_ins_per_s"] = per_s.into();
+        json["sign_in_errors"] = failed.into();
+        ok &= failed == 0;
+    }
     println!("{json}");
     ok &= errors == 0 && summary.requests > 0;
     paid.extend(first.take_paid());

@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! cargo build --release -p bench
-//! bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3]
+//! bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3] [--sign-ins 20]
 //!                 [--url http://127.0.0.1:3000] [--database postgres://…]
 //! bench webhook   [-c 32] [-d 10 | -n N] [--warmup 1] [--duplicates 0.1]
 //!                 [--url http://127.0.0.1:3000 --secret whsec_…] [--database postgres://…]
@@ -27,7 +27,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str = "usage:
-  bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3] [--url URL] [--database URL]
+  bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3] [--sign-ins 0] [--url URL] [--database URL]
   bench webhook   [-c 32] [-d 10 | -n N] [--warmup 1] [--duplicates 0.1] [--url URL --secret whsec_…] [--database URL]";
 
 /// The options both benches take.
@@ -89,6 +89,7 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
     let mut secret = None;
     let mut orders = None;
     let mut reuse = Duration::from_secs(3);
+    let mut sign_ins = 0.0;
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match (command.as_str(), flag.as_str()) {
@@ -102,9 +103,13 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
             ("webhook", "--secret") => secret = Some(value()?),
             ("create-pi", "--orders") => orders = Some(number(&flag, &value()?)?),
             ("create-pi", "--reuse") => reuse = seconds(&flag, &value()?)?,
+            ("create-pi", "--sign-ins") => sign_ins = number(&flag, &value()?)?,
             (_, "-h" | "--help") => return Err(String::new()),
             _ => return Err(format!("{command}: unknown argument `{flag}`")),
         }
+    }
+    if !(sign_ins >= 0.0 && f64::is_finite(sign_ins)) {
+        return Err("--sign-ins must be a rate of 0 or more per second".into());
     }
     if common.concurrency == 0 {
         return Err("-c must be at least 1".into());
@@ -117,6 +122,7 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
             common,
             orders,
             reuse,
+            sign_ins,
         }),
         _ => Command::Webhook(webhook::Args {
             common,
@@ -173,10 +179,13 @@ mod tests {
         assert_eq!(w.common.concurrency, 8);
         assert_eq!(w.common.duration, Duration::from_secs(2));
         assert_eq!(w.duplicates, 0.25);
-        let Ok(Command::CreatePi(p)) = parse(args("create-pi -n 500 --reuse 0")) else {
+        let Ok(Command::CreatePi(p)) = parse(args("create-pi -n 500 --reuse 0 --sign-ins 20"))
+        else {
             panic!("create-pi")
         };
         assert_eq!(p.common.requests, Some(500));
+        assert_eq!(p.sign_ins, 20.0);
+        assert!(parse(args("create-pi --sign-ins -1")).is_err());
         assert!(p.reuse.is_zero());
         assert!(parse(args("create-pi --duplicates 0.1")).is_err());
         assert!(parse(args("webhook -c 0")).is_err());

@@ -12,8 +12,15 @@ pub const SKU: &str = "ferris-mug";
 /// The mug's catalogue price (USD cents), the total the shopper was shown.
 pub const TOTAL: &str = "1250";
 
-/// Creates one `pending` order and returns its id.
-pub async fn create_order(client: &reqwest::Client, base: &str) -> anyhow::Result<String> {
+/// A placed order and the `cart` cookie that placed it (only that cookie may pay it).
+#[derive(Debug, Clone)]
+pub struct Order {
+    pub id: String,
+    pub cookie: String,
+}
+
+/// Creates one `pending` order.
+pub async fn create_order(client: &reqwest::Client, base: &str) -> anyhow::Result<Order> {
     let response = client
         .post(format!("{base}/api/add_to_cart"))
         .form(&[("sku", SKU), ("quantity", "1")])
@@ -38,7 +45,7 @@ pub async fn create_order(client: &reqwest::Client, base: &str) -> anyhow::Resul
     };
     let response = client
         .post(format!("{base}/api/checkout"))
-        .header(COOKIE, cookie)
+        .header(COOKIE, &cookie)
         .form(&[("expected_total", TOTAL)])
         .send()
         .await
@@ -49,7 +56,7 @@ pub async fn create_order(client: &reqwest::Client, base: &str) -> anyhow::Resul
         bail!("checkout: HTTP {status}: {text}");
     }
     match serde_json::from_str::<serde_json::Value>(&text) {
-        Ok(serde_json::Value::String(id)) if id.starts_with("ord_") => Ok(id),
+        Ok(serde_json::Value::String(id)) if id.starts_with("ord_") => Ok(Order { id, cookie }),
         _ => bail!("checkout answered {text}, not an order id"),
     }
 }
@@ -60,7 +67,7 @@ pub async fn create_orders(
     base: &str,
     n: usize,
     concurrency: usize,
-) -> anyhow::Result<Vec<String>> {
+) -> anyhow::Result<Vec<Order>> {
     let t0 = Instant::now();
     let next = Arc::new(AtomicUsize::new(0));
     let handles: Vec<_> = (0..concurrency.max(1))

@@ -54,8 +54,12 @@ const browser = await chromium.launch({
 let shared = sameOrder ? await createOrder(base) : null;
 
 async function load() {
-  const orderId = shared ?? (await createOrder(base));
+  const order = shared ?? (await createOrder(base));
+  const orderId = order.id;
+  // The order is this cart's: the browser carries its cookie (nothing else).
   const context = await browser.newContext();
+  const [name, ...value] = order.cookie.split("=");
+  await context.addCookies([{ name, value: value.join("="), url: base }]);
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(String(e)));

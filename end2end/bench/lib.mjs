@@ -22,13 +22,25 @@ async function post(url, form, headers = {}) {
   return { response, text };
 }
 
-/** Creates a `pending` order for one mug; returns its id. */
-export async function createOrder(base) {
-  const { response } = await post(`${base}/api/add_to_cart`, { sku: SKU, quantity: "1" });
-  const cookie = response.headers
+/** The `name=value` of a cookie a response set. */
+function setCookie(response, name) {
+  return response.headers
     .getSetCookie()
     .map((c) => c.split(";")[0].trim())
-    .find((c) => c.startsWith("cart="));
+    .find((c) => c.startsWith(`${name}=`));
+}
+
+/**
+ * Creates a `pending` order for one mug; returns its id and the cookie that may see it
+ * (`cart=…` for a guest; pass `cookie` = a signed-in `session=…` to order as that account).
+ */
+export async function createOrder(base, cookie) {
+  const { response } = await post(
+    `${base}/api/add_to_cart`,
+    { sku: SKU, quantity: "1" },
+    cookie ? { cookie } : {},
+  );
+  cookie ??= setCookie(response, "cart");
   if (!cookie) throw new Error("add_to_cart set no cart cookie");
   const { text } = await post(
     `${base}/api/checkout`,
@@ -39,7 +51,32 @@ export async function createOrder(base) {
   if (typeof id !== "string" || !id.startsWith("ord_")) {
     throw new Error(`checkout answered ${text}, not an order id`);
   }
-  return id;
+  return { id, cookie };
+}
+
+/**
+ * A new account with `cards` saved cards (SetupIntents confirmed at the offline sandbox
+ * with its test cards, as Stripe.js would); returns its `session=…` cookie.
+ */
+export async function signedInWithCards(base, cards = 2) {
+  const email = `bench-${Date.now()}-${Math.random().toString(36).slice(2)}@example.com`;
+  const { response } = await post(`${base}/api/sign_up`, { email, password: "bench password 0123" });
+  const cookie = setCookie(response, "session");
+  if (!cookie) throw new Error("sign_up set no session cookie");
+  const config = JSON.parse((await post(`${base}/api/payments_config`, {})).text);
+  if (!config.sandbox) throw new Error("saved cards for the bench need the offline sandbox");
+  const api = new URL(config.js_url).origin;
+  const testCards = ["pm_card_visa", "pm_card_mastercard", "pm_card_amex"];
+  for (let i = 0; i < cards; i++) {
+    const setup = JSON.parse((await post(`${base}/api/start_card_setup`, {}, { cookie })).text);
+    await post(
+      `${api}/v1/setup_intents/${setup.setup_intent_id}/confirm`,
+      { payment_method: testCards[i % testCards.length] },
+      { authorization: "Bearer sk_test_offline_sandbox_bench" },
+    );
+    await post(`${base}/api/card_setup_done`, { setup_intent: setup.setup_intent_id }, { cookie });
+  }
+  return cookie;
 }
 
 /** Median (mean of the middle two for an even count) of numbers. */

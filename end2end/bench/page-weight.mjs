@@ -4,24 +4,34 @@
 // references, each compressed with gzip -9. Stripe.js (any other origin, or a URL
 // containing "/v3/") is excluded and listed as such.
 //
-//   node end2end/bench/page-weight.mjs [BASE_URL] [PATH]
+//   node end2end/bench/page-weight.mjs [BASE_URL] [PATH | --signed-in]
 //
 // BASE_URL defaults to $BASE_URL or http://127.0.0.1:3000. Without PATH an order is
-// created through the API and /checkout/<order id> is weighed; give a PATH (e.g. /)
-// to weigh another page. Prints a table and a JSON line ({"bench":"page-weight",…}).
+// created through the API and /checkout/<order id> is weighed (as the guest whose cart
+// placed it); `--signed-in` weighs the checkout of a signed-in shopper with two saved
+// cards (offline sandbox only); give a PATH (e.g. /) to weigh another page. Prints a
+// table and a JSON line ({"bench":"page-weight",…}; "page-weight-signed-in").
 import { gzipSync, constants } from "node:zlib";
-import { baseUrl, createOrder } from "./lib.mjs";
+import { baseUrl, createOrder, signedInWithCards } from "./lib.mjs";
 
 const base = baseUrl(process.argv[2]);
 const origin = new URL(base).origin;
 let path = process.argv[3];
-if (!path) path = `/checkout/${await createOrder(base)}`;
+const signedIn = path === "--signed-in";
+let cookie;
+if (!path || signedIn) {
+  const order = await createOrder(base, signedIn ? await signedInWithCards(base) : undefined);
+  path = `/checkout/${order.id}`;
+  cookie = order.cookie;
+}
 const pageUrl = new URL(path, base).href;
 
 const gzip = (buf) => gzipSync(buf, { level: constants.Z_BEST_COMPRESSION }).length;
 
 async function get(url) {
-  const response = await fetch(url, { headers: { "accept-encoding": "identity" } });
+  const headers = { "accept-encoding": "identity" };
+  if (cookie && url.startsWith(origin)) headers.cookie = cookie;
+  const response = await fetch(url, { headers });
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
   return {
     body: Buffer.from(await response.arrayBuffer()),
@@ -68,6 +78,12 @@ function consider(ref, from, why) {
 }
 
 const html = await get(pageUrl);
+if (signedIn && !html.body.toString("utf8").includes('data-testid="saved-card"')) {
+  throw new Error(`${pageUrl} shows no saved card: not the signed-in checkout`);
+}
+if (!html.body.toString("utf8").includes('data-testid="card-element"')) {
+  throw new Error(`${pageUrl} has no card form: not a payable checkout`);
+}
 files.push({ url: pageUrl, kind: "html", raw: html.body.length, gzip: gzip(html.body) });
 const text = html.body.toString("utf8");
 
@@ -178,7 +194,7 @@ for (const m of missing) console.log(`MISSING: ${m.error}`);
 if (!files.some((f) => f.kind === "wasm")) console.log("note: no .wasm found on this page");
 console.log(
   JSON.stringify({
-    bench: "page-weight",
+    bench: signedIn ? "page-weight-signed-in" : "page-weight",
     url: pageUrl,
     total_raw: total.raw,
     total_gzip: total.gzip,

@@ -2,7 +2,7 @@
 //!
 //! - Passwords: Argon2id (RustCrypto's `argon2`) with OWASP's parameters (19 MiB, 2
 //!   passes, 1 lane: the crate's defaults, asserted in a test), hashed on tokio's blocking
-//!   pool, at most one hash per core at a time, so sign-ins never stall payments.
+//!   pool, on at most half the cores at a time, so sign-ins never stall payments.
 //! - Sessions: a random 256-bit token in the cookie; only its SHA-256 is stored. A new
 //!   token at every sign-in (the old one revoked), deleted at sign-out, expired after
 //!   [`SessionPolicy::idle`] without use or [`SessionPolicy::absolute`] after sign-in.
@@ -173,7 +173,8 @@ pub struct Accounts {
     store: Store,
     sessions: SessionPolicy,
     throttle: ThrottlePolicy,
-    /// One Argon2 hash per core at a time: each takes 19 MiB and a core for tens of ms.
+    /// Argon2 hashes running at once (half the cores): each takes 19 MiB and a core for
+    /// tens of ms.
     hashing: Arc<Semaphore>,
 }
 
@@ -187,12 +188,14 @@ impl Accounts {
         sessions: SessionPolicy,
         throttle: ThrottlePolicy,
     ) -> Accounts {
+        // Half the cores at most (at least one): a burst of sign-ins queues here instead
+        // of taking every core from payments.
         let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
         Accounts {
             store,
             sessions,
             throttle,
-            hashing: Arc::new(Semaphore::new(cores)),
+            hashing: Arc::new(Semaphore::new((cores / 2).max(1))),
         }
     }
 
