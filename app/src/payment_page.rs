@@ -157,10 +157,12 @@ fn PaymentForm(
 
     let pay_label = format!("Pay {total}");
     let new_card = move || state.selected.get().is_none();
+    // Stripe.js confirms every payment, a saved card's too: until it has loaded (the card
+    // element's `ready`), a click would have nothing to pay with.
     let can_pay = move || {
         !state.paying.get()
-            && (!new_card()
-                || (state.ready.get() && state.complete.get() && state.card_error.get().is_none()))
+            && state.ready.get()
+            && (!new_card() || (state.complete.get() && state.card_error.get().is_none()))
     };
     let saved_cards = (!cards.is_empty()).then(|| {
         view! {
@@ -220,6 +222,9 @@ fn PaymentForm(
                     </label>
                 })}
             </div>
+            <p class="card-loading" hidden=move || state.ready.get() || new_card()>
+                "Connecting to Stripe…"
+            </p>
             <p class="error" role="alert" aria-live="assertive" data-testid="payment-error">
                 {move || state.payment_error.get()}
             </p>
