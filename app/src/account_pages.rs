@@ -8,11 +8,11 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use shop::{BuyAgain, OrderSummary, SavedCard, ShopError};
+use shop::{OrderSummary, SavedCard, ShopError};
 
 use crate::api::{
-    account_orders, get_payments_config, list_cards, whoami, BuyAgainOrder, MakeDefaultCard,
-    RemoveCard, SignIn, SignOut, SignUp,
+    account_orders, get_payments_config, list_cards, whoami, Authenticate, BuyAgainOrder,
+    MakeDefaultCard, RemoveCard, SignOut,
 };
 use crate::pages::PostForm;
 
@@ -58,58 +58,41 @@ pub fn SignInPage() -> impl IntoView {
 }
 
 /// The email and password form; on success, a full page load of `next` (the header and
-/// cart change with the session).
+/// cart change with the session). One server function for both modes (`authenticate`),
+/// and nothing to decode on success: a small island.
 #[island]
 fn AuthForm(sign_up: bool, next: String) -> impl IntoView {
-    let up = ServerAction::<SignUp>::new();
-    let sign_in = ServerAction::<SignIn>::new();
+    let action = ServerAction::<Authenticate>::new();
     let error = RwSignal::new(None::<String>);
-    let busy = move || up.pending().get() || sign_in.pending().get();
-    let done = move |result: Option<Result<shop::SignedIn, crate::api::ApiError>>| match result {
-        Some(Ok(_)) => {
+    let busy = move || action.pending().get();
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(())) => {
             let _ = window().location().set_href(&next);
         }
         Some(Err(e)) => error.set(Some(e.customer_message())),
         None => {}
+    });
+    let (mode, testid, label, autocomplete) = if sign_up {
+        ("sign_up", "sign-up", "Create account", "new-password")
+    } else {
+        ("sign_in", "sign-in", "Sign in", "current-password")
     };
-    let done_up = done.clone();
-    Effect::new(move |_| done_up(up.value().get()));
-    Effect::new(move |_| done(sign_in.value().get()));
-    let fields = move || {
-        view! {
+    view! {
+        <PostForm action class="auth-form">
+            <input type="hidden" name="mode" value=mode/>
             <label>"Email"
                 <input type="email" name="email" autocomplete="email" required=true/>
             </label>
             <label>"Password"
                 <input type="password" name="password" required=true minlength="10" maxlength="128"
-                    autocomplete=if sign_up { "new-password" } else { "current-password" }/>
+                    autocomplete=autocomplete/>
             </label>
             {sign_up.then_some(view! { <p class="hint">"10 to 128 characters."</p> })}
             <p class="error" role="alert" aria-live="polite" data-testid="auth-error">
                 {move || error.get()}
             </p>
-        }
-    };
-    if sign_up {
-        view! {
-            <PostForm action=up class="auth-form">
-                {fields()}
-                <button type="submit" class="primary" data-testid="sign-up" disabled=busy>
-                    "Create account"
-                </button>
-            </PostForm>
-        }
-        .into_any()
-    } else {
-        view! {
-            <PostForm action=sign_in class="auth-form">
-                {fields()}
-                <button type="submit" class="primary" data-testid="sign-in" disabled=busy>
-                    "Sign in"
-                </button>
-            </PostForm>
-        }
-        .into_any()
+            <button type="submit" class="primary" data-testid=testid disabled=busy>{label}</button>
+        </PostForm>
     }
 }
 
@@ -187,7 +170,12 @@ fn OrderRow(order: OrderSummary) -> impl IntoView {
     let id = order.id.to_string();
     let href = format!("/orders/{id}");
     let paid = order.status == shop::OrderStatus::Paid;
-    let buy_again = paid.then(|| view! { <BuyAgainButton order_id=id.clone()/> });
+    // One id per rendering of the button: a double click or a resent form is one order.
+    #[cfg(feature = "ssr")]
+    let request_id = shop::RequestId::generate().as_str().to_owned();
+    #[cfg(not(feature = "ssr"))]
+    let request_id = String::new();
+    let buy_again = paid.then(|| view! { <BuyAgainButton order_id=id.clone() request_id/> });
     view! {
         <li class="order-row" data-testid="order-row" data-order=id.clone()>
             <a href=href><code>{id.clone()}</code></a>
@@ -205,31 +193,21 @@ fn OrderRow(order: OrderSummary) -> impl IntoView {
 /// "Buy again": the new order is charged with the default card; then its page, or its
 /// checkout when the bank wants the shopper or the card was declined.
 #[island]
-fn BuyAgainButton(order_id: String) -> impl IntoView {
+fn BuyAgainButton(order_id: String, request_id: String) -> impl IntoView {
     let action = ServerAction::<BuyAgainOrder>::new();
     let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| {
-        let href = match action.value().get() {
-            Some(Ok(BuyAgain::Charged { order_id })) => format!("/orders/{order_id}"),
-            Some(Ok(BuyAgain::NeedsAuthentication {
-                order_id,
-                payment_method,
-            })) => format!("/checkout/{order_id}?card={payment_method}"),
-            Some(Ok(BuyAgain::ChooseAnotherCard { order_id, .. })) => {
-                format!("/checkout/{order_id}")
-            }
-            Some(Err(e)) => {
-                error.set(Some(e.customer_message()));
-                return;
-            }
-            None => return,
-        };
-        let _ = window().location().set_href(&href);
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(href)) => {
+            let _ = window().location().set_href(&href);
+        }
+        Some(Err(e)) => error.set(Some(e.customer_message())),
+        None => {}
     });
     let busy = move || action.pending().get();
     view! {
         <PostForm action class="buy-again">
             <input type="hidden" name="order_id" value=order_id/>
+            <input type="hidden" name="request_id" value=request_id/>
             <button type="submit" data-testid="buy-again" disabled=busy>
                 {move || if busy() { "Ordering…" } else { "Buy again" }}
             </button>
@@ -285,7 +263,7 @@ fn CardActions(payment_method: String, is_default: bool) -> impl IntoView {
     let remove = ServerAction::<RemoveCard>::new();
     let make_default = ServerAction::<MakeDefaultCard>::new();
     let error = RwSignal::new(None::<String>);
-    let settle = move |value: Option<Result<Vec<SavedCard>, crate::api::ApiError>>| match value {
+    let settle = move |value: Option<Result<(), crate::api::ApiError>>| match value {
         Some(Ok(_)) => {
             let _ = window().location().reload();
         }

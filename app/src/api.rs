@@ -10,8 +10,8 @@ use leptos::prelude::*;
 use leptos::server_fn::error::{FromServerFnError, ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 use shop::{
-    BuyAgain, CartView, OrderStatus, OrderSummary, OrderView, PaymentOptions, PaymentStart,
-    PaymentsConfig, Product, SavedCard, SetupStart, ShopError, SignedIn,
+    CartView, OrderStatus, OrderSummary, OrderView, PaymentOptions, PaymentStart, PaymentsConfig,
+    Product, SavedCard, SetupStart, ShopError, SignedIn,
 };
 
 use crate::codec::{FormPost, JsonPost, JsonText};
@@ -224,47 +224,28 @@ pub async fn get_payments_config() -> Result<PaymentsConfig, ApiError> {
 
 /// Creates an account and signs it in (the guest cart moves into it).
 #[server(endpoint = "sign_up", input = FormPost, output = JsonPost)]
-pub async fn sign_up(email: String, password: String) -> Result<SignedIn, ApiError> {
-    respond(
-        async move {
-            let guest = edge::cart_id(false).await?;
-            let session = edge::accounts()?
-                .sign_up(&email, &password, guest.as_ref())
-                .await?;
-            edge::set_session_cookie(&session)?;
-            Ok(SignedIn {
-                email: session.account.email,
-            })
-        }
-        .await,
-    )
+pub async fn sign_up(email: String, password: String) -> Result<(), ApiError> {
+    respond(edge::sign_up(&email, &password).await)
 }
 
 /// Signs in: a new session (any previous one revoked), the guest cart merged into the
 /// account's. Failures say only that the email or password is wrong, or when to retry.
 #[server(endpoint = "sign_in", input = FormPost, output = JsonPost)]
-pub async fn sign_in(email: String, password: String) -> Result<SignedIn, ApiError> {
-    respond(
-        async move {
-            let guest = edge::cart_id(false).await?;
-            let previous = edge::current_session_token().await?;
-            let client = edge::client_address().await;
-            let session = edge::accounts()?
-                .sign_in(
-                    &email,
-                    &password,
-                    &client,
-                    guest.as_ref(),
-                    previous.as_ref(),
-                )
-                .await?;
-            edge::set_session_cookie(&session)?;
-            Ok(SignedIn {
-                email: session.account.email,
-            })
-        }
-        .await,
-    )
+pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
+    respond(edge::sign_in(&email, &password).await)
+}
+
+/// The sign-up and sign-in forms' one server function (`mode` = `sign_up` or `sign_in`):
+/// one client stub in the WASM instead of two.
+#[server(endpoint = "authenticate", input = FormPost, output = JsonPost)]
+pub async fn authenticate(mode: String, email: String, password: String) -> Result<(), ApiError> {
+    respond(match mode.as_str() {
+        "sign_up" => edge::sign_up(&email, &password).await,
+        "sign_in" => edge::sign_in(&email, &password).await,
+        _ => Err(ShopError::BadRequest(
+            "mode must be sign_up or sign_in".into(),
+        )),
+    })
 }
 
 /// Signs out: the session is revoked on the server and the cookie cleared.
@@ -307,14 +288,20 @@ pub async fn account_orders() -> Result<Vec<OrderSummary>, ApiError> {
 }
 
 /// "Buy again": a new order with the same lines at today's prices, charged off-session
-/// with the default card.
+/// with the default card. `request_id`: the button's one-time id (the same id again is
+/// the same order and one charge). Answers the page to go to next: the order's, or its
+/// checkout (to authenticate, or to choose another card).
 #[server(endpoint = "buy_again", input = FormPost, output = JsonPost)]
-pub async fn buy_again_order(order_id: String) -> Result<BuyAgain, ApiError> {
+pub async fn buy_again_order(order_id: String, request_id: String) -> Result<String, ApiError> {
     respond(
         async move {
             let order_id = OrderId::parse(&order_id)?;
+            let request = shop::RequestId::parse(&request_id)?;
             let account = edge::require_account().await?;
-            edge::payments()?.buy_again(&account, &order_id).await
+            let outcome = edge::payments()?
+                .buy_again(&account, &order_id, &request)
+                .await?;
+            Ok(outcome.next_page())
         }
         .await,
     )
@@ -365,7 +352,7 @@ pub async fn start_card_setup() -> Result<SetupStart, ApiError> {
 /// The browser's `confirmCardSetup` went through: the server asks Stripe and records
 /// the card if the SetupIntent succeeded. Returns the cards.
 #[server(endpoint = "card_setup_done", input = FormPost, output = JsonPost)]
-pub async fn card_setup_done(setup_intent: String) -> Result<Vec<SavedCard>, ApiError> {
+pub async fn card_setup_done(setup_intent: String) -> Result<(), ApiError> {
     respond(
         async move {
             let account = edge::require_account().await?;
@@ -373,34 +360,34 @@ pub async fn card_setup_done(setup_intent: String) -> Result<Vec<SavedCard>, Api
                 .cards()
                 .setup_confirmed(&account, &setup_intent)
                 .await
+                .map(drop)
         }
         .await,
     )
 }
 
 #[server(endpoint = "remove_card", input = FormPost, output = JsonPost)]
-pub async fn remove_card(payment_method: String) -> Result<Vec<SavedCard>, ApiError> {
+pub async fn remove_card(payment_method: String) -> Result<(), ApiError> {
     respond(
         async move {
             let pm = PaymentMethodId::parse(&payment_method)?;
             let account = edge::require_account().await?;
-            let cards = edge::payments()?;
-            cards.cards().remove(&account.id, &pm).await?;
-            cards.cards().cards(&account.id).await
+            edge::payments()?.cards().remove(&account.id, &pm).await
         }
         .await,
     )
 }
 
 #[server(endpoint = "make_default_card", input = FormPost, output = JsonPost)]
-pub async fn make_default_card(payment_method: String) -> Result<Vec<SavedCard>, ApiError> {
+pub async fn make_default_card(payment_method: String) -> Result<(), ApiError> {
     respond(
         async move {
             let pm = PaymentMethodId::parse(&payment_method)?;
             let account = edge::require_account().await?;
-            let cards = edge::payments()?;
-            cards.cards().make_default(&account.id, &pm).await?;
-            cards.cards().cards(&account.id).await
+            edge::payments()?
+                .cards()
+                .make_default(&account.id, &pm)
+                .await
         }
         .await,
     )

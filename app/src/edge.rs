@@ -61,6 +61,7 @@ pub fn set_error_status(error: &ShopError) {
 }
 
 const CART_COOKIE: &str = "cart";
+const SECURE_CART_COOKIE: &str = "__Host-cart";
 const CART_COOKIE_MAX_AGE: u32 = 60 * 60 * 24 * 30;
 const SESSION_COOKIE: &str = "session";
 const SECURE_SESSION_COOKIE: &str = "__Host-session";
@@ -76,7 +77,7 @@ async fn request_headers() -> Result<http::HeaderMap, ShopError> {
 /// cookie is replaced by a new random id, set on the response.
 pub async fn cart_id(create: bool) -> Result<Option<CartId>, ShopError> {
     let headers = request_headers().await?;
-    if let Some(id) = cookie(&headers, CART_COOKIE).and_then(CartId::parse) {
+    if let Some(id) = cookie(&headers, cart_cookie_name()).and_then(CartId::parse) {
         return Ok(Some(id));
     }
     if !create {
@@ -84,7 +85,8 @@ pub async fn cart_id(create: bool) -> Result<Option<CartId>, ShopError> {
     }
     let id = CartId::generate();
     set_cookie(&format!(
-        "{CART_COOKIE}={id}; Path=/; Max-Age={CART_COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax{}",
+        "{}={id}; Path=/; Max-Age={CART_COOKIE_MAX_AGE}; HttpOnly; SameSite=Lax{}",
+        cart_cookie_name(),
         secure_attr()
     ))?;
     Ok(Some(id))
@@ -102,7 +104,7 @@ pub async fn shopping_cart(create: bool) -> Result<Option<CartId>, ShopError> {
 /// Who is asking (the session's account and the guest cart cookie), and the account.
 pub async fn caller() -> Result<(Caller, Option<AccountRow>), ShopError> {
     let headers = request_headers().await?;
-    let guest_cart = cookie(&headers, CART_COOKIE).and_then(CartId::parse);
+    let guest_cart = cookie(&headers, cart_cookie_name()).and_then(CartId::parse);
     let token = session_token(&headers);
     accounts()?.caller(token.as_ref(), guest_cart).await
 }
@@ -131,6 +133,16 @@ fn session_token(headers: &http::HeaderMap) -> Option<SessionToken> {
     cookie(headers, name).and_then(SessionToken::parse)
 }
 
+/// The guest cart grants access to its orders: `__Host-` (host-only, Secure) over HTTPS,
+/// so a sibling subdomain cannot plant one.
+fn cart_cookie_name() -> &'static str {
+    if cookie_policy().secure {
+        SECURE_CART_COOKIE
+    } else {
+        CART_COOKIE
+    }
+}
+
 fn session_cookie_name() -> &'static str {
     if cookie_policy().secure {
         SECURE_SESSION_COOKIE
@@ -145,6 +157,31 @@ fn secure_attr() -> &'static str {
     } else {
         ""
     }
+}
+
+/// Creates an account and signs it in: the guest cart moves in, any previous session is
+/// revoked, the session cookie set.
+pub async fn sign_up(email: &str, password: &str) -> Result<(), ShopError> {
+    let guest = cart_id(false).await?;
+    let previous = current_session_token().await?;
+    let accounts = accounts()?;
+    let session = accounts.sign_up(email, password, guest.as_ref()).await?;
+    if let Some(previous) = previous {
+        accounts.sign_out(&previous).await?;
+    }
+    set_session_cookie(&session)
+}
+
+/// Signs in (throttled per email and per client address): a new session, the previous
+/// one revoked, the guest cart merged.
+pub async fn sign_in(email: &str, password: &str) -> Result<(), ShopError> {
+    let guest = cart_id(false).await?;
+    let previous = current_session_token().await?;
+    let client = client_address().await;
+    let session = accounts()?
+        .sign_in(email, password, &client, guest.as_ref(), previous.as_ref())
+        .await?;
+    set_session_cookie(&session)
 }
 
 /// Sets the session cookie: HttpOnly, SameSite=Lax, host-only, no Max-Age (the server

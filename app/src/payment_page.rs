@@ -12,7 +12,7 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use shop::{OrderView, PaymentOptions, PaymentStart, PaymentsConfig, SavedCard};
+use shop::{OrderView, PaymentOptions, PaymentStart, PaymentsConfig};
 use stripe_types::messages;
 
 use crate::api::{get_order, get_payment_options, get_payments_config};
@@ -115,6 +115,20 @@ fn CheckoutForm(
     let selected = preselect
         .filter(|pm| cards.iter().any(|c| c.id.as_str() == pm))
         .or_else(|| cards.first().map(|c| c.id.to_string()));
+    // The island gets plain strings (`pm_…`, last 4, label): no card type to decode in the
+    // WASM.
+    let choices: Vec<(String, String, String)> = cards
+        .iter()
+        .map(|c| {
+            let label = format!(
+                "{} · {}{}",
+                c.label(),
+                c.expiry(),
+                if c.is_default { " · default" } else { "" }
+            );
+            (c.id.to_string(), c.last4.clone(), label)
+        })
+        .collect();
     view! {
         <h1>"Checkout"</h1>
         <div class="checkout">
@@ -122,7 +136,7 @@ fn CheckoutForm(
                 <h2 id="summary-heading">"Order " <code>{order.id.to_string()}</code></h2>
                 <OrderLines lines=order.lines total=total.clone()/>
             </section>
-            <PaymentForm order_id=order.id.into() total notice config signed_in cards selected/>
+            <PaymentForm order_id=order.id.into() total notice config signed_in cards=choices selected/>
         </div>
     }
 }
@@ -137,7 +151,7 @@ fn PaymentForm(
     notice: Option<String>,
     config: PaymentsConfig,
     signed_in: bool,
-    cards: Vec<SavedCard>,
+    cards: Vec<(String, String, String)>,
     selected: Option<String>,
 ) -> impl IntoView {
     let state = FormState {
@@ -168,17 +182,16 @@ fn PaymentForm(
         view! {
             <fieldset class="saved-cards">
                 <legend>"Pay with"</legend>
-                {cards.into_iter().map(|card| {
-                    let pm = card.id.to_string();
+                {cards.into_iter().map(|(pm, last4, label)| {
                     let pick = pm.clone();
-                    let is_on = move || state.selected.get().as_deref() == Some(pm.as_str());
+                    let this = pm.clone();
+                    let is_on = move || state.selected.get().as_deref() == Some(this.as_str());
                     view! {
                         <button type="button" class="saved-card" data-testid="saved-card"
-                            data-pm=card.id.to_string() data-last4=card.last4.clone()
+                            data-pm=pm data-last4=last4
                             aria-pressed=move || is_on().to_string()
                             on:click=move |_| state.selected.set(Some(pick.clone()))>
-                            {card.label()} " · " {card.expiry()}
-                            {card.is_default.then_some(" · default")}
+                            {label}
                         </button>
                     }
                 }).collect_view()}

@@ -329,7 +329,13 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             String::new()
         }
     );
-    let mut json = summary.json("create-pi", first.concurrency, errors);
+    // Its own name beside sign-ins, so both runs can be compared.
+    let name = if args.sign_ins > 0.0 {
+        "create-pi-sign-ins"
+    } else {
+        "create-pi"
+    };
+    let mut json = summary.json(name, first.concurrency, errors);
     json["ran_out_of_orders"] = ran_out.into();
     json["server"] = target.kind().into();
     if let Some((signed_in, failed)) = sign_ins {

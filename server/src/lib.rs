@@ -187,6 +187,7 @@ fn router(
             AppState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn(refuse_cross_site_posts))
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -201,6 +202,43 @@ fn router(
             HeaderValue::from_static("DENY"),
         ))
         .with_state(state)
+}
+
+/// Refuses a `POST` another site's page made the browser send (403): a cross-site form
+/// could otherwise sign a shopper into the attacker's account (whose saved cards it
+/// would then collect) or change their cart. `/webhook` is Stripe's, not a browser's.
+async fn refuse_cross_site_posts(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    if request.method() == axum::http::Method::POST
+        && request.uri().path() != "/webhook"
+        && is_cross_site(request.headers())
+    {
+        tracing::warn!(path = request.uri().path(), "cross-site POST refused");
+        return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
+    }
+    next.run(request).await
+}
+
+/// The browser says another site made this request: `Sec-Fetch-Site` other than
+/// `same-origin`/`none`, or (older browsers) an `Origin` whose host is not this one.
+/// Requests with neither (curl, server-to-server, tests) are not a browser's.
+fn is_cross_site(headers: &axum::http::HeaderMap) -> bool {
+    let get = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = get(header::HeaderName::from_static("sec-fetch-site")) {
+        return !matches!(site, "same-origin" | "none");
+    }
+    let Some(origin) = get(header::ORIGIN) else {
+        return false;
+    };
+    let authority = origin
+        .strip_prefix("https://")
+        .or_else(|| origin.strip_prefix("http://"));
+    match (authority, get(header::HOST)) {
+        (Some(authority), Some(host)) => !authority.eq_ignore_ascii_case(host),
+        _ => true,
+    }
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
@@ -269,4 +307,52 @@ pub async fn shutdown_signal() {
         _ = terminate => {},
     }
     tracing::info!("shutdown signal received: draining requests");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> axum::http::HeaderMap {
+        pairs
+            .iter()
+            .map(|(k, v)| {
+                (
+                    header::HeaderName::from_static(k),
+                    HeaderValue::from_static(v),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn cross_site_posts_are_recognised() {
+        for same in [
+            vec![],
+            vec![("sec-fetch-site", "same-origin")],
+            vec![("sec-fetch-site", "none")],
+            vec![
+                ("origin", "http://127.0.0.1:3000"),
+                ("host", "127.0.0.1:3000"),
+            ],
+            vec![("origin", "https://Shop.Example"), ("host", "shop.example")],
+        ] {
+            assert!(!is_cross_site(&headers(&same)), "{same:?}");
+        }
+        for cross in [
+            vec![("sec-fetch-site", "cross-site")],
+            vec![("sec-fetch-site", "same-site")],
+            vec![
+                ("origin", "http://evil.example"),
+                ("host", "127.0.0.1:3000"),
+            ],
+            vec![("origin", "null"), ("host", "127.0.0.1:3000")],
+            vec![
+                ("origin", "http://127.0.0.1:3001"),
+                ("host", "127.0.0.1:3000"),
+            ],
+        ] {
+            assert!(is_cross_site(&headers(&cross)), "{cross:?}");
+        }
+    }
 }

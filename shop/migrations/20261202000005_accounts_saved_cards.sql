@@ -44,6 +44,12 @@ ALTER TABLE orders ADD COLUMN account_id TEXT;
 
 CREATE INDEX orders_account_id ON orders (account_id, created_at);
 
+-- The one-time id of the request that placed a "buy again" order: the same request twice
+-- finds the same order (and so the same idempotency keys: one charge).
+ALTER TABLE orders ADD COLUMN request_key TEXT;
+
+CREATE UNIQUE INDEX orders_request_key ON orders (request_key);
+
 -- PaymentMethods attached to an account's Customer, mirrored from Stripe (attached /
 -- detached events, retrieves). Kept after detach as `detached` (final at Stripe, so here).
 CREATE TABLE saved_cards (

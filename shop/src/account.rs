@@ -202,6 +202,37 @@ impl Caller {
     }
 }
 
+/// A one-time id a form carries (16–64 letters, digits or `-`), so that the same
+/// submission twice (a double click, a resent form) is recognised as one request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct RequestId(String);
+
+impl RequestId {
+    pub fn parse(input: &str) -> Result<RequestId, ShopError> {
+        let ok = (16..=64).contains(&input.len())
+            && input
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+        if ok {
+            Ok(RequestId(input.to_owned()))
+        } else {
+            Err(ShopError::BadRequest(
+                "request_id must be 16 to 64 letters, digits or dashes".into(),
+            ))
+        }
+    }
+
+    /// A new random one (128 bits), for a form the server renders.
+    #[cfg(feature = "server")]
+    pub fn generate() -> RequestId {
+        RequestId(crate::ids::random_tail(26))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// Who is signed in, as pages show it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignedIn {
@@ -348,6 +379,20 @@ pub enum BuyAgain {
     ChooseAnotherCard { order_id: OrderId, message: String },
 }
 
+impl BuyAgain {
+    /// The page the shopper goes to next.
+    pub fn next_page(&self) -> String {
+        match self {
+            BuyAgain::Charged { order_id } => format!("/orders/{order_id}"),
+            BuyAgain::NeedsAuthentication {
+                order_id,
+                payment_method,
+            } => format!("/checkout/{order_id}?card={payment_method}"),
+            BuyAgain::ChooseAnotherCard { order_id, .. } => format!("/checkout/{order_id}"),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -396,6 +441,21 @@ mod tests {
         );
         let p = Password::parse("hunter2hunter2").unwrap();
         assert!(!format!("{p:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn request_ids_are_shaped() {
+        assert!(RequestId::parse("0123456789abcdef").is_ok());
+        assert!(RequestId::parse(&"a".repeat(64)).is_ok());
+        for bad in [
+            "",
+            "short",
+            &"a".repeat(65),
+            "0123456789abcdef'",
+            "0123456789 abcdef",
+        ] {
+            assert!(RequestId::parse(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

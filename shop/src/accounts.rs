@@ -240,7 +240,22 @@ impl Accounts {
         // Malformed input is a failed sign-in like any other (and counts as one).
         let email = Email::parse(email).map_err(|_| ShopError::SignInFailed)?;
         let scopes = [format!("email:{email}"), format!("client:{client}")];
-        let delay = self.check_throttle(&scopes).await?;
+        // The attempt is recorded before anything is checked, so that attempts running
+        // at the same moment count each other (a burst cannot all pass the check); a
+        // refused or successful one is taken back.
+        let attempt_at = now_ms();
+        self.store
+            .record_sign_in_failure(&scopes, attempt_at)
+            .await?;
+        let delay = match self.check_throttle(&scopes).await {
+            Ok(delay) => delay,
+            Err(refused) => {
+                for scope in &scopes {
+                    self.store.forget_sign_in_attempt(scope, attempt_at).await?;
+                }
+                return Err(refused);
+            }
+        };
         let account = self.store.account_by_email(&email).await?;
         let password = Password::parse(password).ok();
         let stored = account.as_ref().map(|a| a.password_hash.clone());
@@ -251,6 +266,9 @@ impl Accounts {
         match (ok, account) {
             (true, Some(account)) => {
                 self.store.clear_sign_in_failures(&scopes[0]).await?;
+                self.store
+                    .forget_sign_in_attempt(&scopes[1], attempt_at)
+                    .await?;
                 if let Some(previous) = previous {
                     self.store.delete_session(&previous.hash()).await?;
                 }
@@ -258,7 +276,6 @@ impl Accounts {
                 self.start_session(account, guest_cart).await
             }
             _ => {
-                self.store.record_sign_in_failure(&scopes).await?;
                 tokio::time::sleep(delay).await;
                 tracing::info!("sign-in failed");
                 Err(ShopError::SignInFailed)
@@ -339,7 +356,7 @@ impl Accounts {
     }
 
     /// `Err(Throttled)` when a scope is locked; otherwise how long to hold a failure's
-    /// answer.
+    /// answer. Called with this attempt already recorded: it is left out of the count.
     async fn check_throttle(&self, scopes: &[String; 2]) -> Result<Duration, ShopError> {
         let p = &self.throttle;
         let since = now_ms() - p.window.as_millis() as i64;
@@ -351,9 +368,10 @@ impl Accounts {
         for (scope, (slow, lock)) in scopes.iter().zip(limits) {
             let failures = self
                 .store
-                .sign_in_failures(scope, since, lock.max(slow) as i64)
+                .sign_in_failures(scope, since, lock.max(slow) as i64 + 1)
                 .await?;
-            match verdict(&failures, slow, lock, p) {
+            let before_this = failures.get(1..).unwrap_or_default();
+            match verdict(before_this, slow, lock, p) {
                 Verdict::Go => {}
                 Verdict::Slow(d) => delay = delay.max(d),
                 Verdict::Locked { until_ms } => {

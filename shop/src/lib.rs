@@ -36,7 +36,7 @@ pub mod stripe_events;
 
 pub use account::{
     AccountId, BuyAgain, Caller, Email, OrderSummary, Password, PaymentMethodId, PaymentOptions,
-    SavedCard, SetupStart, SignedIn,
+    RequestId, SavedCard, SetupStart, SignedIn,
 };
 pub use catalogue::{CartLine, CartView, Product, MAX_LINES, MAX_QUANTITY};
 pub use error::ShopError;

@@ -6,12 +6,12 @@
 //! webhooks ([`Store::apply_fact`]).
 
 use stripe_client::{
-    Client, CreatePaymentIntent, IdempotencyKey, PaymentIntent, SetupFutureUsage, StripeError,
-    UpdatePaymentIntent,
+    Client, ConfirmPaymentIntent, CreatePaymentIntent, IdempotencyKey, PaymentIntent,
+    SetupFutureUsage, StripeError, UpdatePaymentIntent,
 };
 use stripe_types::{messages, Money, PaymentIntentStatus};
 
-use crate::account::{BuyAgain, Caller, PaymentMethodId};
+use crate::account::{BuyAgain, Caller, PaymentMethodId, RequestId};
 use crate::cards::{stripe_failure, Cards};
 use crate::error::ShopError;
 use crate::ids::OrderId;
@@ -79,6 +79,15 @@ impl Payments {
         self.store.check_owner(order_id, caller).await?;
         let row = self.payment_row(order_id).await?;
         let total = row.payment.total;
+        match row.payment.status {
+            OrderStatus::Paid | OrderStatus::Refunded => return Err(ShopError::AlreadyPaid),
+            OrderStatus::Canceled => {
+                return Err(ShopError::NotPayable {
+                    status: OrderStatus::Canceled.as_str().into(),
+                })
+            }
+            OrderStatus::Pending | OrderStatus::Processing | OrderStatus::Failed => {}
+        }
         // The order's Customer: an account's order only, and only its own account.
         let account = match (&row.account_id, account) {
             (Some(owner), Some(account)) if account.id.as_str() == owner => Some(account),
@@ -100,15 +109,6 @@ impl Payments {
             Some(account) => Some(self.cards.customer(account).await?),
             None => None,
         };
-        match row.payment.status {
-            OrderStatus::Paid | OrderStatus::Refunded => return Err(ShopError::AlreadyPaid),
-            OrderStatus::Canceled => {
-                return Err(ShopError::NotPayable {
-                    status: OrderStatus::Canceled.as_str().into(),
-                })
-            }
-            OrderStatus::Pending | OrderStatus::Processing | OrderStatus::Failed => {}
-        }
         let mut pi = match &row.payment.payment_intent_id {
             Some(id) => {
                 tracing::Span::current().record("payment_intent", id.as_str());
@@ -288,12 +288,19 @@ impl Payments {
 
     /// "Buy again": a new order of the account with the lines of one of its orders at
     /// today's prices, charged on the server with the default card while the shopper is
-    /// away (`off_session`, `confirm`). Fulfilment still comes from Stripe's events.
+    /// away. Fulfilment still comes from Stripe's events.
+    ///
+    /// `request` is the one-time id the button carried: the same request (a double
+    /// click, a resent form) finds the same order, and so the same idempotency keys —
+    /// one charge. The intent is created (and attached to the order) before it is
+    /// confirmed `off_session`: if the confirmation's answer is lost, the order knows its
+    /// intent, and its checkout asks Stripe instead of charging again.
     #[tracing::instrument(level = "error", skip_all, fields(previous = %previous, order_id, payment_intent))]
     pub async fn buy_again(
         &self,
         account: &AccountRow,
         previous: &OrderId,
+        request: &RequestId,
     ) -> Result<BuyAgain, ShopError> {
         let caller = Caller {
             account: Some(account.id.clone()),
@@ -303,13 +310,21 @@ impl Payments {
         self.store.check_owner(previous, &caller).await?;
         let order_id = self
             .store
-            .reorder(&account.id, &account.cart_id, previous)
+            .reorder(&account.id, &account.cart_id, previous, request)
             .await?;
         tracing::Span::current().record("order_id", order_id.as_str());
         let another_card = |message: &str| BuyAgain::ChooseAnotherCard {
             order_id: order_id.clone(),
             message: message.to_owned(),
         };
+        let row = self.payment_row(&order_id).await?;
+        if row.payment.status != OrderStatus::Pending || row.payment.payment_intent_id.is_some() {
+            // The same request again: this order was charged (or tried) already.
+            return Ok(match row.payment.status {
+                OrderStatus::Pending | OrderStatus::Failed => another_card(""),
+                _ => BuyAgain::Charged { order_id },
+            });
+        }
         let Some(pm) = self.store.default_card(&account.id).await? else {
             return Ok(another_card(messages::NO_SAVED_CARD));
         };
@@ -318,43 +333,44 @@ impl Payments {
             Err(ShopError::UnknownCard) => return Ok(another_card(messages::NO_SAVED_CARD)),
             Err(e) => return Err(e),
         };
-        let row = self.payment_row(&order_id).await?;
-        let version = u32::try_from(row.pi_attempt).map_err(|_| ShopError::Internal)?;
-        let key = IdempotencyKey::for_operation("order", order_id.as_str(), "pi", version)
+        // 1. The intent, on the account's Customer and card (not yet confirmed).
+        let pi = self
+            .create_intent(
+                &order_id,
+                row.payment.total,
+                row.pi_attempt,
+                Some(&customer),
+            )
+            .await?;
+        tracing::Span::current().record("payment_intent", pi.id.as_str());
+        let attached = self.store.attach_payment_intent(&order_id, &pi.id).await?;
+        if attached.as_deref() != Some(pi.id.as_str()) {
+            tracing::error!(stored = ?attached, "order has another PaymentIntent");
+            return Err(ShopError::Internal);
+        }
+        // 2. Confirmed while the shopper is away.
+        let key = IdempotencyKey::for_operation("order", order_id.as_str(), "pi-off-session", 1)
             .map_err(|_| ShopError::Internal)?;
-        let params = CreatePaymentIntent::new(row.payment.total)
-            .metadata("order_id", order_id.as_str())
-            .description(format!("Order {order_id} (buy again)"))
-            .customer(customer)
-            .payment_method(pm.as_str())
-            .off_session()
-            .confirm();
+        let params = ConfirmPaymentIntent {
+            payment_method: Some(pm.to_string()),
+            off_session: Some(true),
+            ..ConfirmPaymentIntent::default()
+        };
         let asked_at = unix_now() - CLOCK_SKEW_SECS;
-        match self.stripe.create_payment_intent(&params, &key).await {
+        match self
+            .stripe
+            .confirm_payment_intent(&pi.id, &params, &key)
+            .await
+        {
             Ok(pi) => {
-                tracing::Span::current().record("payment_intent", pi.id.as_str());
-                self.store.attach_payment_intent(&order_id, &pi.id).await?;
                 self.reconcile(&pi, asked_at).await?;
-                tracing::info!("charged off-session");
+                tracing::info!(status = ?pi.status(), "charged off-session");
                 Ok(BuyAgain::Charged { order_id })
             }
             Err(error) => {
-                let Some(pi) = error.payment_intent() else {
-                    if matches!(
-                        error,
-                        StripeError::Api { .. } | StripeError::Idempotency { .. }
-                    ) {
-                        self.store
-                            .next_pi_attempt(&order_id, row.pi_attempt)
-                            .await?;
-                    }
-                    // Nothing charged: the new order waits on its checkout page.
-                    tracing::error!(%error, "off-session charge failed");
-                    return Ok(another_card(error.customer_message()));
-                };
-                tracing::Span::current().record("payment_intent", pi.id.as_str());
-                self.store.attach_payment_intent(&order_id, &pi.id).await?;
-                self.reconcile(pi, asked_at).await?;
+                if let Some(pi) = error.payment_intent() {
+                    self.reconcile(pi, asked_at).await?;
+                }
                 if error.code() == Some("authentication_required") {
                     tracing::info!("the bank wants the shopper: on-session authentication");
                     Ok(BuyAgain::NeedsAuthentication {
@@ -362,11 +378,9 @@ impl Payments {
                         payment_method: pm,
                     })
                 } else {
-                    tracing::info!(
-                        code = error.code(),
-                        decline_code = error.decline_code(),
-                        "off-session charge declined"
-                    );
+                    // A decline, or no answer: the checkout retrieves the intent first, so
+                    // a charge that did go through shows as paid, never charged twice.
+                    tracing::info!(%error, code = error.code(), decline_code = error.decline_code(), "off-session charge not completed");
                     Ok(another_card(error.customer_message()))
                 }
             }

@@ -24,6 +24,8 @@ on_both_backends!(
     one_customer_per_account_under_concurrency,
     the_same_card_saved_twice_keeps_one_entry,
     card_events_apply_once_and_in_any_order,
+    buy_again_charges_once_off_session,
+    cross_site_posts_are_refused,
 );
 
 const PASSWORD: &str = "correct horse battery";
@@ -525,7 +527,14 @@ async fn orders_belong_to_their_owner(app: &TestApp) {
     // "Buy again" on someone else's order creates nothing.
     let before = app.count("orders").await;
     let r = app
-        .call_as(&bob, "buy_again", &[("order_id", &alices)])
+        .call_as(
+            &bob,
+            "buy_again",
+            &[
+                ("order_id", &alices),
+                ("request_id", "0123456789abcdef0123"),
+            ],
+        )
         .await;
     assert_eq!(r.status, 404, "{}", r.body);
     assert_eq!(app.count("orders").await, before);
@@ -626,7 +635,10 @@ async fn another_accounts_card_is_refused_everywhere(app: &TestApp) {
         .call_as(&alice, "remove_card", &[("payment_method", &pm)])
         .await;
     assert_eq!(r.status, 200, "{}", r.body);
-    assert_eq!(r.body, serde_json::json!([]));
+    assert_eq!(
+        app.call_as(&alice, "cards", &[]).await.body,
+        serde_json::json!([])
+    );
     let at_stripe = app
         .server
         .stripe
@@ -767,6 +779,12 @@ async fn the_same_card_saved_twice_keeps_one_entry(app: &TestApp) {
             keep: "pm_zzz_first".into()
         }
     );
+    // The copy stays listed as attached until Stripe has detached it (then recorded).
+    assert_eq!(
+        store.newer_duplicates("pm_zzz_first").await.unwrap(),
+        vec!["pm_aaa_second".to_owned()]
+    );
+    assert!(store.card_detached("pm_aaa_second", None).await.unwrap());
     assert!(store
         .newer_duplicates("pm_zzz_first")
         .await
@@ -935,5 +953,192 @@ async fn card_events_apply_once_and_in_any_order(app: &TestApp) {
     assert_eq!(
         app.count("stripe_events WHERE id LIKE 'evt_%' AND processed_at IS NULL AND id IN ('evt_att_1','evt_det_b','evt_att_b','evt_upd_old','evt_upd_new','evt_cus_new','evt_cus_old')").await,
         0
+    );
+}
+
+async fn buy_again_charges_once_off_session(app: &TestApp) {
+    let shopper = browser();
+    let me = email();
+    sign_up(app, &shopper, &me).await;
+    let customer = cards(app).customer(&account(app, &me).await).await.unwrap();
+    let visa = save_card(app, &customer, "pm_card_visa").await;
+    wait_for(
+        app,
+        &format!("SELECT id FROM accounts WHERE default_payment_method = '{visa}'"),
+    )
+    .await;
+    let first = order_as(app, &shopper).await;
+    let buy = |request: &'static str| {
+        let (shopper, first) = (shopper.clone(), first.clone());
+        async move {
+            app.call_as(
+                &shopper,
+                "buy_again",
+                &[("order_id", &first), ("request_id", request)],
+            )
+            .await
+        }
+    };
+    // A double click: the same request twice at once is one order and one charge.
+    let (a, b) = tokio::join!(buy("request-one-0000000001"), buy("request-one-0000000001"));
+    assert_eq!((a.status, b.status), (200, 200), "{} {}", a.body, b.body);
+    // Charged: the answer is the new order's page.
+    let charged = a
+        .body
+        .as_str()
+        .unwrap()
+        .strip_prefix("/orders/")
+        .expect("charged")
+        .to_owned();
+    assert_eq!(a.body, b.body);
+    assert_eq!(app.count("orders").await, 2);
+    let pi_id: String = sqlx::query_scalar("SELECT payment_intent_id FROM orders WHERE id = $1")
+        .bind(&charged)
+        .fetch_one(app.server.store.pool())
+        .await
+        .unwrap();
+    let pi = app
+        .server
+        .stripe
+        .client
+        .retrieve_payment_intent(&pi_id, &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        pi.status(),
+        Some(stripe_types::PaymentIntentStatus::Succeeded)
+    );
+    assert_eq!(
+        (pi.amount, pi.payment_method_id()),
+        (1250, Some(visa.as_str()))
+    );
+    assert_eq!(pi.customer_id(), Some(customer.as_str()));
+    wait_for(
+        app,
+        &format!("SELECT id FROM orders WHERE id = '{charged}' AND status = 'paid'"),
+    )
+    .await;
+
+    // A card that always wants 3-D Secure: the shopper is brought back for it.
+    let strict = save_card(app, &customer, "pm_card_authenticationRequired").await;
+    let r = app
+        .call_as(
+            &shopper,
+            "make_default_card",
+            &[("payment_method", &strict)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = buy("request-two-0000000002").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Its checkout, with the same card selected.
+    let (order, card) = r
+        .body
+        .as_str()
+        .unwrap()
+        .strip_prefix("/checkout/")
+        .and_then(|rest| rest.split_once("?card="))
+        .expect("the checkout with the card");
+    assert_eq!(card, strict);
+    // Its checkout hands out the same intent, for the same card, on-session.
+    let pay = app
+        .call_as(
+            &shopper,
+            "pay",
+            &[("order_id", order), ("payment_method", &strict)],
+        )
+        .await;
+    assert_eq!(pay.status, 200, "{}", pay.body);
+    let pi = app
+        .server
+        .stripe
+        .client
+        .retrieve_payment_intent(pay.body["payment_intent_id"].as_str().unwrap(), &[])
+        .await
+        .unwrap();
+    // The card is set on it; the browser confirms it on-session (3-D Secure).
+    assert_eq!(
+        (pi.status(), pi.payment_method_id()),
+        (
+            Some(stripe_types::PaymentIntentStatus::RequiresConfirmation),
+            Some(strict.as_str())
+        )
+    );
+
+    // A card that attaches but is always declined: another card is needed.
+    let declined = save_card(app, &customer, "pm_card_chargeCustomerFail").await;
+    app.call_as(
+        &shopper,
+        "make_default_card",
+        &[("payment_method", &declined)],
+    )
+    .await;
+    let r = buy("request-three-000000003").await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    // Its checkout, to choose another card; the order says why.
+    let order = r
+        .body
+        .as_str()
+        .unwrap()
+        .strip_prefix("/checkout/")
+        .expect("checkout");
+    assert!(!order.contains('?'), "{}", r.body);
+    let row = sqlx::query("SELECT status, failure_code FROM orders WHERE id = $1")
+        .bind(order)
+        .fetch_one(app.server.store.pool())
+        .await
+        .unwrap();
+    let (status, code): (String, Option<String>) = (
+        row.try_get("status").unwrap(),
+        row.try_get("failure_code").unwrap(),
+    );
+    assert_eq!(
+        (status.as_str(), code.as_deref()),
+        ("failed", Some("generic_decline"))
+    );
+    assert_eq!(app.count("orders").await, 4);
+}
+
+async fn cross_site_posts_are_refused(app: &TestApp) {
+    let me = email();
+    sign_up(app, &browser(), &me).await;
+    // Another site's form signing the visitor into the attacker's account: refused.
+    for (name, value) in [
+        ("origin", "http://evil.example"),
+        ("sec-fetch-site", "cross-site"),
+    ] {
+        let response = reqwest::Client::new()
+            .post(app.url("/api/sign_in"))
+            .header(name, value)
+            .form(&[("email", me.as_str()), ("password", PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 403, "{name}: {value}");
+        assert!(session_cookie(&response).is_none());
+    }
+    // The site's own pages (and non-browser clients) are served.
+    let origin = app.server.base.clone();
+    let response = reqwest::Client::new()
+        .post(app.url("/api/sign_in"))
+        .header("origin", origin)
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("email", me.as_str()), ("password", PASSWORD)])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    // Stripe's webhook is not a browser's request.
+    let r = reqwest::Client::new()
+        .post(app.url("/webhook"))
+        .header("origin", "http://evil.example")
+        .body("{}")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        400,
+        "the webhook answers for itself (no signature)"
     );
 }

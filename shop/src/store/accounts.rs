@@ -11,8 +11,8 @@ use crate::catalogue::{MAX_LINES, MAX_QUANTITY};
 use crate::error::ShopError;
 use crate::ids::{CartId, OrderId};
 
-/// An account as stored.
-#[derive(Debug, Clone)]
+/// An account as stored. `Debug` leaves the password hash out.
+#[derive(Clone)]
 pub struct AccountRow {
     pub id: AccountId,
     pub email: String,
@@ -20,6 +20,18 @@ pub struct AccountRow {
     pub cart_id: CartId,
     pub stripe_customer_id: Option<String>,
     pub customer_attempt: i64,
+}
+
+impl std::fmt::Debug for AccountRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AccountRow")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("password_hash", &"[redacted]")
+            .field("cart_id", &self.cart_id)
+            .field("stripe_customer_id", &self.stripe_customer_id)
+            .finish()
+    }
 }
 
 const COLUMNS: &str =
@@ -236,8 +248,12 @@ impl Store {
 
     // --- Sign-in failures -----------------------------------------------------------
 
-    pub async fn record_sign_in_failure(&self, scopes: &[String]) -> Result<(), StoreError> {
-        let now = now_ms();
+    /// Records an attempt for each scope at `now` (Unix ms).
+    pub async fn record_sign_in_failure(
+        &self,
+        scopes: &[String],
+        now: i64,
+    ) -> Result<(), StoreError> {
         for scope in scopes {
             sqlx::query("INSERT INTO sign_in_failures (scope, failed_at) VALUES ($1, $2)")
                 .bind(scope)
@@ -267,6 +283,16 @@ impl Store {
         rows.iter()
             .map(|r| r.try_get("failed_at").map_err(StoreError::from))
             .collect()
+    }
+
+    /// Takes back one recorded attempt (`scope` at `at_ms`): it was not a failure.
+    pub async fn forget_sign_in_attempt(&self, scope: &str, at_ms: i64) -> Result<(), StoreError> {
+        sqlx::query("DELETE FROM sign_in_failures WHERE scope = $1 AND failed_at = $2")
+            .bind(scope)
+            .bind(at_ms)
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 
     pub async fn clear_sign_in_failures(&self, scope: &str) -> Result<(), StoreError> {

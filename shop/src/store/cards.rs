@@ -30,7 +30,7 @@ pub enum CardRecorded {
     /// Now saved (new, or its details updated).
     Saved { account: AccountId },
     /// The same card (fingerprint) is already saved as `keep`: this newer copy must be
-    /// detached at Stripe; it is recorded as detached here already.
+    /// detached at Stripe, then recorded as detached ([`Store::card_detached`]).
     Duplicate { account: AccountId, keep: String },
     /// Detached already, or an older fact than the one stored: nothing changed.
     Ignored,
@@ -49,8 +49,15 @@ impl Store {
         };
         let now = now_ms();
         let mut tx = self.pool().begin().await?;
-        // The upsert first (takes SQLite's write lock before any read). Detached rows and
-        // older facts are left alone.
+        // The account's row first: SQLite's write lock, and on PostgreSQL a lock that
+        // makes two copies of one card recorded at once see each other (the second waits,
+        // then reads the first's committed row).
+        sqlx::query("UPDATE accounts SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(account.id.as_str())
+            .execute(&mut *tx)
+            .await?;
+        // Detached rows and older facts are left alone.
         let written = sqlx::query(
             "INSERT INTO saved_cards (id, account_id, customer_id, brand, last4, exp_month, \
              exp_year, fingerprint, status, stripe_created, last_fact_at, created_at, updated_at, \
@@ -87,8 +94,9 @@ impl Store {
                 "SELECT o.id FROM saved_cards o JOIN saved_cards n ON n.id = $4 \
                  WHERE o.account_id = $1 AND o.fingerprint = $2 AND o.status = $3 \
                  AND o.id <> n.id AND (o.stripe_created < n.stripe_created \
-                   OR (o.stripe_created = n.stripe_created AND o.seq < n.seq)) \
-                 ORDER BY o.stripe_created, o.seq LIMIT 1",
+                   OR (o.stripe_created = n.stripe_created AND (o.seq < n.seq \
+                     OR (o.seq = n.seq AND o.id < n.id)))) \
+                 ORDER BY o.stripe_created, o.seq, o.id LIMIT 1",
             )
             .bind(account.id.as_str())
             .bind(fingerprint)
@@ -97,13 +105,9 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             if let Some(older) = older {
+                // Left attached here until Stripe has detached it (the caller does): if that
+                // fails, the event is retried and finds the duplicate again.
                 let keep: String = older.try_get("id")?;
-                sqlx::query("UPDATE saved_cards SET status = $1, updated_at = $2 WHERE id = $3")
-                    .bind(DETACHED)
-                    .bind(now)
-                    .bind(&fact.payment_method)
-                    .execute(&mut *tx)
-                    .await?;
                 tx.commit().await?;
                 return Ok(CardRecorded::Duplicate {
                     account: account.id,
@@ -126,7 +130,8 @@ impl Store {
              WHERE d.account_id = k.account_id AND d.fingerprint = k.fingerprint \
              AND d.id <> k.id AND d.status = $2 AND k.status = $2 \
              AND (d.stripe_created > k.stripe_created \
-                  OR (d.stripe_created = k.stripe_created AND d.seq > k.seq))",
+                  OR (d.stripe_created = k.stripe_created AND (d.seq > k.seq \
+                    OR (d.seq = k.seq AND d.id > k.id))))",
         )
         .bind(keep)
         .bind(ATTACHED)

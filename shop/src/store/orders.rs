@@ -5,7 +5,7 @@ use stripe_types::Money;
 
 use super::catalogue::product_from_row;
 use super::{currency, now_ms, order_status, quantity, sku, Store, StoreError};
-use crate::account::AccountId;
+use crate::account::{AccountId, RequestId};
 use crate::catalogue::{price_cart, CartLine, CartView};
 use crate::error::ShopError;
 use crate::ids::{CartId, OrderId};
@@ -57,16 +57,37 @@ impl Store {
 
     /// "Buy again": a new `pending` order of the account with the lines of `previous`
     /// (one of its orders) at today's catalogue prices. Products no longer sold are left
-    /// out; none left is an empty cart.
+    /// out; none left is an empty cart. The same `request` again returns the order it
+    /// placed the first time.
     #[tracing::instrument(level = "error", skip_all, fields(previous = %previous))]
     pub async fn reorder(
         &self,
         account: &AccountId,
         account_cart: &CartId,
         previous: &OrderId,
+        request: &RequestId,
     ) -> Result<OrderId, StoreError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
+        // A write first: SQLite's write lock now (not on a later upgrade), and on
+        // PostgreSQL the account's row lock, so the same request twice waits here and
+        // then finds the first one's order.
+        sqlx::query("UPDATE accounts SET updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(account.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let placed = sqlx::query("SELECT id, account_id FROM orders WHERE request_key = $1")
+            .bind(request.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if let Some(placed) = placed {
+            let owner: Option<String> = placed.try_get("account_id")?;
+            if owner.as_deref() != Some(account.as_str()) {
+                return Err(ShopError::BadRequest("request_id already used".into()).into());
+            }
+            return super::order_id(&placed.try_get::<String, _>("id")?);
+        }
         let rows = sqlx::query(
             "SELECT p.sku, p.name, p.description, p.price_minor, p.currency, p.swatch, \
              ol.quantity FROM order_lines ol JOIN orders o ON o.id = ol.order_id \
@@ -87,6 +108,11 @@ impl Store {
         }
         let order_id =
             Store::insert_order(&mut tx, account_cart, Some(account), &priced, now).await?;
+        sqlx::query("UPDATE orders SET request_key = $1 WHERE id = $2")
+            .bind(request.as_str())
+            .bind(order_id.as_str())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         tracing::info!(order_id = %order_id, "order placed again");
         Ok(order_id)
