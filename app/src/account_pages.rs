@@ -11,8 +11,8 @@ use leptos_router::hooks::use_query_map;
 use shop::{OrderSummary, SavedCard, ShopError};
 
 use crate::api::{
-    account_orders, get_payments_config, list_cards, whoami, Authenticate, BuyAgainOrder,
-    MakeDefaultCard, RemoveCard, SignOut,
+    account_orders, get_payments_config, list_cards, Authenticate, BuyAgainOrder, MakeDefaultCard,
+    RemoveCard, SignOut,
 };
 use crate::pages::PostForm;
 
@@ -100,27 +100,27 @@ fn AuthForm(sign_up: bool, next: String) -> impl IntoView {
 /// signed-in shopper.
 #[component]
 pub fn AccountNav() -> impl IntoView {
-    let me = Resource::new(|| (), |_| whoami());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
-                match me.await.ok().flatten() {
-                    Some(me) => view! {
-                        <nav class="account-nav" aria-label="Account">
-                            <span class="who" data-testid="signed-in-as">{me.email}</span>
-                            <a href="/account/orders">"Orders"</a>
-                            <a href="/account/cards">"Cards"</a>
-                            <SignOutButton/>
-                        </nav>
-                    }.into_any(),
-                    None => view! {
-                        <nav class="account-nav" aria-label="Account">
-                            <a href="/account/sign-in" data-testid="sign-in-link">"Sign in"</a>
-                        </nav>
-                    }.into_any(),
-                }
-            })}
-        </Suspense>
+    // Loaded before the page rendered (no resource: the header never waits).
+    #[cfg(feature = "ssr")]
+    let signed_in = crate::edge::loaded_page_caller().signed_in;
+    #[cfg(not(feature = "ssr"))]
+    let signed_in: Option<String> = None;
+    match signed_in {
+        Some(email) => view! {
+            <nav class="account-nav" aria-label="Account">
+                <span class="who" data-testid="signed-in-as">{email}</span>
+                <a href="/account/orders">"Orders"</a>
+                <a href="/account/cards">"Cards"</a>
+                <SignOutButton/>
+            </nav>
+        }
+        .into_any(),
+        None => view! {
+            <nav class="account-nav" aria-label="Account">
+                <a href="/account/sign-in" data-testid="sign-in-link">"Sign in"</a>
+            </nav>
+        }
+        .into_any(),
     }
 }
 

@@ -136,7 +136,11 @@ fn session_token(headers: &http::HeaderMap) -> Option<SessionToken> {
 /// The guest cart grants access to its orders: `__Host-` (host-only, Secure) over HTTPS,
 /// so a sibling subdomain cannot plant one.
 fn cart_cookie_name() -> &'static str {
-    if cookie_policy().secure {
+    cart_cookie_name_for(cookie_policy())
+}
+
+fn cart_cookie_name_for(policy: CookiePolicy) -> &'static str {
+    if policy.secure {
         SECURE_CART_COOKIE
     } else {
         CART_COOKIE
@@ -144,7 +148,11 @@ fn cart_cookie_name() -> &'static str {
 }
 
 fn session_cookie_name() -> &'static str {
-    if cookie_policy().secure {
+    session_cookie_name_for(cookie_policy())
+}
+
+fn session_cookie_name_for(policy: CookiePolicy) -> &'static str {
+    if policy.secure {
         SECURE_SESSION_COOKIE
     } else {
         SESSION_COOKIE
@@ -220,6 +228,48 @@ pub async fn client_address() -> String {
         Ok(axum::extract::ConnectInfo(addr)) => addr.ip().to_string(),
         Err(_) => "unknown".to_owned(),
     }
+}
+
+/// What every page shows of the caller — the priced cart and who is signed in — loaded
+/// before the page renders (by the server's middleware) and read synchronously by the
+/// layout: no Suspense or resource around the whole page for it.
+#[derive(Debug, Clone, Default)]
+pub struct PageCaller {
+    pub cart: shop::CartView,
+    /// The signed-in account's email.
+    pub signed_in: Option<String>,
+}
+
+/// The request's caller: the account (when the session is alive) and its cart, else the
+/// guest cart cookie's cart; empty when neither.
+pub async fn page_caller(
+    headers: &http::HeaderMap,
+    accounts: &Accounts,
+    policy: CookiePolicy,
+) -> Result<PageCaller, ShopError> {
+    let token = cookie(headers, session_cookie_name_for(policy)).and_then(SessionToken::parse);
+    let account = match token {
+        Some(token) => accounts.session(&token).await?,
+        None => None,
+    };
+    let cart = account
+        .as_ref()
+        .map(|a| a.cart_id.clone())
+        .or_else(|| cookie(headers, cart_cookie_name_for(policy)).and_then(CartId::parse));
+    Ok(PageCaller {
+        cart: match cart {
+            Some(cart) => accounts.store().cart(&cart).await?,
+            None => shop::CartView::default(),
+        },
+        signed_in: account.map(|a| a.email),
+    })
+}
+
+/// What the server loaded for this page ([`page_caller`]); empty if nothing was.
+pub fn loaded_page_caller() -> PageCaller {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<PageCaller>().cloned())
+        .unwrap_or_default()
 }
 
 fn cookie<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {

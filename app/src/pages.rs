@@ -16,8 +16,8 @@ use shop::{CartLine, CartView, OrderStatus, OrderView, Product, ShopError};
 use stripe_types::messages;
 
 use crate::api::{
-    get_cart, get_order, get_payments_config, list_products, AddToCart, ApiError, PlaceOrder,
-    RemoveFromCart, SetQuantity,
+    get_order, get_payments_config, list_products, AddToCart, ApiError, PlaceOrder, RemoveFromCart,
+    SetQuantity,
 };
 
 /// Cart actions and the cart itself, shared by the islands inside [`CartScope`]. Every
@@ -147,22 +147,16 @@ pub fn LayoutWithOutlet() -> impl IntoView {
     view! { <Layout><leptos_router::components::Outlet/></Layout> }
 }
 
-/// Loads the shopper's cart on the server and hands it to the [`CartScope`] island
-/// around the page.
+/// Hands the shopper's cart to the [`CartScope`] island around the page. The server
+/// loaded it before rendering (`edge::page_caller`, a middleware): no Suspense around the
+/// whole page, so the page renders once.
 #[component]
 fn CartLoader(children: ChildrenFn) -> impl IntoView {
-    let cart = Resource::new(|| (), |_| get_cart());
-    view! {
-        <Suspense fallback=|| ()>
-            {move || {
-                let children = children.clone();
-                Suspend::new(async move {
-                    let initial = cart.await.unwrap_or_default();
-                    view! { <CartScope initial>{children()}</CartScope> }
-                })
-            }}
-        </Suspense>
-    }
+    #[cfg(feature = "ssr")]
+    let initial = crate::edge::loaded_page_caller().cart;
+    #[cfg(not(feature = "ssr"))]
+    let initial = CartView::default();
+    view! { <CartScope initial>{children()}</CartScope> }
 }
 
 /// The island every page sits in: it owns the cart state, which the islands inside it

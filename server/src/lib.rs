@@ -44,6 +44,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     pub store: Store,
     pub stripe: Arc<StripeProvider>,
+    pub accounts: Accounts,
+    pub cookies: app::edge::CookiePolicy,
 }
 
 impl FromRef<AppState> for LeptosOptions {
@@ -162,6 +164,8 @@ fn router(
         leptos_options: leptos_options.clone(),
         store: store.clone(),
         stripe,
+        accounts: accounts.clone(),
+        cookies,
     };
 
     // What server functions and pages find in context (concrete types: a server
@@ -187,6 +191,10 @@ fn router(
             AppState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            load_page_cart,
+        ))
         .layer(axum::middleware::from_fn(refuse_cross_site_posts))
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
@@ -202,6 +210,32 @@ fn router(
             HeaderValue::from_static("DENY"),
         ))
         .with_state(state)
+}
+
+/// Loads the caller (cart, signed-in email) before a page renders (see
+/// `app::edge::page_caller`): pages
+/// are `GET`s outside `/api`, `/pkg`, `/webhook` and `/healthz`.
+async fn load_page_cart(
+    State(state): State<AppState>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let path = request.uri().path();
+    let page = request.method() == axum::http::Method::GET
+        && !["/api/", "/pkg/", "/webhook", "/healthz"]
+            .iter()
+            .any(|prefix| path.starts_with(prefix))
+        && !path.ends_with(".ico");
+    if page {
+        match app::edge::page_caller(request.headers(), &state.accounts, state.cookies).await {
+            Ok(caller) => {
+                request.extensions_mut().insert(caller);
+            }
+            // The page still renders (as a guest's, empty cart); the error is logged.
+            Err(error) => tracing::error!(%error, "cannot load the caller for a page"),
+        }
+    }
+    next.run(request).await
 }
 
 /// Refuses a `POST` another site's page made the browser send (403): a cross-site form

@@ -318,12 +318,13 @@ impl Payments {
             message: message.to_owned(),
         };
         let row = self.payment_row(&order_id).await?;
-        if row.payment.status != OrderStatus::Pending || row.payment.payment_intent_id.is_some() {
-            // The same request again: this order was charged (or tried) already.
-            return Ok(match row.payment.status {
-                OrderStatus::Pending | OrderStatus::Failed => another_card(""),
-                _ => BuyAgain::Charged { order_id },
-            });
+        // The same request again (a double click): already paid, or in flight — then the
+        // same keys below make Stripe answer it again, not charge again.
+        if matches!(
+            row.payment.status,
+            OrderStatus::Paid | OrderStatus::Processing | OrderStatus::Refunded
+        ) {
+            return Ok(BuyAgain::Charged { order_id });
         }
         let Some(pm) = self.store.default_card(&account.id).await? else {
             return Ok(another_card(messages::NO_SAVED_CARD));
