@@ -104,9 +104,18 @@ pub async fn shopping_cart(create: bool) -> Result<Option<CartId>, ShopError> {
 /// Who is asking (the session's account and the guest cart cookie), and the account.
 pub async fn caller() -> Result<(Caller, Option<AccountRow>), ShopError> {
     let headers = request_headers().await?;
-    let guest_cart = cookie(&headers, cart_cookie_name()).and_then(CartId::parse);
-    let token = session_token(&headers);
-    accounts()?.caller(token.as_ref(), guest_cart).await
+    caller_from(&headers, &accounts()?, cookie_policy()).await
+}
+
+/// Who sent these headers (their session and cart cookies).
+async fn caller_from(
+    headers: &http::HeaderMap,
+    accounts: &Accounts,
+    policy: CookiePolicy,
+) -> Result<(Caller, Option<AccountRow>), ShopError> {
+    let guest_cart = cookie(headers, cart_cookie_name_for(policy)).and_then(CartId::parse);
+    let token = cookie(headers, session_cookie_name_for(policy)).and_then(SessionToken::parse);
+    accounts.caller(token.as_ref(), guest_cart).await
 }
 
 /// The signed-in account, if the session cookie is alive.
@@ -247,18 +256,10 @@ pub async fn page_caller(
     accounts: &Accounts,
     policy: CookiePolicy,
 ) -> Result<PageCaller, ShopError> {
-    let token = cookie(headers, session_cookie_name_for(policy)).and_then(SessionToken::parse);
-    let account = match token {
-        Some(token) => accounts.session(&token).await?,
-        None => None,
-    };
-    let cart = account
-        .as_ref()
-        .map(|a| a.cart_id.clone())
-        .or_else(|| cookie(headers, cart_cookie_name_for(policy)).and_then(CartId::parse));
+    let (caller, account) = caller_from(headers, accounts, policy).await?;
     Ok(PageCaller {
-        cart: match cart {
-            Some(cart) => accounts.store().cart(&cart).await?,
+        cart: match caller.cart() {
+            Some(cart) => accounts.store().cart(cart).await?,
             None => shop::CartView::default(),
         },
         signed_in: account.map(|a| a.email),
@@ -284,13 +285,13 @@ fn cookie<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
 }
 
 #[cfg(test)]
-fn cart_id_from_headers(headers: &http::HeaderMap) -> Option<CartId> {
-    cookie(headers, CART_COOKIE).and_then(CartId::parse)
-}
-
-#[cfg(test)]
 mod tests {
     use super::*;
+
+    /// How `cart_id` reads the guest cart from plain-HTTP requests.
+    fn cart_id_from_headers(headers: &http::HeaderMap) -> Option<CartId> {
+        cookie(headers, cart_cookie_name_for(CookiePolicy::default())).and_then(CartId::parse)
+    }
 
     #[test]
     fn reads_a_well_formed_cart_cookie_among_others() {

@@ -45,6 +45,8 @@ pub struct AppState {
     pub store: Store,
     pub stripe: Arc<StripeProvider>,
     pub accounts: Accounts,
+    /// Saved cards: the webhook hands card events to it.
+    pub cards: Cards,
     pub cookies: app::edge::CookiePolicy,
 }
 
@@ -165,6 +167,7 @@ fn router(
         store: store.clone(),
         stripe,
         accounts: accounts.clone(),
+        cards: payments.cards().clone(),
         cookies,
     };
 

@@ -42,8 +42,7 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             return reject("invalid signature or payload");
         }
     };
-    let cards = shop::cards::Cards::new(state.store.clone(), provider.client.clone());
-    match stripe_events::ingest(&state.store, &cards, &body, &event).await {
+    match stripe_events::ingest(&state.store, &state.cards, &body, &event).await {
         Ok(Ingested::New) => {
             (StatusCode::OK, Json(serde_json::json!({"received": true}))).into_response()
         }

@@ -100,21 +100,20 @@ pub struct AccountId(String);
 
 impl AccountId {
     const PREFIX: &'static str = "acc_";
+    const TAIL: usize = 20;
 
     /// From a stored row (ids never come from the browser).
     pub fn from_stored(id: String) -> Option<AccountId> {
-        let ok = id.strip_prefix(Self::PREFIX).is_some_and(|tail| {
-            tail.len() == 20
-                && tail
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-        ok.then_some(AccountId(id))
+        crate::ids::is_random_id(&id, Self::PREFIX, Self::TAIL).then_some(AccountId(id))
     }
 
     #[cfg(feature = "server")]
     pub fn generate() -> AccountId {
-        AccountId(format!("{}{}", Self::PREFIX, crate::ids::random_tail(20)))
+        AccountId(format!(
+            "{}{}",
+            Self::PREFIX,
+            crate::ids::random_tail(Self::TAIL)
+        ))
     }
 
     pub fn as_str(&self) -> &str {

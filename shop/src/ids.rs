@@ -22,13 +22,7 @@ impl OrderId {
 
     /// An order id from untrusted input; anything else is an order that does not exist.
     pub fn parse(input: &str) -> Result<OrderId, ShopError> {
-        let ok = input.strip_prefix(Self::PREFIX).is_some_and(|tail| {
-            tail.len() == Self::TAIL
-                && tail
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        });
-        if ok {
+        if is_random_id(input, Self::PREFIX, Self::TAIL) {
             Ok(OrderId(input.to_owned()))
         } else {
             Err(ShopError::UnknownOrder {
@@ -46,6 +40,17 @@ impl OrderId {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+}
+
+/// Whether `input` is `prefix` and `tail_len` lowercase letters or digits: the shape of
+/// the ids [`random_tail`] makes.
+pub(crate) fn is_random_id(input: &str, prefix: &str, tail_len: usize) -> bool {
+    input.strip_prefix(prefix).is_some_and(|tail| {
+        tail.len() == tail_len
+            && tail
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    })
 }
 
 /// `len` random lowercase letters or digits (the tail of an id).

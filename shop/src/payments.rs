@@ -136,18 +136,8 @@ impl Payments {
                 pi
             }
             None => {
-                let pi = self
-                    .create_intent(order_id, total, row.pi_attempt, customer.as_deref())
-                    .await?;
-                tracing::Span::current().record("payment_intent", pi.id.as_str());
-                let attached = self.store.attach_payment_intent(order_id, &pi.id).await?;
-                if attached.as_deref() != Some(pi.id.as_str()) {
-                    // Same idempotency key, so this cannot be another intent unless one
-                    // was attached by hand; never hand out an intent the order does not know.
-                    tracing::error!(stored = ?attached, "order has another PaymentIntent");
-                    return Err(ShopError::Internal);
-                }
-                pi
+                self.create_attached_intent(order_id, total, row.pi_attempt, customer.as_deref())
+                    .await?
             }
         };
         // The order is the truth: an intent for another amount is brought in line.
@@ -336,19 +326,13 @@ impl Payments {
         };
         // 1. The intent, on the account's Customer and card (not yet confirmed).
         let pi = self
-            .create_intent(
+            .create_attached_intent(
                 &order_id,
                 row.payment.total,
                 row.pi_attempt,
                 Some(&customer),
             )
             .await?;
-        tracing::Span::current().record("payment_intent", pi.id.as_str());
-        let attached = self.store.attach_payment_intent(&order_id, &pi.id).await?;
-        if attached.as_deref() != Some(pi.id.as_str()) {
-            tracing::error!(stored = ?attached, "order has another PaymentIntent");
-            return Err(ShopError::Internal);
-        }
         // 2. Confirmed while the shopper is away.
         let key = IdempotencyKey::for_operation("order", order_id.as_str(), "pi-off-session", 1)
             .map_err(|_| ShopError::Internal)?;
@@ -412,6 +396,29 @@ impl Payments {
             }
         }
         Ok(())
+    }
+
+    /// Creates the order's PaymentIntent ([`Payments::create_intent`]) and records it on
+    /// the order; the order must end up with exactly this intent.
+    async fn create_attached_intent(
+        &self,
+        order_id: &OrderId,
+        total: Money,
+        attempt: i64,
+        customer: Option<&str>,
+    ) -> Result<PaymentIntent, ShopError> {
+        let pi = self
+            .create_intent(order_id, total, attempt, customer)
+            .await?;
+        tracing::Span::current().record("payment_intent", pi.id.as_str());
+        let attached = self.store.attach_payment_intent(order_id, &pi.id).await?;
+        if attached.as_deref() != Some(pi.id.as_str()) {
+            // Same idempotency key, so this cannot be another intent unless one was
+            // attached by hand; never hand out an intent the order does not know.
+            tracing::error!(stored = ?attached, "order has another PaymentIntent");
+            return Err(ShopError::Internal);
+        }
+        Ok(pi)
     }
 
     async fn create_intent(

@@ -36,8 +36,6 @@ impl std::fmt::Debug for AccountRow {
 
 const COLUMNS: &str =
     "a.id, a.email, a.password_hash, a.cart_id, a.stripe_customer_id, a.customer_attempt";
-const SELECT: &str = "SELECT a.id, a.email, a.password_hash, a.cart_id, a.stripe_customer_id, \
-                      a.customer_attempt FROM accounts a";
 
 fn row_to_account(row: &AnyRow) -> Result<AccountRow, StoreError> {
     let id: String = row.try_get("id")?;
@@ -85,7 +83,7 @@ impl Store {
     }
 
     pub async fn account(&self, id: &AccountId) -> Result<Option<AccountRow>, StoreError> {
-        sqlx::query(&format!("{SELECT} WHERE a.id = $1"))
+        sqlx::query(&format!("SELECT {COLUMNS} FROM accounts a WHERE a.id = $1"))
             .bind(id.as_str())
             .fetch_optional(self.pool())
             .await?
@@ -95,26 +93,30 @@ impl Store {
     }
 
     pub async fn account_by_email(&self, email: &Email) -> Result<Option<AccountRow>, StoreError> {
-        sqlx::query(&format!("{SELECT} WHERE a.email = $1"))
-            .bind(email.as_str())
-            .fetch_optional(self.pool())
-            .await?
-            .as_ref()
-            .map(row_to_account)
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM accounts a WHERE a.email = $1"
+        ))
+        .bind(email.as_str())
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(row_to_account)
+        .transpose()
     }
 
     pub async fn account_by_customer(
         &self,
         customer_id: &str,
     ) -> Result<Option<AccountRow>, StoreError> {
-        sqlx::query(&format!("{SELECT} WHERE a.stripe_customer_id = $1"))
-            .bind(customer_id)
-            .fetch_optional(self.pool())
-            .await?
-            .as_ref()
-            .map(row_to_account)
-            .transpose()
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM accounts a WHERE a.stripe_customer_id = $1"
+        ))
+        .bind(customer_id)
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(row_to_account)
+        .transpose()
     }
 
     /// Records the account's Customer unless it has one; returns the one it now has.
