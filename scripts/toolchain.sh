@@ -64,14 +64,14 @@ fi
 if [ "$MODE" = debian ]; then
     apt_install rustc-web cargo-web rust-web-src rust-web-clippy rustfmt-web lld-22
     PATH_PREFIX="$TOOLS/bin:$TOOLS/npm/node_modules/.bin:/usr/bin"
-    LEPTOS_ARGS="--lib-cargo-args=-Zbuild-std=std,panic_abort"
+    LEPTOS_ARGS="--split --lib-cargo-args=-Zbuild-std=std,panic_abort"
     # Release WASM only: a std built for size, and panics that abort without formatting
     # a message (no panic strings or formatting code in the bundle).
     LEPTOS_RELEASE_ARGS="--lib-cargo-args=-Zbuild-std-features=optimize_for_size"
     WASM_RELEASE_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort"
 else
     PATH_PREFIX="$TOOLS/bin:$TOOLS/npm/node_modules/.bin:$HOME/.cargo/bin"
-    LEPTOS_ARGS=""
+    LEPTOS_ARGS="--split"
     LEPTOS_RELEASE_ARGS=""
     WASM_RELEASE_RUSTFLAGS=""
 fi
@@ -122,7 +122,8 @@ cat > "$ENV_FILE" <<ENV
 export PATH="$PATH_PREFIX:\$PATH"
 export RUSTC_BOOTSTRAP=1
 export CARGO_TARGET_DIR="$CACHE/target"
-# Extra arguments for every \`cargo leptos\` call (build-std where the wasm32 std is built here).
+# Extra arguments for every \`cargo leptos\` call: \`--split\` (the islands are lazy: each
+# page loads only its own islands' WASM) and build-std where the wasm32 std is built here.
 export LEPTOS_ARGS="$LEPTOS_ARGS"
 # Added for release builds (\`make release\`, scripts/bench.sh): see scripts/toolchain.sh.
 export LEPTOS_RELEASE_ARGS="$LEPTOS_RELEASE_ARGS"

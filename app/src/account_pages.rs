@@ -14,7 +14,7 @@ use crate::api::{
     account_orders, get_payments_config, list_cards, Authenticate, BuyAgainOrder, MakeDefaultCard,
     RemoveCard, SignOut,
 };
-use crate::pages::PostForm;
+use crate::pages::{PostForm, PreloadIsland};
 
 /// Sends the browser to the sign-in page (then back to `from`): a redirect while the page
 /// renders on the server.
@@ -38,6 +38,7 @@ pub fn SignUpPage() -> impl IntoView {
     view! {
         <section class="auth">
             <h1>"Create an account"</h1>
+            <PreloadIsland island="auth_form"/>
             <AuthForm sign_up=true next/>
             <p>"Already have one? " <a href="/account/sign-in">"Sign in"</a></p>
         </section>
@@ -51,6 +52,7 @@ pub fn SignInPage() -> impl IntoView {
     view! {
         <section class="auth">
             <h1>"Sign in"</h1>
+            <PreloadIsland island="auth_form"/>
             <AuthForm sign_up=false next/>
             <p>"New here? " <a href="/account/sign-up">"Create an account"</a></p>
         </section>
@@ -60,8 +62,9 @@ pub fn SignInPage() -> impl IntoView {
 /// The email and password form; on success, a full page load of `next` (the header and
 /// cart change with the session). One server function for both modes (`authenticate`),
 /// and nothing to decode on success: a small island.
-#[island]
+#[island(lazy)]
 fn AuthForm(sign_up: bool, next: String) -> impl IntoView {
+    crate::pages::island_hydrated();
     let action = ServerAction::<Authenticate>::new();
     let error = RwSignal::new(None::<String>);
     let busy = move || action.pending().get();
@@ -124,18 +127,14 @@ pub fn AccountNav() -> impl IntoView {
     }
 }
 
-#[island]
+/// A plain form: the server signs out and redirects to the shop (no WASM for this).
+#[component]
 fn SignOutButton() -> impl IntoView {
-    let action = ServerAction::<SignOut>::new();
-    Effect::new(move |_| {
-        if let Some(Ok(())) = action.value().get() {
-            let _ = window().location().set_href("/");
-        }
-    });
+    let action = <SignOut as leptos::server_fn::ServerFn>::url();
     view! {
-        <PostForm action class="sign-out">
+        <form method="post" action=action class="sign-out">
             <button type="submit" class="link" data-testid="sign-out">"Sign out"</button>
-        </PostForm>
+        </form>
     }
 }
 
@@ -175,7 +174,7 @@ fn OrderRow(order: OrderSummary) -> impl IntoView {
     let request_id = shop::RequestId::generate().as_str().to_owned();
     #[cfg(not(feature = "ssr"))]
     let request_id = String::new();
-    let buy_again = paid.then(|| view! { <BuyAgainButton order_id=id.clone() request_id/> });
+    let buy_again = paid.then(|| view! { <PreloadIsland island="buy_again_button"/><BuyAgainButton order_id=id.clone() request_id/> });
     view! {
         <li class="order-row" data-testid="order-row" data-order=id.clone()>
             <a href=href><code>{id.clone()}</code></a>
@@ -192,8 +191,9 @@ fn OrderRow(order: OrderSummary) -> impl IntoView {
 
 /// "Buy again": the new order is charged with the default card; then its page, or its
 /// checkout when the bank wants the shopper or the card was declined.
-#[island]
+#[island(lazy)]
 fn BuyAgainButton(order_id: String, request_id: String) -> impl IntoView {
+    crate::pages::island_hydrated();
     let action = ServerAction::<BuyAgainOrder>::new();
     let error = RwSignal::new(None::<String>);
     Effect::new(move |_| match action.value().get() {
@@ -234,6 +234,7 @@ pub fn CardsPage() -> impl IntoView {
                             <ul class="card-list">
                                 {list.into_iter().map(|c| view! { <CardRow card=c/> }).collect_view()}
                             </ul>
+                            <PreloadIsland island="add_card"/>
                             <AddCard config/>
                         }.into_any(),
                     }
@@ -252,14 +253,16 @@ fn CardRow(card: SavedCard) -> impl IntoView {
             <span class="expiry">"Expires " {card.expiry()}</span>
             {card.expiring.then_some(view! { <span class="badge warn" data-testid="expiring">"Expires soon"</span> })}
             {card.is_default.then_some(view! { <span class="badge">"Default"</span> })}
+            <PreloadIsland island="card_actions"/>
             <CardActions payment_method=card.id.to_string() is_default=card.is_default/>
         </li>
     }
 }
 
 /// Remove and make-default for one card; the page reloads with Stripe's answer.
-#[island]
+#[island(lazy)]
 fn CardActions(payment_method: String, is_default: bool) -> impl IntoView {
+    crate::pages::island_hydrated();
     let remove = ServerAction::<RemoveCard>::new();
     let make_default = ServerAction::<MakeDefaultCard>::new();
     let error = RwSignal::new(None::<String>);
@@ -291,8 +294,9 @@ fn CardActions(payment_method: String, is_default: bool) -> impl IntoView {
 /// "Add a card": Stripe's card Element, confirmed with `confirmCardSetup` (3-D Secure
 /// included) on a SetupIntent of the shopper's Customer; the server then asks Stripe
 /// and records the card.
-#[island]
+#[island(lazy)]
 fn AddCard(config: shop::PaymentsConfig) -> impl IntoView {
+    crate::pages::island_hydrated();
     let open = RwSignal::new(false);
     let ready = RwSignal::new(false);
     let complete = RwSignal::new(false);

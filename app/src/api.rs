@@ -256,7 +256,10 @@ pub async fn sign_out() -> Result<(), ApiError> {
             if let Some(token) = edge::current_session_token().await? {
                 edge::accounts()?.sign_out(&token).await?;
             }
-            edge::clear_session_cookie()
+            edge::clear_session_cookie()?;
+            // The sign-out button is a plain form: the browser goes to the shop.
+            leptos_axum::redirect("/");
+            Ok(())
         }
         .await,
     )

@@ -284,6 +284,37 @@ fn cookie<'h>(headers: &'h http::HeaderMap, name: &str) -> Option<&'h str> {
         .map(|(_, value)| value)
 }
 
+/// The WASM modules of a lazy island (`cargo leptos --split`), as `/pkg/…` paths: those
+/// of the island whose function is `island` in snake case (`payment_form`), from the
+/// split manifest the build writes beside the bundle (read once). Empty when the site
+/// was built without splitting or the island is unknown.
+pub fn island_modules(island: &str) -> Vec<String> {
+    use std::collections::HashMap;
+    use std::sync::OnceLock;
+    static MANIFEST: OnceLock<(String, HashMap<String, Vec<String>>)> = OnceLock::new();
+    let Some(options) = use_context::<LeptosOptions>() else {
+        return Vec::new();
+    };
+    let (pkg, manifest) = MANIFEST.get_or_init(|| {
+        let pkg = format!("/{}", options.site_pkg_dir);
+        let path = std::path::Path::new(options.site_root.as_ref())
+            .join(options.site_pkg_dir.as_ref())
+            .join("__wasm_split_manifest.json");
+        let manifest = std::fs::read_to_string(&path)
+            .ok()
+            .and_then(|text| serde_json::from_str(&text).ok())
+            .unwrap_or_default();
+        (pkg, manifest)
+    });
+    // Keys are `{island}_loader_{hash of the source location}`.
+    let prefix = format!("{island}_loader_");
+    manifest
+        .iter()
+        .filter(|(key, _)| key.starts_with(&prefix))
+        .flat_map(|(_, modules)| modules.iter().map(|m| format!("{pkg}/{m}.wasm")))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -51,6 +51,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    provide_context(pages::PreloadedModules::default());
     // Routes render on the server only (islands): no client-side router ships as WASM;
     // links are plain page loads, fully rendered before they are sent.
     view! {
@@ -59,10 +61,13 @@ pub fn App() -> impl IntoView {
         <Router>
             <pages::SandboxBanner/>
             <Routes fallback=|| view! { <pages::Layout><pages::NotFound/></pages::Layout> }>
+                // The checkout has no cart island: it loads only the payment form's WASM.
+                <ParentRoute path=path!("/checkout") view=pages::CheckoutLayout ssr=SsrMode::Async>
+                    <Route path=path!("/:id") view=payment_page::PaymentPage ssr=SsrMode::Async/>
+                </ParentRoute>
                 <ParentRoute path=path!("") view=pages::LayoutWithOutlet ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::ShopPage ssr=SsrMode::Async/>
                     <Route path=path!("/cart") view=pages::CartPage ssr=SsrMode::Async/>
-                    <Route path=path!("/checkout/:id") view=payment_page::PaymentPage ssr=SsrMode::Async/>
                     <Route path=path!("/orders/:id") view=pages::OrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/sign-up") view=account_pages::SignUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/sign-in") view=account_pages::SignInPage ssr=SsrMode::Async/>

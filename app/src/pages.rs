@@ -126,10 +126,12 @@ fn form_args<A: DeserializeOwned>(ev: &SubmitEvent) -> Result<A, String> {
     crate::codec::from_form(&String::from(body)).map_err(|e| e.to_string())
 }
 
-/// Every page: the header and the page inside the cart's island scope.
+/// Every shop page: the header and the page inside the cart's island scope.
 #[component]
 pub fn Layout(children: ChildrenFn) -> impl IntoView {
     view! {
+        <PreloadIsland island="cart_scope"/>
+        <PreloadIsland island="cart_link"/>
         <CartLoader>
             <header class="site-header">
                 <A href="/" attr:class="brand">"Rust Supply Co."</A>
@@ -147,6 +149,86 @@ pub fn LayoutWithOutlet() -> impl IntoView {
     view! { <Layout><leptos_router::components::Outlet/></Layout> }
 }
 
+/// The checkout's layout: the same header, but no cart island (the order is placed, the
+/// cart cannot change on this page), so the checkout loads only the payment form's WASM.
+#[component]
+pub fn CheckoutLayout() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let count = crate::edge::loaded_page_caller().cart.item_count();
+    #[cfg(not(feature = "ssr"))]
+    let count = 0;
+    view! {
+        <header class="site-header">
+            <A href="/" attr:class="brand">"Rust Supply Co."</A>
+            <crate::account_pages::AccountNav/>
+            <a href="/cart" class="cart-link" data-testid="cart-link">
+                "Cart " <span class="badge" data-testid="cart-count">{count}</span>
+            </a>
+        </header>
+        <main><leptos_router::components::Outlet/></main>
+    }
+}
+
+/// Asks the browser (a `<link rel="preload">` in `<head>`) for the WASM modules of the
+/// lazy island `island` (its function name in snake case) as soon as the page arrives:
+/// otherwise they are requested only when the island starts to hydrate. Server only.
+#[component]
+pub(crate) fn PreloadIsland(island: &'static str) -> impl IntoView {
+    // Each module once per page, however many islands share it.
+    #[cfg(feature = "ssr")]
+    let modules = {
+        let seen = use_context::<PreloadedModules>().unwrap_or_default();
+        let mut seen = seen.0.lock().unwrap_or_else(|e| e.into_inner());
+        crate::edge::island_modules(island)
+            .into_iter()
+            .filter(|href| seen.insert(href.clone()))
+            .collect::<Vec<_>>()
+    };
+    #[cfg(not(feature = "ssr"))]
+    let modules: Vec<String> = {
+        let _ = island;
+        Vec::new()
+    };
+    modules
+        .into_iter()
+        .map(|href| {
+            view! {
+                <leptos_meta::Link rel="preload" href as_="fetch" type_="application/wasm" crossorigin="anonymous"/>
+            }
+        })
+        .collect_view()
+}
+
+/// The modules already preloaded by this page (provided per page render by [`crate::App`]).
+#[cfg(feature = "ssr")]
+#[derive(Clone, Default)]
+pub(crate) struct PreloadedModules(
+    std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
+);
+
+/// Every island calls this: once all the islands of the page have hydrated (lazy islands
+/// hydrate one by one, as their WASM arrives), `<body data-hydrated="true">`. Tests wait
+/// for it before clicking; before it, buttons are plain form posts.
+pub(crate) fn island_hydrated() {
+    Effect::new(|_| {
+        let document = document();
+        let Some(body) = document.body() else { return };
+        let done = body
+            .get_attribute("data-islands")
+            .and_then(|n| n.parse::<u32>().ok())
+            .unwrap_or(0)
+            + 1;
+        let _ = body.set_attribute("data-islands", &done.to_string());
+        let total = document
+            .query_selector_all("leptos-island")
+            .map(|islands| islands.length())
+            .unwrap_or(0);
+        if done >= total {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
+}
+
 /// Hands the shopper's cart to the [`CartScope`] island around the page. The server
 /// loaded it before rendering (`edge::page_caller`, a middleware): no Suspense around the
 /// whole page, so the page renders once.
@@ -161,15 +243,10 @@ fn CartLoader(children: ChildrenFn) -> impl IntoView {
 
 /// The island every page sits in: it owns the cart state, which the islands inside it
 /// (header count, add buttons, cart panel) share through context.
-#[island]
+#[island(lazy)]
 fn CartScope(initial: CartView, children: Children) -> impl IntoView {
     provide_context(CartState::new(initial));
-    // Effects run only in the browser: this marks the page as hydrated (tests wait for it).
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
+    island_hydrated();
     children()
 }
 
@@ -190,8 +267,9 @@ pub fn SandboxBanner() -> impl IntoView {
     }
 }
 
-#[island]
+#[island(lazy)]
 pub fn CartLink() -> impl IntoView {
+    island_hydrated();
     let state = cart_state();
     let count = move || state.cart.with(|c| c.item_count());
     view! {
@@ -222,6 +300,7 @@ pub fn ShopPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
+            <PreloadIsland island="cart_panel"/>
             <CartPanel/>
         </div>
     }
@@ -243,13 +322,15 @@ fn ProductCard(product: Product) -> impl IntoView {
             <h2>{name}</h2>
             <p class="description">{description}</p>
             <p class="price" data-testid=price_id>{price.to_string()}</p>
+            <PreloadIsland island="add_to_cart_button"/>
             <AddToCartButton sku=sku.into()/>
         </li>
     }
 }
 
-#[island]
+#[island(lazy)]
 fn AddToCartButton(sku: String) -> impl IntoView {
+    island_hydrated();
     let state = cart_state();
     let add_id = format!("add-to-cart-{sku}");
     view! {
@@ -265,14 +346,16 @@ fn AddToCartButton(sku: String) -> impl IntoView {
 pub fn CartPage() -> impl IntoView {
     view! {
         <div class="cart-page">
+            <PreloadIsland island="cart_panel"/>
             <CartPanel/>
             <p><A href="/">"← Continue shopping"</A></p>
         </div>
     }
 }
 
-#[island]
+#[island(lazy)]
 fn CartPanel() -> impl IntoView {
+    island_hydrated();
     let state = cart_state();
     view! {
         <section class="cart" aria-labelledby="cart-heading">
@@ -388,6 +471,7 @@ pub fn OrderPage() -> impl IntoView {
 fn OrderDetails(order: OrderView) -> impl IntoView {
     view! {
         <h1>"Order " <code data-testid="order-id">{order.id.to_string()}</code></h1>
+        <PreloadIsland island="order_status_live"/>
         <OrderStatusLive id=order.id.into() status=order.status/>
         <OrderLines lines=order.lines total=order.total.to_string()/>
     }
@@ -413,8 +497,9 @@ pub(crate) fn OrderLines(lines: Vec<CartLine>, total: String) -> impl IntoView {
 /// The order's status, kept current: while `processing` (and a few times while
 /// `pending`, in case the shopper just paid) it asks the server again, until the webhook
 /// (or a server-side retrieve) settles it; the page turns to `paid` without a reload.
-#[island]
+#[island(lazy)]
 fn OrderStatusLive(id: String, status: OrderStatus) -> impl IntoView {
+    island_hydrated();
     let status = RwSignal::new(status);
     let pay_href = format!("/checkout/{id}");
     let polls = StoredValue::new(0u32);

@@ -144,6 +144,9 @@ fn CheckoutForm(
 /// The card form. `total` is the order's total as shown; the amount charged is the
 /// server's. `notice`: why the order's last attempt failed. Signed-in shoppers also get
 /// their saved `cards` (`selected` first) and "Save this card for next time".
+// Not lazy: the payment form is in the main WASM module, so the checkout (the page
+// that must be quick) fetches one module instead of waiting for the island's split
+// modules after the main one; the other islands are lazy.
 #[island]
 fn PaymentForm(
     order_id: String,
@@ -154,6 +157,7 @@ fn PaymentForm(
     cards: Vec<(String, String, String)>,
     selected: Option<String>,
 ) -> impl IntoView {
+    crate::pages::island_hydrated();
     let state = FormState {
         order_id: StoredValue::new(order_id),
         payment: RwSignal::new(None),

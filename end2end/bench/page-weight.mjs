@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // Weight of the checkout page as a browser first loads it: the HTML and every
 // same-origin stylesheet, script (with its static imports) and WebAssembly module it
-// references, each compressed with gzip -9. Stripe.js (any other origin, or a URL
+// references or that Chromium fetched while hydrating it (the lazy islands' split
+// modules), each compressed with gzip -9. Stripe.js (any other origin, or a URL
 // containing "/v3/") is excluded and listed as such.
 //
 //   node end2end/bench/page-weight.mjs [BASE_URL] [PATH | --signed-in]
@@ -81,7 +82,7 @@ const html = await get(pageUrl);
 if (signedIn && !html.body.toString("utf8").includes('data-testid="saved-card"')) {
   throw new Error(`${pageUrl} shows no saved card: not the signed-in checkout`);
 }
-if (!html.body.toString("utf8").includes('data-testid="card-element"')) {
+if (cookie && !html.body.toString("utf8").includes('data-testid="card-element"')) {
   throw new Error(`${pageUrl} has no card form: not a payable checkout`);
 }
 files.push({ url: pageUrl, kind: "html", raw: html.body.length, gzip: gzip(html.body) });
@@ -120,6 +121,47 @@ for (const m of text.matchAll(/<script\b([^>]*)>([\s\S]*?)<\/script>/gi)) {
 // into the page): named here as excluded.
 for (const m of text.matchAll(/\\?"js_url\\?"\s*:\s*\\?"([^"\\]+)/g)) {
   consider(m[1], pageUrl, "Stripe.js, loaded by the app at run time");
+}
+
+// What the browser really loads: the islands' WASM is split (`cargo leptos --split`) and
+// a lazy island fetches its modules only when it hydrates, so the page is also opened in
+// headless Chromium (the same cookie) until every island has hydrated and the card form
+// is ready; every successful same-origin GET it made is counted (API calls excluded).
+for (const url of await loadedByBrowser()) consider(url, pageUrl, "loaded by the browser");
+
+async function loadedByBrowser() {
+  const { chromium } = await import("playwright-core");
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+    headless: true,
+    args: ["--no-sandbox", "--disable-gpu", "--no-first-run"],
+  });
+  try {
+    const context = await browser.newContext();
+    if (cookie) {
+      const [name, ...value] = cookie.split("=");
+      await context.addCookies([{ name, value: value.join("="), url: base }]);
+    }
+    const page = await context.newPage();
+    const urls = [];
+    page.on("response", (response) => {
+      const request = response.request();
+      const url = new URL(request.url());
+      if (request.method() !== "GET" || !response.ok() || url.pathname.startsWith("/api/")) return;
+      urls.push(request.url());
+    });
+    await page.goto(pageUrl);
+    await page.locator('body[data-hydrated="true"]').waitFor({ state: "attached", timeout: 30_000 });
+    if (await page.getByTestId("card-element").count()) {
+      await page
+        .locator('[data-testid="card-element"][data-ready="true"]')
+        .waitFor({ state: "attached", timeout: 30_000 });
+    }
+    await page.waitForLoadState("networkidle");
+    return urls;
+  } finally {
+    await browser.close();
+  }
 }
 
 // Fetch each asset; follow the static and dynamic imports of same-origin JS.

@@ -11,4 +11,10 @@ pub fn hydrate() {
     #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
+    // Every island marks the page hydrated once all have run (`app`'s `island_hydrated`);
+    // a page without islands is hydrated now.
+    let document = leptos::prelude::document();
+    if let (Some(body), Ok(None)) = (document.body(), document.query_selector("leptos-island")) {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }

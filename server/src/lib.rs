@@ -174,7 +174,10 @@ fn router(
     // What server functions and pages find in context (concrete types: a server
     // function reaches the code it calls in one go-to-definition), for routes and the
     // 404 fallback.
+    let options = leptos_options.clone();
     let context = move || {
+        // The site's layout (where the split WASM's manifest is: island preloads).
+        provide_context(options.clone());
         provide_context(store.clone());
         provide_context(payments.clone());
         provide_context(accounts.clone());
