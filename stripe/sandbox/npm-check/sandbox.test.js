@@ -277,3 +277,116 @@ test("detaching a card is final", async () => {
   await assert.rejects(stripe.customers.update(customer.id, { invoice_settings: { default_payment_method: pm.id } }), invalid);
   await assert.rejects(stripe.paymentMethods.detach(pm.id), invalid);
 });
+
+// ---- After the payment: refunds that fail, dispute test cards, fraud warnings, events --
+
+/** `POST /_sandbox{path}` (the sandbox's control API) with a JSON body; resolves its answer. */
+async function control(path, body = {}) {
+  const res = await fetch(`${sandbox.url}/_sandbox${path}`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  assert.equal(res.status, 200, `${path}: ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** A confirmed card payment of `amount` cents with `paymentMethod`. */
+function pay(paymentMethod, amount = 2000) {
+  return stripe.paymentIntents.create({
+    amount, currency: "usd", payment_method: paymentMethod, confirm: true, payment_method_types: ["card"],
+  });
+}
+
+test("a refund of card 5126 starts pending and fails when the clock moves on", async () => {
+  const pi = await pay("pm_card_refundFail", 2600);
+  assert.equal(pi.status, "succeeded");
+  const refund = await stripe.refunds.create({ payment_intent: pi.id });
+  assert.equal(refund.status, "pending");
+  let charge = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(charge.amount_refunded, 2600);
+  assert.ok((await eventsOf("charge.refunded")).some((e) => e.data.object.id === charge.id));
+  await control("/clock/advance", { seconds: 61 });
+  const failed = await stripe.refunds.retrieve(refund.id);
+  assert.equal(failed.status, "failed");
+  assert.equal(failed.failure_reason, "expired_or_canceled_card");
+  charge = await stripe.charges.retrieve(pi.latest_charge);
+  assert.equal(charge.amount_refunded, 0);
+  assert.equal(charge.refunded, false);
+  const failedEvents = (await eventsOf("refund.failed")).filter((e) => e.data.object.id === refund.id);
+  assert.equal(failedEvents.length, 1);
+  const updated = (await eventsOf("refund.updated")).filter((e) => e.data.object.id === refund.id);
+  assert.equal(updated[0].data.previous_attributes.status, "pending");
+  // Delivered and signed like every event.
+  const delivery = await waitFor(() => deliveries.find((d) => {
+    const e = JSON.parse(d.body.toString("utf8"));
+    return e.type === "refund.failed" && e.data.object.id === refund.id;
+  }), "refund.failed to be delivered");
+  const event = stripe.webhooks.constructEvent(delivery.body, delivery.signature, WHSEC);
+  assert.equal(event.data.object.status, "failed");
+  // A Visa's refund succeeds at once.
+  const visa = await pay("pm_card_visa");
+  assert.equal((await stripe.refunds.create({ payment_intent: visa.id })).status, "succeeded");
+});
+
+test("cards 2685 and 1976 open a product_not_received dispute and an inquiry", async () => {
+  const pnr = await pay("pm_card_createDisputeProductNotReceived");
+  const [dispute] = (await stripe.disputes.list({ payment_intent: pnr.id })).data;
+  assert.equal(dispute.reason, "product_not_received");
+  assert.equal(dispute.status, "needs_response");
+  assert.equal(dispute.is_charge_refundable, false);
+  await assert.rejects(stripe.refunds.create({ payment_intent: pnr.id }), (err) => {
+    assert.equal(err.type, "StripeInvalidRequestError");
+    assert.equal(err.code, "charge_disputed");
+    return true;
+  });
+  const inq = await pay("pm_card_createDisputeInquiry");
+  const [inquiry] = (await stripe.disputes.list({ payment_intent: inq.id })).data;
+  assert.equal(inquiry.status, "warning_needs_response");
+  assert.equal(inquiry.is_charge_refundable, true);
+  assert.deepEqual(inquiry.balance_transactions, []);
+  const withdrawn = (await eventsOf("charge.dispute.funds_withdrawn")).map((e) => e.data.object.id);
+  assert.ok(withdrawn.includes(dispute.id));
+  assert.ok(!withdrawn.includes(inquiry.id), "an inquiry withdraws no funds");
+  // An inquiry does not stop a refund.
+  const refund = await stripe.refunds.create({ payment_intent: inq.id });
+  assert.equal(refund.status, "succeeded");
+});
+
+test("an early fraud warning stops being actionable once the charge is refunded", async () => {
+  const pi = await pay("pm_card_createIssuerFraudRecord");
+  const [efw] = (await stripe.radar.earlyFraudWarnings.list({ payment_intent: pi.id })).data;
+  assert.equal(efw.actionable, true);
+  assert.equal(efw.charge, pi.latest_charge);
+  await stripe.refunds.create({ payment_intent: pi.id, reason: "fraudulent" });
+  const after = await stripe.radar.earlyFraudWarnings.retrieve(efw.id);
+  assert.equal(after.actionable, false);
+  const updated = (await eventsOf("radar.early_fraud_warning.updated")).filter((e) => e.data.object.id === efw.id);
+  assert.equal(updated.length, 1);
+  assert.equal(updated[0].data.object.actionable, false);
+  assert.deepEqual(updated[0].data.previous_attributes, { actionable: true });
+  // A dispute does the same.
+  const disputed = await pay("pm_card_createEarlyFraudWarning");
+  const [efw2] = (await stripe.radar.earlyFraudWarnings.list({ payment_intent: disputed.id })).data;
+  await control(`/charges/${disputed.latest_charge}/dispute`);
+  assert.equal((await stripe.radar.earlyFraudWarnings.retrieve(efw2.id)).actionable, false);
+});
+
+test("events list by created[gte] and created[lt]", async () => {
+  const { now } = await control("/clock/advance", { seconds: 3600 });
+  const pi = await stripe.paymentIntents.create({ amount: 1200, currency: "usd", payment_method_types: ["card"] });
+  const since = [];
+  for await (const e of stripe.events.list({ created: { gte: now }, limit: 100 })) since.push(e);
+  assert.ok(since.length >= 1);
+  assert.ok(since.every((e) => e.created >= now));
+  assert.ok(since.some((e) => e.type === "payment_intent.created" && e.data.object.id === pi.id));
+  const older = await stripe.events.list({ created: { lt: now }, limit: 100 });
+  assert.ok(older.data.length > 0);
+  assert.ok(older.data.every((e) => e.created < now && e.data.object.id !== pi.id));
+  const exact = await stripe.events.list({ created: pi.created, type: "payment_intent.created" });
+  assert.ok(exact.data.some((e) => e.data.object.id === pi.id));
+  await assert.rejects(stripe.events.list({ created: { gte: "soon" } }), (err) => {
+    assert.equal(err.type, "StripeInvalidRequestError");
+    assert.equal(err.param, "created[gte]");
+    return true;
+  });
+});

@@ -105,6 +105,12 @@ pub enum Behaviour {
     Dispute,
     /// Succeeds, then a Radar early fraud warning is raised.
     EarlyFraudWarning,
+    /// Succeeds, then a `product_not_received` dispute is opened.
+    DisputeProductNotReceived,
+    /// Succeeds, then an inquiry (`warning_needs_response`) is opened.
+    DisputeInquiry,
+    /// Succeeds; a refund of it starts `pending` and later fails.
+    RefundFail,
 }
 
 impl Behaviour {
@@ -181,6 +187,9 @@ pub const TEST_CARDS: &[TestCard] = &[
     card("4000008260003178", Behaviour::ThreeDsThenDecline),
     card("4000000000000259", Behaviour::Dispute),
     card("4000000000005423", Behaviour::EarlyFraudWarning),
+    card("4000000000002685", Behaviour::DisputeProductNotReceived),
+    card("4000000000001976", Behaviour::DisputeInquiry),
+    card("4000000000005126", Behaviour::RefundFail),
 ];
 
 pub fn test_card(number: &str) -> Option<&'static TestCard> {
@@ -217,7 +226,12 @@ pub fn test_token(id: &str) -> Option<&'static str> {
         "threeDSecureRequired" => "4000000000003063",
         "authenticationRequiredChargeDeclinedInsufficientFunds" => "4000008260003178",
         "createDispute" => "4000000000000259",
-        "createEarlyFraudWarning" | "radarEarlyFraudWarning" => "4000000000005423",
+        "createDisputeProductNotReceived" => "4000000000002685",
+        "createDisputeInquiry" => "4000000000001976",
+        "createIssuerFraudRecord" | "createEarlyFraudWarning" | "radarEarlyFraudWarning" => {
+            "4000000000005423"
+        }
+        "refundFail" => "4000000000005126",
         _ => return None,
     })
 }
@@ -309,10 +323,22 @@ mod tests {
             "pm_card_chargeDeclined",
             "pm_card_authenticationRequiredOnSetup",
             "tok_createDispute",
+            "pm_card_createDisputeProductNotReceived",
+            "pm_card_createDisputeInquiry",
+            "pm_card_createIssuerFraudRecord",
+            "tok_refundFail",
         ] {
             let number = test_token(id).unwrap();
             assert!(test_card(number).is_some(), "{id}");
         }
+        assert_eq!(
+            test_card(test_token("pm_card_refundFail").unwrap()).map(|c| c.behaviour),
+            Some(Behaviour::RefundFail)
+        );
+        assert_eq!(
+            test_token("pm_card_createIssuerFraudRecord"),
+            test_token("pm_card_createEarlyFraudWarning")
+        );
         assert!(test_token("pm_card_nope").is_none());
         assert!(test_token("pm_123").is_none());
     }

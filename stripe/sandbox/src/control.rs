@@ -481,12 +481,14 @@ async fn settle_payout(
         Ok(b) => b,
         Err(e) => return err(e),
     };
-    let failure = match outcome.as_str() {
-        "paid" => None,
-        "failed" => Some(
+    let outcome = match outcome.as_str() {
+        "in_transit" => payouts::PayoutOutcome::InTransit,
+        "paid" => payouts::PayoutOutcome::Paid,
+        "failed" => payouts::PayoutOutcome::Failed(
             b.failure_code
                 .unwrap_or_else(|| "account_closed".to_owned()),
         ),
+        "canceled" | "cancel" => payouts::PayoutOutcome::Canceled,
         _ => {
             return err(ApiError::unrecognized_url(
                 "POST",
@@ -494,7 +496,7 @@ async fn settle_payout(
             ))
         }
     };
-    match trigger(&sb, |st, ctx| payouts::settle(st, ctx, &id, failure)) {
+    match trigger(&sb, |st, ctx| payouts::settle(st, ctx, &id, outcome)) {
         Ok(p) => ok(serde_json::to_value(p).expect("json")),
         Err(e) => err(e),
     }
@@ -518,6 +520,15 @@ async fn fail_refund(
     let reason = b
         .failure_reason
         .unwrap_or_else(|| "expired_or_canceled_card".to_owned());
+    if !refunds::FAILURE_REASONS.contains(&reason.as_str()) {
+        return err(ApiError::invalid_param(
+            "failure_reason",
+            format!(
+                "Invalid failure_reason `{reason}`: must be one of {}.",
+                refunds::FAILURE_REASONS.join(", ")
+            ),
+        ));
+    }
     match trigger(&sb, |st, ctx| refunds::fail(st, ctx, &id, &reason)) {
         Ok(r) => ok(serde_json::to_value(r).expect("json")),
         Err(e) => err(e),

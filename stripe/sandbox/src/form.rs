@@ -205,6 +205,42 @@ impl Params {
         }
     }
 
+    /// An integer filter on a timestamp: `key=N` (exactly `N`) or any of
+    /// `key[gt]`, `key[gte]`, `key[lt]`, `key[lte]` (other keys are `parameter_unknown`).
+    pub fn int_range(&mut self, key: &str) -> ApiResult<Option<IntRange>> {
+        let path = self.path(key);
+        match self.take(key) {
+            None => Ok(None),
+            Some(Node::Str(s)) if s.is_empty() => Ok(None),
+            Some(Node::Str(s)) => {
+                let n = s
+                    .trim()
+                    .parse::<i64>()
+                    .map_err(|_| ApiError::invalid_integer(&path, &s))?;
+                Ok(Some(IntRange {
+                    gte: Some(n),
+                    lte: Some(n),
+                    ..IntRange::default()
+                }))
+            }
+            Some(Node::Map(entries)) => {
+                let mut p = Params {
+                    entries,
+                    prefix: path,
+                };
+                let range = IntRange {
+                    gt: p.int("gt")?,
+                    gte: p.int("gte")?,
+                    lt: p.int("lt")?,
+                    lte: p.int("lte")?,
+                };
+                p.finish()?;
+                Ok(Some(range))
+            }
+            Some(Node::List(_)) => Err(ApiError::invalid_integer(&path, "[...]")),
+        }
+    }
+
     /// A string restricted to `allowed` values.
     pub fn one_of(&mut self, key: &str, allowed: &[&str]) -> ApiResult<Option<String>> {
         match self.non_empty(key)? {
@@ -351,6 +387,24 @@ impl Params {
     }
 }
 
+/// The bounds of an [`Params::int_range`] filter.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct IntRange {
+    pub gt: Option<i64>,
+    pub gte: Option<i64>,
+    pub lt: Option<i64>,
+    pub lte: Option<i64>,
+}
+
+impl IntRange {
+    pub fn contains(&self, v: i64) -> bool {
+        self.gt.is_none_or(|b| v > b)
+            && self.gte.is_none_or(|b| v >= b)
+            && self.lt.is_none_or(|b| v < b)
+            && self.lte.is_none_or(|b| v <= b)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub enum MetadataUpdate {
     Clear,
@@ -463,6 +517,25 @@ mod tests {
         assert_eq!(e.body.code.as_deref(), Some("parameter_invalid_integer"));
         assert_eq!(e.body.param.as_deref(), Some("amount"));
         assert!(p.bool("confirm").is_err());
+    }
+
+    #[test]
+    fn int_ranges() {
+        let mut p = Params::parse(b"created[gte]=10&created[lt]=20&exact=15&none=");
+        let r = p.int_range("created").unwrap().unwrap();
+        assert!(!r.contains(9) && r.contains(10) && r.contains(19) && !r.contains(20));
+        let exact = p.int_range("exact").unwrap().unwrap();
+        assert!(exact.contains(15) && !exact.contains(14) && !exact.contains(16));
+        assert_eq!(p.int_range("none").unwrap(), None);
+        assert_eq!(p.int_range("absent").unwrap(), None);
+        p.finish().unwrap();
+        let mut p = Params::parse(b"created[gt]=x");
+        let e = p.int_range("created").unwrap_err();
+        assert_eq!(e.body.param.as_deref(), Some("created[gt]"));
+        let mut p = Params::parse(b"created[after]=1");
+        let e = p.int_range("created").unwrap_err();
+        assert_eq!(e.body.code.as_deref(), Some("parameter_unknown"));
+        assert_eq!(e.body.param.as_deref(), Some("created[after]"));
     }
 
     #[test]

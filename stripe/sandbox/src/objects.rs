@@ -32,10 +32,15 @@ wire_enum!(tag BalanceTransactionTag = "balance_transaction");
 /// Objects stored in a [`crate::state::Table`].
 pub trait Keyed {
     fn id(&self) -> &str;
+    /// `created` (Unix seconds, sandbox clock), for the lists' `created` filter.
+    fn created(&self) -> i64;
 }
 
 macro_rules! keyed {
-    ($($t:ty),+) => { $(impl Keyed for $t { fn id(&self) -> &str { &self.id } })+ };
+    ($($t:ty),+) => { $(impl Keyed for $t {
+        fn id(&self) -> &str { &self.id }
+        fn created(&self) -> i64 { self.created }
+    })+ };
 }
 keyed!(
     PaymentIntent,
@@ -53,6 +58,9 @@ keyed!(
 impl Keyed for PmRecord {
     fn id(&self) -> &str {
         &self.pm.id
+    }
+    fn created(&self) -> i64 {
+        self.pm.created
     }
 }
 

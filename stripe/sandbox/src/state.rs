@@ -200,6 +200,9 @@ impl Keyed for Delivery {
     fn id(&self) -> &str {
         &self.id
     }
+    fn created(&self) -> i64 {
+        self.created
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -246,6 +249,13 @@ pub struct DisputeDecision {
     pub won: bool,
 }
 
+/// When a refund of test card 5126 fails (`expired_or_canceled_card`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RefundFailure {
+    pub refund: String,
+    pub at: i64,
+}
+
 /// Context of the request (or trigger) that causes a state change.
 pub struct Ctx<'a> {
     pub now: i64,
@@ -274,6 +284,7 @@ pub struct State {
     pub deliveries: Table<Delivery>,
     pub webhook_controls: WebhookControls,
     pub dispute_decisions: Vec<DisputeDecision>,
+    pub refund_failures: Vec<RefundFailure>,
     #[serde(skip)]
     pub faults: Vec<Fault>,
     /// Set when deliveries were queued since the dispatcher last looked.

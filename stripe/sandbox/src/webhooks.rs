@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use stripe_types::webhook_signature;
 
-use crate::api::disputes;
+use crate::api::{disputes, refunds};
 use crate::state::{Attempt, Ctx, DeliveryStatus, Endpoint, State};
 use crate::util::{new_id, real_now};
 use crate::Sandbox;
@@ -223,7 +223,15 @@ fn record(sb: &Sandbox, delivery: &str, outcome: Result<u16, String>) {
     st.dirty = true;
 }
 
-/// Earliest time something scheduled happens (a delivery attempt or a dispute timer).
+/// Earliest time a dispute or refund timer is due.
+fn next_timer(st: &State) -> Option<i64> {
+    match (disputes::next_timer(st), refunds::next_timer(st)) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Earliest time something scheduled happens (a delivery attempt, a dispute or refund timer).
 fn next_due(st: &State) -> Option<i64> {
     let deliveries = if st.webhook_controls.paused {
         None
@@ -234,7 +242,7 @@ fn next_due(st: &State) -> Option<i64> {
             .filter_map(|d| d.next_attempt_at)
             .min()
     };
-    match (deliveries, disputes::next_timer(st)) {
+    match (deliveries, next_timer(st)) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),
     }
@@ -242,7 +250,7 @@ fn next_due(st: &State) -> Option<i64> {
 
 fn run_timers(sb: &Sandbox) {
     let mut st = sb.shared.state.lock();
-    if disputes::next_timer(&st).is_none_or(|t| t > st.now()) {
+    if next_timer(&st).is_none_or(|t| t > st.now()) {
         return;
     }
     let now = st.now();
@@ -259,6 +267,7 @@ fn run_timers(sb: &Sandbox) {
         base_url: &base,
     };
     disputes::run_timers(&mut st, &ctx);
+    refunds::run_timers(&mut st, &ctx);
     let queued = std::mem::take(&mut st.deliveries_queued);
     drop(st);
     sb.changed(queued);

@@ -11,7 +11,7 @@ use serde_json::Value;
 use stripe_types::{Currency, ErrorType};
 
 use crate::error::{ApiError, ApiResult};
-use crate::form::Params;
+use crate::form::{IntRange, Params};
 use crate::objects::{AutomaticPaymentMethods, Keyed};
 use crate::state::{previous_attributes, Ctx, State, Table};
 use crate::util::Str;
@@ -138,11 +138,13 @@ pub fn prepare(
     Some(result)
 }
 
-/// `limit`, `starting_after`, `ending_before`.
+/// `limit`, `starting_after`, `ending_before`, `created` (`created=N` or
+/// `created[gt|gte|lt|lte]=N`).
 pub struct ListParams {
     pub limit: usize,
     pub starting_after: Option<String>,
     pub ending_before: Option<String>,
+    pub created: Option<IntRange>,
     pub expand: Vec<String>,
 }
 
@@ -157,12 +159,11 @@ impl ListParams {
                     "This value must be less than or equal to 100 and greater than or equal to 1.",
                 )),
             };
-        // `created[gte]=…` filters are accepted and ignored.
-        let _ = p.take("created");
         Ok(ListParams {
             limit,
             starting_after: p.non_empty("starting_after")?,
             ending_before: p.non_empty("ending_before")?,
+            created: p.int_range("created")?,
             expand: p.expand()?,
         })
     }
@@ -178,7 +179,7 @@ impl ListParams {
                 .as_deref()
                 .map(|s| (s, "starting_after")),
             self.ending_before.as_deref().map(|s| (s, "ending_before")),
-            filter,
+            |item| self.created.is_none_or(|c| c.contains(item.created())) && filter(item),
         )
     }
 

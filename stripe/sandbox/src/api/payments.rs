@@ -270,22 +270,29 @@ fn finalize_pi(
     Ok(())
 }
 
-/// Effects of a captured charge on a test card (0259 opens a dispute).
+/// Effects of a captured charge on a test card: 0259 opens a `fraudulent` dispute, 2685 a
+/// `product_not_received` one, 1976 an inquiry (no reason is documented for it; the
+/// sandbox says `fraudulent`).
 pub fn after_capture(
     state: &mut State,
     ctx: &Ctx,
     charge_id: &str,
     behaviour: Behaviour,
 ) -> ApiResult<()> {
-    if behaviour == Behaviour::Dispute {
-        open_dispute(
-            state,
-            ctx,
-            charge_id,
-            DisputeReason::Fraudulent,
+    let dispute = match behaviour {
+        Behaviour::Dispute => Some((DisputeReason::Fraudulent, DisputeStatus::NeedsResponse)),
+        Behaviour::DisputeProductNotReceived => Some((
+            DisputeReason::ProductNotReceived,
             DisputeStatus::NeedsResponse,
-            None,
-        )?;
+        )),
+        Behaviour::DisputeInquiry => Some((
+            DisputeReason::Fraudulent,
+            DisputeStatus::WarningNeedsResponse,
+        )),
+        _ => None,
+    };
+    if let Some((reason, status)) = dispute {
+        open_dispute(state, ctx, charge_id, reason, status, None)?;
     }
     Ok(())
 }
@@ -484,7 +491,7 @@ fn new_charge(
     }
 }
 
-/// Opens a dispute on a charge (test card 0259, or the control API).
+/// Opens a dispute on a charge (test cards 0259, 2685 and 1976, or the control API).
 pub fn open_dispute(
     state: &mut State,
     ctx: &Ctx,
@@ -577,6 +584,7 @@ pub fn open_dispute(
         state.emit(ctx, "charge.dispute.funds_withdrawn", &dispute, None);
     }
     state.disputes.insert(dispute);
+    refresh_efw_actionable(state, ctx, charge_id);
     Ok(id)
 }
 
@@ -605,6 +613,29 @@ pub fn create_efw(
     state.emit(ctx, "radar.early_fraud_warning.created", &efw, None);
     state.early_fraud_warnings.insert(efw);
     Ok(id)
+}
+
+/// Recomputes `actionable` on the charge's early fraud warnings (true while the charge is
+/// neither disputed nor fully refunded) and emits `radar.early_fraud_warning.updated` for
+/// each one that changed.
+pub fn refresh_efw_actionable(state: &mut State, ctx: &Ctx, charge_id: &str) {
+    let Some(ch) = state.charges.get(charge_id) else {
+        return;
+    };
+    let actionable = !ch.refunded && !ch.disputed;
+    let changed: Vec<String> = state
+        .early_fraud_warnings
+        .iter()
+        .filter(|e| e.charge == charge_id && e.actionable != actionable)
+        .map(|e| e.id.clone())
+        .collect();
+    for id in changed {
+        let efw = state.early_fraud_warnings.get_mut(&id).expect("listed");
+        efw.actionable = actionable;
+        let snap = efw.clone();
+        let prev = json!({"actionable": !actionable});
+        state.emit(ctx, "radar.early_fraud_warning.updated", &snap, Some(prev));
+    }
 }
 
 // ---------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-//! Payouts: retrieve, list; created and settled through the control API.
+//! Payouts: retrieve, list; created and moved on (in transit, paid, failed, canceled)
+//! through the control API.
 
 use serde_json::json;
 use stripe_types::{ChargeStatus, Currency, PayoutStatus};
@@ -119,29 +120,48 @@ pub fn create(
     Ok(po)
 }
 
-/// Settles a payout: `paid`, or `failed` with a failure code.
-pub fn settle(
-    state: &mut State,
-    ctx: &Ctx,
-    id: &str,
-    failure_code: Option<String>,
-) -> ApiResult<Payout> {
+/// What the control API does to a payout.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PayoutOutcome {
+    /// `pending` → `in_transit` (`payout.updated`).
+    InTransit,
+    /// `pending` / `in_transit` → `paid` (`payout.updated`, `payout.paid`).
+    Paid,
+    /// Fails with a failure code; also after `paid`, as a bank can return a payout days
+    /// later (`payout.updated`, `payout.failed`).
+    Failed(String),
+    /// `pending` → `canceled` (`payout.updated`, `payout.canceled`).
+    Canceled,
+}
+
+/// Moves a payout on: in transit, paid, failed (with a failure code) or canceled.
+pub fn settle(state: &mut State, ctx: &Ctx, id: &str, outcome: PayoutOutcome) -> ApiResult<Payout> {
+    use PayoutStatus as S;
     let mut po = get(state, id)?.clone();
-    if !matches!(po.status, PayoutStatus::Pending | PayoutStatus::InTransit) {
+    let allowed = match outcome {
+        PayoutOutcome::InTransit | PayoutOutcome::Canceled => po.status == S::Pending,
+        PayoutOutcome::Paid => matches!(po.status, S::Pending | S::InTransit),
+        PayoutOutcome::Failed(_) => matches!(po.status, S::Pending | S::InTransit | S::Paid),
+    };
+    if !allowed {
         return Err(ApiError::invalid(format!(
-            "Payout {id} has a status of {} and cannot change.",
+            "Payout {id} has a status of {} and cannot change that way.",
             po.status
         )));
     }
     let prev = json!({"status": po.status.as_str()});
-    match failure_code {
-        None => {
-            po.status = PayoutStatus::Paid;
+    match outcome {
+        PayoutOutcome::InTransit => {
+            po.status = S::InTransit;
+            state.emit(ctx, "payout.updated", &po, Some(prev));
+        }
+        PayoutOutcome::Paid => {
+            po.status = S::Paid;
             state.emit(ctx, "payout.updated", &po, Some(prev));
             state.emit(ctx, "payout.paid", &po, None);
         }
-        Some(code) => {
-            po.status = PayoutStatus::Failed;
+        PayoutOutcome::Failed(code) => {
+            po.status = S::Failed;
             po.failure_message = Some(match code.as_str() {
                 "account_closed" => "The bank account has been closed.".to_owned(),
                 "insufficient_funds" => {
@@ -156,6 +176,13 @@ pub fn settle(
             po.failure_balance_transaction = Some(new_id("txn"));
             state.emit(ctx, "payout.updated", &po, Some(prev));
             state.emit(ctx, "payout.failed", &po, None);
+        }
+        PayoutOutcome::Canceled => {
+            // The reversing balance transaction returns the amount to the balance.
+            po.status = S::Canceled;
+            po.failure_balance_transaction = Some(new_id("txn"));
+            state.emit(ctx, "payout.updated", &po, Some(prev));
+            state.emit(ctx, "payout.canceled", &po, None);
         }
     }
     state.payouts.insert(po.clone());

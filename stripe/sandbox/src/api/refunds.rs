@@ -1,17 +1,28 @@
-//! Refunds: create (full, partial, several per charge), retrieve, update, list.
+//! Refunds: create (full, partial, several per charge), retrieve, update, list; refunds of
+//! test card 5126 start `pending` and fail [`FAILS_AFTER`] seconds later.
 
 use axum::http::StatusCode;
 use serde_json::json;
 use stripe_types::{ChargeStatus, PaymentIntentStatus, RefundReason, RefundStatus};
 
 use super::{
-    emit_changes, exec, json_before, render, retrieve_with, ChargeFilter, Exec, ListParams,
+    emit_changes, exec, json_before, payments, render, retrieve_with, ChargeFilter, Exec,
+    ListParams,
 };
+use crate::cards::Behaviour;
 use crate::error::{ApiError, ApiResult};
 use crate::form::{MetadataUpdate, Params};
 use crate::objects::*;
-use crate::state::{Ctx, State};
+use crate::state::{Ctx, RefundFailure, State};
 use crate::util::{fmt_amount, new_id, Null};
+
+/// Sandbox seconds after its creation at which a refund of test card 5126
+/// (`pm_card_refundFail`) fails.
+pub const FAILS_AFTER: i64 = 60;
+
+/// Stripe's `refund.failure_reason` values.
+pub const FAILURE_REASONS: &[&str] =
+    &["lost_or_stolen_card", "expired_or_canceled_card", "unknown"];
 
 pub fn create(mut p: Params) -> ApiResult<Exec> {
     let expand = p.expand()?;
@@ -79,13 +90,12 @@ pub fn create(mut p: Params) -> ApiResult<Exec> {
             ));
         }
         if ch.disputed {
+            // A chargeback blocks refunds until it is won; an inquiry does not
+            // (`is_charge_refundable`).
             let open = state.disputes.iter().any(|d| {
                 d.charge == charge_id
-                    && !matches!(
-                        d.status,
-                        stripe_types::DisputeStatus::Won
-                            | stripe_types::DisputeStatus::WarningClosed
-                    )
+                    && !d.is_charge_refundable
+                    && d.status != stripe_types::DisputeStatus::Won
             });
             if open {
                 return Err(ApiError::invalid(format!(
@@ -112,6 +122,9 @@ pub fn create(mut p: Params) -> ApiResult<Exec> {
                 ),
             ));
         }
+        // Test card 5126: the refund is accepted, then fails once the card network answers.
+        let fails_later =
+            payments::pm_behaviour(state, ch.payment_method.as_deref()) == Behaviour::RefundFail;
         let refund = Refund {
             id: new_id("re"),
             object: RefundTag,
@@ -136,7 +149,11 @@ pub fn create(mut p: Params) -> ApiResult<Exec> {
             reason,
             receipt_number: Null,
             source_transfer_reversal: Null,
-            status: RefundStatus::Succeeded,
+            status: if fails_later {
+                RefundStatus::Pending
+            } else {
+                RefundStatus::Succeeded
+            },
             transfer_reversal: Null,
         };
         let ch = state.charges.get_mut(&charge_id).expect("exists");
@@ -148,6 +165,13 @@ pub fn create(mut p: Params) -> ApiResult<Exec> {
         state.emit(ctx, "refund.created", &refund, None);
         state.emit(ctx, "charge.refunded", &ch_snap, Some(prev));
         state.refunds.insert(refund);
+        payments::refresh_efw_actionable(state, ctx, &charge_id);
+        if fails_later {
+            state.refund_failures.push(RefundFailure {
+                refund: id.clone(),
+                at: ctx.now + FAILS_AFTER,
+            });
+        }
         render(state, state.refunds.get(&id).expect("exists"), &expand)
     }))
 }
@@ -203,6 +227,7 @@ pub fn fail(state: &mut State, ctx: &Ctx, id: &str, reason: &str) -> ApiResult<R
     r.status = RefundStatus::Failed;
     r.failure_reason = Some(reason.to_owned());
     r.failure_balance_transaction = Some(new_id("txn"));
+    state.refund_failures.retain(|x| x.refund != id);
     if let Some(ch_id) = &r.charge {
         if let Some(ch) = state.charges.get_mut(ch_id) {
             let ch_prev = json!({"amount_refunded": ch.amount_refunded, "refunded": ch.refunded});
@@ -215,5 +240,27 @@ pub fn fail(state: &mut State, ctx: &Ctx, id: &str, reason: &str) -> ApiResult<R
     state.emit(ctx, "refund.updated", &r, Some(prev.clone()));
     state.emit(ctx, "refund.failed", &r, Some(prev));
     state.refunds.insert(r.clone());
+    if let Some(ch_id) = &r.charge {
+        payments::refresh_efw_actionable(state, ctx, ch_id);
+    }
     Ok(r)
+}
+
+/// Fails the refunds of test card 5126 that are due at `ctx.now`.
+pub fn run_timers(state: &mut State, ctx: &Ctx) {
+    let due: Vec<String> = state
+        .refund_failures
+        .iter()
+        .filter(|x| x.at <= ctx.now)
+        .map(|x| x.refund.clone())
+        .collect();
+    for id in due {
+        state.refund_failures.retain(|x| x.refund != id);
+        let _ = fail(state, ctx, &id, "expired_or_canceled_card");
+    }
+}
+
+/// The earliest sandbox time at which [`run_timers`] has something to do.
+pub fn next_timer(state: &State) -> Option<i64> {
+    state.refund_failures.iter().map(|x| x.at).min()
 }

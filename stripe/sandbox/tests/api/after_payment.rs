@@ -240,3 +240,227 @@ async fn payouts_are_created_and_settled_through_the_control_api() {
     let efw = sb.control_ok(&warn).await;
     assert_eq!(str_at(&efw, "object"), "radar.early_fraud_warning");
 }
+
+#[tokio::test]
+async fn card_5126_refunds_start_pending_then_fail_a_minute_later() {
+    let sb = TestSandbox::start().await;
+    let pi = sb.pay_ok("pm_card_refundFail", &[]).await;
+    assert_eq!(str_at(&pi, "status"), "succeeded");
+    let (pi_id, ch) = (str_at(&pi, "id"), str_at(&pi, "latest_charge"));
+    let partial = [("payment_intent", pi_id.as_str()), ("amount", "500")];
+    let re = sb.post_ok("/v1/refunds", &partial).await;
+    assert_eq!(str_at(&re, "status"), "pending");
+    assert!(re["failure_reason"].is_null());
+    // A pending refund counts as refunded on the charge, and charge.refunded says so.
+    let charge = sb.retrieve("charges", &ch).await;
+    assert_eq!(refund_state(&charge), (json!(500), json!(false)));
+    assert_eq!(sb.event_count("charge.refunded").await, 1);
+    assert_eq!(sb.event_count("refund.created").await, 1);
+    let re_id = str_at(&re, "id");
+    // It fails 60 s (sandbox time) after its creation.
+    let created = value_at(&re, "created").as_i64().unwrap();
+    let now = sb.control_get("/clock").await["now"].as_i64().unwrap();
+    sb.advance_clock(created + 50 - now).await;
+    let still = sb.retrieve("refunds", &re_id).await;
+    assert_eq!(str_at(&still, "status"), "pending");
+    assert_eq!(sb.event_count("refund.failed").await, 0);
+    sb.advance_clock(11).await;
+    let failed = sb.retrieve("refunds", &re_id).await;
+    let reason = str_at(&failed, "failure_reason");
+    let got = (str_at(&failed, "status"), reason);
+    assert_eq!(got, ("failed".into(), "expired_or_canceled_card".into()));
+    assert!(failed["failure_balance_transaction"].is_string());
+    let charge = sb.retrieve("charges", &ch).await;
+    assert_eq!(refund_state(&charge), (json!(0), json!(false)));
+    // The same events as the control call, raised by the sandbox itself.
+    let refund_failed = sb.events_of_type("refund.failed").await;
+    assert_eq!(refund_failed.len(), 1);
+    assert!(refund_failed[0]["request"]["id"].is_null());
+    let updated = sb.events_of_type("refund.updated").await;
+    let before = str_at(&updated[0], "data.previous_attributes.status");
+    assert_eq!(before, "pending");
+    let charge_updated = sb.events_of_type("charge.updated").await;
+    let before = value_at(
+        &charge_updated[0],
+        "data.previous_attributes.amount_refunded",
+    );
+    assert_eq!(before, json!(500));
+    let fail = format!("/refunds/{re_id}/fail");
+    assert_eq!(sb.control_status(&fail).await, 400);
+
+    // Failed first through the control API: the timer does not fail it again.
+    let full = sb
+        .post_ok("/v1/refunds", &[("payment_intent", &pi_id)])
+        .await;
+    assert_eq!(value_at(&full, "amount"), json!(2000));
+    let full_id = str_at(&full, "id");
+    let fail = format!("/refunds/{full_id}/fail");
+    let bad = sb
+        .control_post(&fail, json!({"failure_reason": "bank_closed"}))
+        .await;
+    assert_eq!(
+        bad.status_and_error("param"),
+        (400, "failure_reason".into())
+    );
+    let lost = json!({"failure_reason": "lost_or_stolen_card"});
+    let failed = sb.control_ok_with(&fail, lost).await;
+    assert_eq!(str_at(&failed, "failure_reason"), "lost_or_stolen_card");
+    sb.advance_clock(120).await;
+    assert_eq!(sb.event_count("refund.failed").await, 2);
+    let again = sb.retrieve("refunds", &full_id).await;
+    assert_eq!(str_at(&again, "failure_reason"), "lost_or_stolen_card");
+
+    // The raw number behaves the same; ordinary cards' refunds succeed at once.
+    let pm = sb.card_payment_method("4000000000005126").await;
+    let pi = sb.pay_ok(&pm, &[]).await;
+    let re = sb
+        .post_ok("/v1/refunds", &[("payment_intent", &str_at(&pi, "id"))])
+        .await;
+    assert_eq!(str_at(&re, "status"), "pending");
+    let visa = sb.pay_ok("pm_card_visa", &[]).await;
+    let re = sb
+        .post_ok("/v1/refunds", &[("payment_intent", &str_at(&visa, "id"))])
+        .await;
+    assert_eq!(str_at(&re, "status"), "succeeded");
+    sb.advance_clock(120).await;
+    let re = sb.retrieve("refunds", &str_at(&re, "id")).await;
+    assert_eq!(str_at(&re, "status"), "succeeded");
+}
+
+#[tokio::test]
+async fn an_inquiry_leaves_the_charge_refundable_a_chargeback_does_not() {
+    let sb = TestSandbox::start().await;
+    let pi = sb.pay_ok("pm_card_createDisputeInquiry", &[]).await;
+    let dp = sb.dispute_of(&str_at(&pi, "id")).await;
+    assert_eq!(str_at(&dp, "status"), "warning_needs_response");
+    assert_eq!(value_at(&dp, "is_charge_refundable"), json!(true));
+    let re = sb
+        .post_ok("/v1/refunds", &[("payment_intent", &str_at(&pi, "id"))])
+        .await;
+    assert_eq!(str_at(&re, "status"), "succeeded");
+    // An inquiry opened through the control API, the same.
+    let pi2 = str_at(&sb.pay_ok("pm_card_visa", &[]).await, "id");
+    let inquiry = json!({"status": "warning_needs_response"});
+    sb.open_dispute(&pi2, inquiry).await;
+    let partial = [("payment_intent", pi2.as_str()), ("amount", "100")];
+    sb.post_ok("/v1/refunds", &partial).await;
+    // A chargeback: no refund (`is_charge_refundable: false`).
+    let pi3 = sb
+        .pay_ok("pm_card_createDisputeProductNotReceived", &[])
+        .await;
+    let dp3 = sb.dispute_of(&str_at(&pi3, "id")).await;
+    assert_eq!(value_at(&dp3, "is_charge_refundable"), json!(false));
+    let r = sb
+        .post("/v1/refunds", &[("payment_intent", &str_at(&pi3, "id"))])
+        .await;
+    assert_eq!(r.status_and_error("code"), (400, "charge_disputed".into()));
+}
+
+/// The early fraud warning of a payment with `payment_method` (a 5423 card).
+async fn warned_payment(sb: &TestSandbox, payment_method: &str) -> (Value, String) {
+    let pi = sb.pay_ok(payment_method, &[]).await;
+    let pi_id = str_at(&pi, "id");
+    let query = [("payment_intent", pi_id.as_str())];
+    let list = sb
+        .get_query_ok("/v1/radar/early_fraud_warnings", &query)
+        .await;
+    let efw = str_at(&list, "data.0.id");
+    assert_eq!(value_at(&list, "data.0.actionable"), json!(true));
+    (pi, efw)
+}
+
+#[tokio::test]
+async fn an_early_fraud_warning_stops_being_actionable_once_refunded_or_disputed() {
+    let sb = TestSandbox::start().await;
+    let (pi, efw) = warned_payment(&sb, "pm_card_createIssuerFraudRecord").await;
+    let pi_id = str_at(&pi, "id");
+    let partial = [("payment_intent", pi_id.as_str()), ("amount", "500")];
+    sb.post_ok("/v1/refunds", &partial).await;
+    let got = sb.retrieve("radar/early_fraud_warnings", &efw).await;
+    assert_eq!(value_at(&got, "actionable"), json!(true));
+    assert_eq!(sb.event_count("radar.early_fraud_warning.updated").await, 0);
+    // The usual answer: refund the rest as fraudulent.
+    let rest = [("payment_intent", pi_id.as_str()), ("reason", "fraudulent")];
+    let re = sb.post_ok("/v1/refunds", &rest).await;
+    let got = sb.retrieve("radar/early_fraud_warnings", &efw).await;
+    assert_eq!(value_at(&got, "actionable"), json!(false));
+    let updated = sb.events_of_type("radar.early_fraud_warning.updated").await;
+    assert_eq!(updated.len(), 1);
+    assert_eq!(str_at(&updated[0], "data.object.id"), efw);
+    assert_eq!(
+        value_at(&updated[0], "data.object.actionable"),
+        json!(false)
+    );
+    let before = value_at(&updated[0], "data.previous_attributes");
+    assert_eq!(before, json!({"actionable": true}));
+    // The refund fails: the charge is not fully refunded any more.
+    sb.control_ok(&format!("/refunds/{}/fail", str_at(&re, "id")))
+        .await;
+    let got = sb.retrieve("radar/early_fraud_warnings", &efw).await;
+    assert_eq!(value_at(&got, "actionable"), json!(true));
+    assert_eq!(sb.event_count("radar.early_fraud_warning.updated").await, 2);
+
+    // A dispute.
+    let (pi2, efw2) = warned_payment(&sb, "pm_card_createEarlyFraudWarning").await;
+    sb.open_dispute(&str_at(&pi2, "id"), empty_object()).await;
+    let got = sb.retrieve("radar/early_fraud_warnings", &efw2).await;
+    assert_eq!(value_at(&got, "actionable"), json!(false));
+    let updated = sb.events_of_type("radar.early_fraud_warning.updated").await;
+    assert_eq!(str_at(&updated[0], "data.object.id"), efw2);
+    let before = value_at(&updated[0], "data.previous_attributes.actionable");
+    assert_eq!(before, json!(true));
+}
+
+#[tokio::test]
+async fn payouts_go_in_transit_get_canceled_and_can_fail_after_being_paid() {
+    let sb = TestSandbox::start().await;
+    sb.pay_ok("pm_card_visa", &[]).await;
+    let po = sb
+        .control_ok_with("/payouts", json!({"amount": 1500}))
+        .await;
+    let po_id = str_at(&po, "id");
+    let moved = sb.control_ok(&format!("/payouts/{po_id}/in_transit")).await;
+    assert_eq!(str_at(&moved, "status"), "in_transit");
+    let updated = sb.events_of_type("payout.updated").await;
+    let before = str_at(&updated[0], "data.previous_attributes.status");
+    assert_eq!(before, "pending");
+    // In transit: it cannot be canceled any more, nor go in transit again.
+    for outcome in ["canceled", "in_transit"] {
+        let path = format!("/payouts/{po_id}/{outcome}");
+        assert_eq!(sb.control_status(&path).await, 400, "{outcome}");
+    }
+    sb.control_ok(&format!("/payouts/{po_id}/paid")).await;
+    // Paid, then returned by the bank.
+    let failure = json!({"failure_code": "account_closed"});
+    let fail = format!("/payouts/{po_id}/failed");
+    let failed = sb.control_ok_with(&fail, failure).await;
+    let got = (str_at(&failed, "status"), str_at(&failed, "failure_code"));
+    assert_eq!(got, ("failed".into(), "account_closed".into()));
+    let updated = sb.events_of_type("payout.updated").await;
+    let before = str_at(&updated[0], "data.previous_attributes.status");
+    assert_eq!(before, "paid");
+    assert_eq!(sb.event_count("payout.failed").await, 1);
+    assert_eq!(sb.control_status(&fail).await, 400);
+    // The failed payout's money is back: a new payout takes the whole balance.
+    let po2 = sb.control_ok("/payouts").await;
+    assert_eq!(value_at(&po2, "amount"), json!(2000));
+    let po2_id = str_at(&po2, "id");
+    let canceled = sb.control_ok(&format!("/payouts/{po2_id}/canceled")).await;
+    assert_eq!(str_at(&canceled, "status"), "canceled");
+    assert!(canceled["failure_balance_transaction"].is_string());
+    let events = sb.events_of_type("payout.canceled").await;
+    assert_eq!(events.len(), 1);
+    assert_eq!(str_at(&events[0], "data.object.id"), po2_id);
+    let updated = sb.events_of_type("payout.updated").await;
+    assert_eq!(str_at(&updated[0], "data.object.status"), "canceled");
+    for outcome in ["paid", "failed", "in_transit", "canceled"] {
+        let path = format!("/payouts/{po2_id}/{outcome}");
+        assert_eq!(sb.control_status(&path).await, 400, "{outcome}");
+    }
+    let po3 = sb.control_ok("/payouts").await;
+    assert_eq!(value_at(&po3, "amount"), json!(2000));
+    let listed = sb
+        .get_query_ok("/v1/payouts", &[("status", "canceled")])
+        .await;
+    assert_eq!(list_ids(&listed), vec![po2_id]);
+}

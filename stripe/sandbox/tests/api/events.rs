@@ -127,3 +127,69 @@ async fn expand_inlines_related_objects() {
     let re = sb.post_ok("/v1/refunds", &refund).await;
     assert_eq!(str_at(&re, "charge.id"), ch);
 }
+
+#[tokio::test]
+async fn lists_filter_on_created() {
+    let sb = TestSandbox::start().await;
+    let old = sb.pay_ok("pm_card_visa", &[]).await;
+    let clock = sb.advance_clock(1000).await;
+    let t = clock["now"].as_i64().unwrap().to_string();
+    let new = sb.pay_ok("pm_card_visa", &[]).await;
+    let events_where = |filter: Vec<(&'static str, String)>| {
+        let sb = &sb;
+        async move {
+            let mut query: Vec<(&str, &str)> = vec![("limit", "100")];
+            query.extend(filter.iter().map(|(k, v)| (*k, v.as_str())));
+            let list = sb.get_query_ok("/v1/events", &query).await;
+            list_data(&list)
+                .iter()
+                .map(|e| str_at(e, "data.object.id"))
+                .collect::<Vec<_>>()
+        }
+    };
+    let (old_id, new_id) = (str_at(&old, "id"), str_at(&new, "id"));
+    let payment_intents = |ids: Vec<String>| -> Vec<String> {
+        ids.into_iter().filter(|id| id.starts_with("pi_")).collect()
+    };
+    let before = t.parse::<i64>().unwrap() - 1;
+    // The second the new payment's events were created in (`t` or just after).
+    let at = value_at(&new, "created").to_string();
+    for (filter, expected) in [
+        (vec![("created[gte]", t.clone())], vec![&new_id]),
+        (vec![("created[gt]", before.to_string())], vec![&new_id]),
+        (vec![("created[lt]", t.clone())], vec![&old_id]),
+        (vec![("created[lte]", before.to_string())], vec![&old_id]),
+        (vec![("created", at.clone())], vec![&new_id]),
+        (
+            vec![("created[gte]", "0".into()), ("created[lte]", at.clone())],
+            vec![&new_id, &old_id],
+        ),
+    ] {
+        let what = format!("{filter:?}");
+        let got = payment_intents(events_where(filter).await);
+        let expected: Vec<String> = expected.into_iter().cloned().collect();
+        // Two events per payment (created, succeeded) name the PaymentIntent.
+        let mut deduped = got.clone();
+        deduped.dedup();
+        assert_eq!(deduped, expected, "{what}");
+        assert_eq!(got.len(), 2 * expected.len(), "{what}");
+    }
+    // Other lists take the same filter.
+    let query = [("created[gte]", t.as_str())];
+    let pis = sb.get_query_ok("/v1/payment_intents", &query).await;
+    assert_eq!(list_ids(&pis), vec![new_id.clone()]);
+    let query = [("created[lt]", t.as_str())];
+    let charges = sb.get_query_ok("/v1/charges", &query).await;
+    assert_eq!(list_ids(&charges), vec![str_at(&old, "latest_charge")]);
+    // Bad values.
+    let r = sb
+        .get_query("/v1/events", &[("created[gte]", "soon")])
+        .await;
+    assert_eq!(r.status_and_error("param"), (400, "created[gte]".into()));
+    let r = sb.get_query("/v1/events", &[("created[after]", "1")]).await;
+    let got = (r.status_and_error("code"), str_at(r.error(), "param"));
+    assert_eq!(
+        got,
+        ((400, "parameter_unknown".into()), "created[after]".into())
+    );
+}

@@ -430,6 +430,11 @@ async fn pm_card_test_payment_methods_server_side() {
         "pm_card_mastercard",
         "pm_card_amex",
         "pm_card_createDispute",
+        "pm_card_createDisputeProductNotReceived",
+        "pm_card_createDisputeInquiry",
+        "pm_card_createIssuerFraudRecord",
+        "pm_card_createEarlyFraudWarning",
+        "pm_card_refundFail",
     ];
     for id in ok {
         let pi = sb.pay_ok(id, &[]).await;
@@ -526,6 +531,40 @@ async fn card_0259_succeeds_then_a_dispute_is_opened() {
     // A disputed charge cannot be refunded.
     let r = sb.post("/v1/refunds", &[("charge", &ch)]).await;
     assert_eq!(r.status_and_error("code"), (400, "charge_disputed".into()));
+}
+
+#[tokio::test]
+async fn card_2685_opens_a_product_not_received_dispute_and_1976_an_inquiry() {
+    let sb = TestSandbox::start().await;
+    let pm = sb.card_payment_method("4000000000002685").await;
+    let pi = sb.pay_ok(&pm, &[]).await;
+    assert_eq!(str_at(&pi, "status"), "succeeded");
+    let dp = sb.dispute_of(&str_at(&pi, "id")).await;
+    let got = (str_at(&dp, "reason"), str_at(&dp, "status"));
+    assert_eq!(
+        got,
+        ("product_not_received".into(), "needs_response".into())
+    );
+    assert_eq!(value_at(&dp, "balance_transactions.0.amount"), json!(-2000));
+    assert_eq!(sb.event_count("charge.dispute.funds_withdrawn").await, 1);
+    // The inquiry: no funds withdrawn, the charge stays refundable.
+    let pi = sb.pay_ok("tok_createDisputeInquiry", &[]).await;
+    let ch = str_at(&pi, "latest_charge");
+    let inquiry = sb.dispute_of(&str_at(&pi, "id")).await;
+    assert_eq!(str_at(&inquiry, "status"), "warning_needs_response");
+    assert_eq!(str_at(&inquiry, "charge"), ch);
+    assert_eq!(value_at(&inquiry, "balance_transactions"), json!([]));
+    assert_eq!(value_at(&inquiry, "is_charge_refundable"), json!(true));
+    let case_type = str_at(&inquiry, "payment_method_details.card.case_type");
+    assert_eq!(case_type, "inquiry");
+    assert_eq!(sb.event_count("charge.dispute.created").await, 2);
+    assert_eq!(sb.event_count("charge.dispute.funds_withdrawn").await, 1);
+    let charge = sb.retrieve("charges", &ch).await;
+    assert_eq!(value_at(&charge, "disputed"), json!(true));
+    let pm = sb.card_payment_method("4000000000001976").await;
+    let pi = sb.pay_ok(&pm, &[]).await;
+    let by_number = sb.dispute_of(&str_at(&pi, "id")).await;
+    assert_eq!(str_at(&by_number, "status"), "warning_needs_response");
 }
 
 #[tokio::test]
