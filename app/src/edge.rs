@@ -26,6 +26,22 @@ pub fn accounts() -> Result<Accounts, ShopError> {
     use_context::<Accounts>().ok_or_else(|| missing("Accounts"))
 }
 
+/// Refunds and the console's order pages, as provided by the server.
+pub fn refunds() -> Result<shop::refunds::Refunds, ShopError> {
+    use_context::<shop::refunds::Refunds>().ok_or_else(|| missing("Refunds"))
+}
+
+/// The signed-in merchant; [`ShopError::NotFound`] for anyone else (a shopper or a guest
+/// learns nothing, not even that the page exists).
+pub async fn require_merchant() -> Result<shop::refunds::Merchant, ShopError> {
+    match signed_in_account().await? {
+        Some(account) if account.is_merchant => Ok(shop::refunds::Merchant {
+            email: account.email,
+        }),
+        _ => Err(ShopError::NotFound),
+    }
+}
+
 /// How cookies are set: `Secure` and `__Host-` prefixed when the site is served over
 /// HTTPS (provided by the server from its public URL; plain HTTP otherwise).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

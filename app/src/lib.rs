@@ -8,6 +8,7 @@
 //! - [`codec`]: the server functions' wire format;
 //! - `pages`: shop, cart and order pages; `payment_page`: the card payment page;
 //! - `account_pages`: sign up/in, the shopper's orders and saved cards, header links;
+//! - [`merchant_api`] and `merchant_pages`: the merchant console (orders, ledger, refunds);
 //! - [`security`] (ssr): the Content-Security-Policy of every page.
 
 mod account_pages;
@@ -15,6 +16,8 @@ pub mod api;
 pub mod codec;
 #[cfg(feature = "ssr")]
 pub mod edge;
+pub mod merchant_api;
+mod merchant_pages;
 mod pages;
 mod payment_page;
 #[cfg(feature = "ssr")]
@@ -73,6 +76,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/sign-in") view=account_pages::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/orders") view=account_pages::OrdersPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/cards") view=account_pages::CardsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/merchant/orders") view=merchant_pages::MerchantOrdersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/merchant/orders/:id") view=merchant_pages::MerchantOrderPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

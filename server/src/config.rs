@@ -70,6 +70,9 @@ pub struct Settings {
     /// `PUBLIC_URL`: where shoppers reach the site. An `https://` URL makes cookies
     /// `Secure` and `__Host-` prefixed.
     pub public_url: Option<url::Url>,
+    /// `MERCHANT_EMAIL` + `MERCHANT_PASSWORD`: the first merchant, made (or its password
+    /// set) at start-up. Both or neither.
+    pub merchant: Option<(String, Secret)>,
 }
 
 impl Settings {
@@ -139,7 +142,19 @@ impl Settings {
             },
         };
 
+        let merchant = match (var("MERCHANT_EMAIL"), var("MERCHANT_PASSWORD")) {
+            (Some(email), Some(password)) => Some((email, Secret::new(password))),
+            (None, None) => None,
+            (Some(_), None) => {
+                return Err(bad("MERCHANT_PASSWORD", "is needed with MERCHANT_EMAIL"))
+            }
+            (None, Some(_)) => {
+                return Err(bad("MERCHANT_EMAIL", "is needed with MERCHANT_PASSWORD"))
+            }
+        };
+
         Ok(Settings {
+            merchant,
             public_url,
             site_addr,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),

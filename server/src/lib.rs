@@ -31,9 +31,9 @@ use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
 use shop::accounts::Accounts;
-use shop::cards::Cards;
 use shop::payments::Payments;
 use shop::store::Store;
+use shop::stripe_events::EventHandlers;
 use tracing::Instrument;
 
 use crate::config::Settings;
@@ -45,8 +45,8 @@ pub struct AppState {
     pub store: Store,
     pub stripe: Arc<StripeProvider>,
     pub accounts: Accounts,
-    /// Saved cards: the webhook hands card events to it.
-    pub cards: Cards,
+    /// Saved cards and refunds: the webhook hands their events to them.
+    pub events: EventHandlers,
     pub cookies: app::edge::CookiePolicy,
 }
 
@@ -72,6 +72,7 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.site_addr))?;
         let local = listener.local_addr()?;
         let stripe = Arc::new(StripeProvider::start(&settings, local).await?);
+        ensure_merchant(&settings, &store, stripe.is_sandbox()).await?;
         let router = router(&settings, local, store.clone(), stripe.clone());
         Ok(Application {
             listener,
@@ -101,9 +102,9 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!("listening on http://{}", self.local_addr());
         let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
-        let cards = Cards::new(self.store.clone(), self.stripe.client.clone());
+        let handlers = EventHandlers::new(self.store.clone(), self.stripe.client.clone());
         let backlog = tokio::spawn(
-            process_backlog_forever(self.store.clone(), cards, stopped)
+            process_backlog_forever(self.store.clone(), handlers, stopped)
                 .instrument(tracing::error_span!("job", name = "webhook_backlog")),
         );
         // The peer address reaches server functions (sign-in throttling per client).
@@ -155,6 +156,11 @@ fn router(
     let routes = generate_route_list(App);
     let payments = Payments::new(store.clone(), stripe.client.clone());
     let accounts = Accounts::new(store.clone());
+    let events = EventHandlers {
+        cards: payments.cards().clone(),
+        refunds: shop::refunds::Refunds::new(store.clone(), stripe.client.clone()),
+    };
+    let refunds = events.refunds.clone();
     let cookies = app::edge::CookiePolicy {
         secure: settings
             .public_url
@@ -167,7 +173,7 @@ fn router(
         store: store.clone(),
         stripe,
         accounts: accounts.clone(),
-        cards: payments.cards().clone(),
+        events,
         cookies,
     };
 
@@ -181,6 +187,7 @@ fn router(
         provide_context(store.clone());
         provide_context(payments.clone());
         provide_context(accounts.clone());
+        provide_context(refunds.clone());
         provide_context(cookies);
         provide_context(browser_config.clone());
     };
@@ -294,12 +301,56 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     }
 }
 
+/// The first merchant: from `MERCHANT_EMAIL` + `MERCHANT_PASSWORD` (created, or its
+/// password set; never printed). In development on the offline sandbox with neither set,
+/// a demo merchant with a fresh random password, printed once in the log.
+async fn ensure_merchant(settings: &Settings, store: &Store, sandbox: bool) -> anyhow::Result<()> {
+    let accounts = Accounts::new(store.clone());
+    match &settings.merchant {
+        Some((email, password)) => {
+            accounts
+                .ensure_merchant(email, password.expose())
+                .await
+                .map_err(|e| anyhow::anyhow!("MERCHANT_EMAIL/MERCHANT_PASSWORD: {e}"))?;
+            tracing::info!(email = %email, "merchant account ready (password from MERCHANT_PASSWORD)");
+        }
+        None if sandbox && settings.dev_mode => {
+            let password = shop::RequestId::generate().as_str()[..20].to_owned();
+            accounts
+                .ensure_merchant(DEMO_MERCHANT, &password)
+                .await
+                .map_err(|e| anyhow::anyhow!("demo merchant: {e}"))?;
+            tracing::warn!(
+                "offline sandbox: demo merchant {DEMO_MERCHANT} / {password} (sign in at /account/sign-in, then /merchant/orders)"
+            );
+        }
+        None => {}
+    }
+    Ok(())
+}
+
+/// `server merchant add`: makes `email` a merchant with `password` in the configured
+/// database.
+pub async fn add_merchant(settings: &Settings, email: &str, password: &str) -> anyhow::Result<()> {
+    let store = Store::connect(&settings.database).await?;
+    Accounts::new(store.clone())
+        .ensure_merchant(email, password)
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}: {}", e.customer_message()))?;
+    store.close().await;
+    Ok(())
+}
+
+/// The demo merchant of development on the offline sandbox.
+pub const DEMO_MERCHANT: &str = "merchant@example.com";
+
 /// Every few seconds, processes webhook events that were stored but not turned into
 /// order state (a crash or a database error in between); stops when told.
-/// Also purges expired sessions and old sign-in failures, about once a minute.
+/// Also, about once a minute, asks Stripe again about refunds it never answered, and
+/// purges expired sessions and old sign-in failures.
 async fn process_backlog_forever(
     store: Store,
-    cards: Cards,
+    handlers: EventHandlers,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
@@ -311,11 +362,15 @@ async fn process_backlog_forever(
             _ = tick.tick() => {
                 // Only events older than 10 s: younger ones are still being processed
                 // by the request that stored them.
-                if let Err(error) = shop::stripe_events::process_backlog(&store, &cards, 10_000).await {
+                if let Err(error) = shop::stripe_events::process_backlog(&store, &handlers, 10_000).await {
                     tracing::warn!(%error, "webhook backlog: database unavailable");
                 }
                 ticks += 1;
                 if ticks % 12 == 1 {
+                    // Refunds whose create call got no answer: asked again (same keys).
+                    if let Err(error) = handlers.refunds.retry_unanswered(60_000).await {
+                        tracing::warn!(%error, "unanswered refunds: retry failed");
+                    }
                     if let Err(error) = accounts.purge().await {
                         tracing::warn!(%error, "session purge failed");
                     }

@@ -11,6 +11,21 @@ async fn main() -> std::process::ExitCode {
         }
     };
     telemetry::init(settings.log_format);
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
+        [] => {}
+        ["merchant", "add", email] => return add_merchant(settings, email).await,
+        _ => {
+            eprintln!("usage: server                       run the shop");
+            eprintln!("       server merchant add EMAIL    make EMAIL a merchant (password on standard input)");
+            return std::process::ExitCode::from(2);
+        }
+    }
     tracing::info!(?settings, "starting");
     let app = match Application::build(settings).await {
         Ok(app) => app,
@@ -25,4 +40,25 @@ async fn main() -> std::process::ExitCode {
     }
     tracing::info!("stopped");
     std::process::ExitCode::SUCCESS
+}
+
+/// `server merchant add EMAIL`: the password is read from standard input (one line), so
+/// it is never in the shell history or the process list.
+async fn add_merchant(settings: Settings, email: &str) -> std::process::ExitCode {
+    let mut password = String::new();
+    if std::io::stdin().read_line(&mut password).is_err() {
+        eprintln!("could not read the password from standard input");
+        return std::process::ExitCode::from(2);
+    }
+    let password = password.trim_end_matches(['\r', '\n']);
+    match server::add_merchant(&settings, email, password).await {
+        Ok(()) => {
+            eprintln!("{email} is a merchant");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("cannot add the merchant: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }

@@ -42,7 +42,7 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             return reject("invalid signature or payload");
         }
     };
-    match stripe_events::ingest(&state.store, &state.cards, &body, &event).await {
+    match stripe_events::ingest(&state.store, &state.events, &body, &event).await {
         Ok(Ingested::New) => {
             (StatusCode::OK, Json(serde_json::json!({"received": true}))).into_response()
         }

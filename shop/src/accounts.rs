@@ -26,7 +26,7 @@ use crate::account::{AccountId, Caller, Email, Password};
 use crate::error::ShopError;
 use crate::ids::CartId;
 use crate::store::accounts::AccountRow;
-use crate::store::{now_ms, Store};
+use crate::store::{now_ms, Store, StoreError};
 
 /// A session token as it travels in the cookie: 64 hex digits (256 random bits). Never
 /// printed (`Debug` redacts it); stored only as [`SessionToken::hash`].
@@ -223,6 +223,39 @@ impl Accounts {
             .await?;
         tracing::info!(account = %account.id, "account created");
         self.start_session(account, guest_cart).await
+    }
+
+    /// Makes `email` a merchant with `password` (created if it has no account yet, its
+    /// password replaced otherwise): the start-up merchant and `server merchant add`.
+    #[tracing::instrument(level = "error", skip_all)]
+    pub async fn ensure_merchant(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<AccountId, ShopError> {
+        let email = Email::parse(email)?;
+        let password = Password::parse(password)?;
+        let hash = self.hash(password).await?;
+        let account = match self.store.account_by_email(&email).await? {
+            Some(account) => account,
+            None => match self
+                .store
+                .create_account(&AccountId::generate(), &email, &hash)
+                .await
+            {
+                Ok(account) => account,
+                // Created by another instance starting at the same moment.
+                Err(StoreError::Refused(ShopError::EmailTaken)) => self
+                    .store
+                    .account_by_email(&email)
+                    .await?
+                    .ok_or(ShopError::Internal)?,
+                Err(e) => return Err(e.into()),
+            },
+        };
+        self.store.make_merchant(&account.id, &hash).await?;
+        tracing::info!(account = %account.id, "merchant account ready");
+        Ok(account.id)
     }
 
     /// Signs in (a new session; `previous` is revoked). Every failure is the same

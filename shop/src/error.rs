@@ -59,6 +59,19 @@ pub enum ShopError {
     UnknownCard,
     #[error("no saved card to charge")]
     NoSavedCard,
+    /// A merchant page or action asked by someone who is not a merchant, or a merchant
+    /// record that does not exist (404: nothing says which).
+    #[error("not found")]
+    NotFound,
+    #[error("refund of {requested} over the refundable {refundable}")]
+    RefundTooLarge {
+        requested: String,
+        refundable: String,
+    },
+    #[error("order not refundable (status {status})")]
+    NotRefundable { status: String },
+    #[error("invalid amount {input:?}")]
+    InvalidAmount { input: String },
     #[error("internal error (see the server log)")]
     Internal,
     #[error("the server could not be reached")]
@@ -97,6 +110,13 @@ impl ShopError {
             ShopError::SignInRequired => messages::SIGN_IN_REQUIRED.into(),
             ShopError::UnknownCard => messages::UNKNOWN_CARD.into(),
             ShopError::NoSavedCard => messages::NO_SAVED_CARD.into(),
+            ShopError::NotFound => messages::NOT_FOUND.into(),
+            ShopError::RefundTooLarge {
+                requested,
+                refundable,
+            } => messages::refund_too_large(requested, refundable),
+            ShopError::NotRefundable { status } => messages::not_refundable(status),
+            ShopError::InvalidAmount { input } => messages::invalid_amount(input),
             ShopError::Internal => messages::SHOP_INTERNAL.into(),
             ShopError::Unreachable => messages::SHOP_UNREACHABLE.into(),
             ShopError::BadRequest(detail) => messages::bad_request(detail),
@@ -114,18 +134,22 @@ impl ShopError {
             | ShopError::AmountOverflow
             | ShopError::InvalidEmail
             | ShopError::PasswordPolicy
+            | ShopError::RefundTooLarge { .. }
+            | ShopError::InvalidAmount { .. }
             | ShopError::BadRequest(_) => 400,
             ShopError::SignInFailed | ShopError::SignInRequired => 401,
             ShopError::Throttled { .. } => 429,
             ShopError::UnknownProduct { .. }
             | ShopError::NotInCart { .. }
             | ShopError::UnknownOrder { .. }
-            | ShopError::UnknownCard => 404,
+            | ShopError::UnknownCard
+            | ShopError::NotFound => 404,
             ShopError::TotalChanged { .. }
             | ShopError::AlreadyPaid
             | ShopError::NotPayable { .. }
             | ShopError::EmailTaken
-            | ShopError::NoSavedCard => 409,
+            | ShopError::NoSavedCard
+            | ShopError::NotRefundable { .. } => 409,
             ShopError::Payment { .. } | ShopError::Unreachable => 502,
             ShopError::Internal => 500,
         }
@@ -216,6 +240,17 @@ impl<'de> Deserialize<'de> for ShopError {
             "sign_in_required" => ShopError::SignInRequired,
             "unknown_card" => ShopError::UnknownCard,
             "no_saved_card" => ShopError::NoSavedCard,
+            "not_found" => ShopError::NotFound,
+            "refund_too_large" => ShopError::RefundTooLarge {
+                requested: field("requested"),
+                refundable: field("refundable"),
+            },
+            "not_refundable" => ShopError::NotRefundable {
+                status: field("status"),
+            },
+            "invalid_amount" => ShopError::InvalidAmount {
+                input: field("input"),
+            },
             "internal" => ShopError::Internal,
             "unreachable" => ShopError::Unreachable,
             _ => ShopError::BadRequest(detail.text.unwrap_or(kind)),
@@ -259,6 +294,17 @@ mod tests {
             ShopError::SignInRequired,
             ShopError::UnknownCard,
             ShopError::NoSavedCard,
+            ShopError::NotFound,
+            ShopError::RefundTooLarge {
+                requested: "$20.00".into(),
+                refundable: "$7.50".into(),
+            },
+            ShopError::NotRefundable {
+                status: "pending".into(),
+            },
+            ShopError::InvalidAmount {
+                input: "5,00".into(),
+            },
             ShopError::Internal,
             ShopError::Unreachable,
             ShopError::BadRequest("missing field".into()),

@@ -5,13 +5,15 @@
 //! - [`catalogue`]: products, carts priced from the catalogue ([`catalogue::price_cart`]);
 //! - [`order`]: `OrderStatus`, what an order and its payment look like to the browser;
 //! - [`error`]: `ShopError` (`Display` for logs, `customer_message()` for shoppers);
-//! - [`account`]: `Email`, `Password`, `Caller` (who owns what), saved cards, buy again.
+//! - [`account`]: `Email`, `Password`, `Caller` (who owns what), saved cards, buy again;
+//! - [`refund`]: refund states, the order's money ledger, amounts typed by a merchant.
 //!
 //! With `server` (the app's `ssr` side and the server binary):
 //! - [`store`]: sqlx storage on SQLite or PostgreSQL, one module per concept;
 //! - [`accounts`]: sign-up, sign-in (Argon2id, throttled), sessions, the guest cart's merge;
 //! - [`cards`]: the account's Stripe Customer and saved cards (Stripe is the truth);
 //! - [`payments`]: the payments service, order → PaymentIntent;
+//! - [`refunds`]: refunds from the console, and Stripe's word about every refund;
 //! - [`payment_state`]: the pure state machine from Stripe's facts to an order's status;
 //! - [`stripe_events`]: verified webhook events stored once and applied.
 
@@ -20,6 +22,7 @@ pub mod catalogue;
 pub mod error;
 pub mod ids;
 pub mod order;
+pub mod refund;
 
 #[cfg(feature = "server")]
 pub mod accounts;
@@ -29,6 +32,8 @@ pub mod cards;
 pub mod payment_state;
 #[cfg(feature = "server")]
 pub mod payments;
+#[cfg(feature = "server")]
+pub mod refunds;
 #[cfg(feature = "server")]
 pub mod store;
 #[cfg(feature = "server")]

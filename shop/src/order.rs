@@ -15,6 +15,8 @@ stripe_types::wire_enum!(
         Paid = "paid",
         Failed = "failed",
         Canceled = "canceled",
+        /// Paid, and part of the money refunded (succeeded refunds, per the ledger).
+        PartiallyRefunded = "partially_refunded",
         Refunded = "refunded",
     }
 );
@@ -25,6 +27,14 @@ impl OrderStatus {
         matches!(self, OrderStatus::Pending | OrderStatus::Failed)
     }
 
+    /// The money was taken at some point (paid, whatever was refunded since).
+    pub fn was_paid(&self) -> bool {
+        matches!(
+            self,
+            OrderStatus::Paid | OrderStatus::PartiallyRefunded | OrderStatus::Refunded
+        )
+    }
+
     /// What the shopper reads on the order page.
     pub fn describe(&self) -> &'static str {
         match self {
@@ -33,6 +43,7 @@ impl OrderStatus {
             OrderStatus::Paid => messages::ORDER_PAID,
             OrderStatus::Failed => messages::ORDER_FAILED,
             OrderStatus::Canceled => messages::ORDER_CANCELED,
+            OrderStatus::PartiallyRefunded => messages::ORDER_PARTIALLY_REFUNDED,
             OrderStatus::Refunded => messages::ORDER_REFUNDED,
         }
     }
@@ -93,6 +104,7 @@ mod tests {
             OrderStatus::Paid,
             OrderStatus::Failed,
             OrderStatus::Canceled,
+            OrderStatus::PartiallyRefunded,
             OrderStatus::Refunded,
         ] {
             assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
@@ -100,7 +112,7 @@ mod tests {
             assert_eq!(json, format!("\"{}\"", s.as_str()));
         }
         assert_eq!(OrderStatus::parse("PAID"), None);
-        assert_eq!(OrderStatus::ALL.len(), 6);
+        assert_eq!(OrderStatus::ALL.len(), 7);
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! [`decide`] says how the order changes, if at all.
 //!
 //! Delivery is at-least-once and unordered, so every rule here is safe to apply twice and
-//! in any order: `paid` is never undone by an older failure, refunds only grow, a failure
+//! in any order: `paid` is never undone by an older failure, a failure
 //! older than what the order already knows is ignored, and money that does not match the
 //! order (amount or currency) never marks it paid.
 
@@ -107,11 +107,9 @@ pub fn decide(order: &OrderPayment, fact: &PaymentFact) -> Decision {
                 });
             }
             match order.status {
-                S::Paid | S::Refunded => Decision::Ignore(Ignored::NoChange),
+                s if s.was_paid() => Decision::Ignore(Ignored::NoChange),
                 // Money was taken: that outranks any state the order is in.
-                S::Pending | S::Processing | S::Failed | S::Canceled => {
-                    Decision::Apply(change(S::Paid, None))
-                }
+                _ => Decision::Apply(change(S::Paid, None)),
             }
         }
         FactKind::Processing => match order.status {
@@ -135,39 +133,18 @@ pub fn decide(order: &OrderPayment, fact: &PaymentFact) -> Decision {
         FactKind::Canceled => match order.status {
             S::Canceled => Decision::Ignore(Ignored::NoChange),
             S::Pending | S::Processing | S::Failed => Decision::Apply(change(S::Canceled, None)),
-            S::Paid | S::Refunded => Decision::Ignore(Ignored::Stale),
+            _ => Decision::Ignore(Ignored::Stale),
         },
-        FactKind::Refunded {
-            amount_refunded,
-            captured,
-        } => {
-            if amount_refunded.currency != order.total.currency {
-                return Decision::Ignore(Ignored::AmountMismatch {
-                    expected: order.total,
-                    got: *amount_refunded,
-                });
-            }
-            // A refund of a charge that captured the order's total proves the payment:
-            // the success event may still be on its way (or retried much later).
-            let proven_paid =
-                matches!(order.status, S::Paid | S::Refunded) || *captured == order.total;
-            match order.status {
-                _ if proven_paid && amount_refunded.minor > order.refunded_minor => {
-                    let refunded = amount_refunded.minor.min(order.total.minor);
-                    let status = if refunded >= order.total.minor {
-                        S::Refunded
-                    } else {
-                        S::Paid
-                    };
-                    let mut c = change(status, None);
-                    c.refunded_minor = refunded;
-                    Decision::Apply(c)
-                }
-                S::Paid | S::Refunded => Decision::Ignore(Ignored::NoChange),
-                // Neither the order nor this charge shows the order's money was taken.
-                _ => Decision::Ignore(Ignored::Stale),
-            }
-        }
+        // How much is refunded is the refund ledger's business (each refund by its
+        // `re_` id, `crate::refunds`); here a refund only proves the payment: a refund of
+        // a charge that captured the order's total means the money was taken, even if
+        // the success event is still on its way (or retried much later).
+        FactKind::Refunded { captured, .. } => match order.status {
+            s if s.was_paid() => Decision::Ignore(Ignored::NoChange),
+            _ if *captured == order.total => Decision::Apply(change(S::Paid, None)),
+            // Neither the order nor this charge shows the order's money was taken.
+            _ => Decision::Ignore(Ignored::Stale),
+        },
     };
     // Attaching the PaymentIntent id is itself worth storing.
     match decision {
@@ -475,50 +452,20 @@ mod tests {
     }
 
     #[test]
-    fn refunds_only_grow_and_a_full_refund_refunds_the_order() {
+    fn a_refund_proves_the_payment_and_leaves_the_amounts_to_the_ledger() {
+        let refund = fact(
+            130,
+            FactKind::Refunded {
+                amount_refunded: usd(1000),
+                captured: usd(2500),
+            },
+        );
+        // Already paid: nothing for the state machine (the ledger records the refund).
         let paid = run(order(OrderStatus::Pending), &[succeeded(120)]);
-        let partial = fact(
-            130,
-            FactKind::Refunded {
-                amount_refunded: usd(1000),
-                captured: usd(2500),
-            },
-        );
-        let full = fact(
-            140,
-            FactKind::Refunded {
-                amount_refunded: usd(2500),
-                captured: usd(2500),
-            },
-        );
-        let state = run(paid.clone(), std::slice::from_ref(&partial));
-        assert_eq!(
-            (state.status, state.refunded_minor),
-            (OrderStatus::Paid, 1000)
-        );
-        // Reordered: the full refund first, then the older partial one.
-        let state = run(paid, &[full, partial]);
-        assert_eq!(
-            (state.status, state.refunded_minor),
-            (OrderStatus::Refunded, 2500)
-        );
-    }
-
-    #[test]
-    fn a_refund_arriving_before_the_payment_counts_as_payment_and_refund() {
-        let partial = fact(
-            130,
-            FactKind::Refunded {
-                amount_refunded: usd(1000),
-                captured: usd(2500),
-            },
-        );
-        // The success event comes later (a retried delivery): the refund is not lost.
-        let state = run(order(OrderStatus::Pending), &[partial, succeeded(120)]);
-        assert_eq!(
-            (state.status, state.refunded_minor),
-            (OrderStatus::Paid, 1000)
-        );
+        assert_eq!(decide(&paid, &refund), Decision::Ignore(Ignored::NoChange));
+        // Before the success event (a retried delivery): the refund proves the payment.
+        let state = run(order(OrderStatus::Pending), &[refund, succeeded(120)]);
+        assert_eq!(state.status, OrderStatus::Paid);
         // A charge that did not capture the order's total proves nothing.
         let odd = fact(
             130,

@@ -80,13 +80,14 @@ impl Payments {
         let row = self.payment_row(order_id).await?;
         let total = row.payment.total;
         match row.payment.status {
-            OrderStatus::Paid | OrderStatus::Refunded => return Err(ShopError::AlreadyPaid),
+            s if s.was_paid() => return Err(ShopError::AlreadyPaid),
             OrderStatus::Canceled => {
                 return Err(ShopError::NotPayable {
                     status: OrderStatus::Canceled.as_str().into(),
                 })
             }
             OrderStatus::Pending | OrderStatus::Processing | OrderStatus::Failed => {}
+            _ => return Err(ShopError::AlreadyPaid),
         }
         // The order's Customer: an account's order only, and only its own account.
         let account = match (&row.account_id, account) {
@@ -310,10 +311,7 @@ impl Payments {
         let row = self.payment_row(&order_id).await?;
         // The same request again (a double click): already paid, or in flight — then the
         // same keys below make Stripe answer it again, not charge again.
-        if matches!(
-            row.payment.status,
-            OrderStatus::Paid | OrderStatus::Processing | OrderStatus::Refunded
-        ) {
+        if row.payment.status.was_paid() || row.payment.status == OrderStatus::Processing {
             return Ok(BuyAgain::Charged { order_id });
         }
         let Some(pm) = self.store.default_card(&account.id).await? else {

@@ -6,12 +6,30 @@
 //! The HTTP side (signature check on the raw bytes, status codes) is the server's
 //! `POST /webhook` route; everything after verification is here.
 
-use stripe_client::{Event, EventType, PaymentIntent};
+use stripe_client::{Client, Event, EventType, PaymentIntent};
 
 use crate::cards::{is_card_event, CardEventError, Cards};
 use crate::payment_state::{self, Ignored, PaymentFact};
+use crate::refunds::{is_refund_event, RefundEventError, Refunds};
 use crate::store::payments::Applied;
 use crate::store::{now_ms, Store, StoreError};
+
+/// What turns events into state besides the payment state machine: saved cards and
+/// refunds (each needs the store and, for some events, Stripe).
+#[derive(Clone)]
+pub struct EventHandlers {
+    pub cards: Cards,
+    pub refunds: Refunds,
+}
+
+impl EventHandlers {
+    pub fn new(store: Store, stripe: Client) -> EventHandlers {
+        EventHandlers {
+            cards: Cards::new(store.clone(), stripe.clone()),
+            refunds: Refunds::new(store, stripe),
+        }
+    }
+}
 
 /// After this many failed attempts an event is parked (logged; left for a human).
 pub const MAX_ATTEMPTS: i64 = 10;
@@ -32,7 +50,7 @@ pub enum Ingested {
 #[tracing::instrument(name = "stripe_event", level = "error", skip_all, fields(event_id = %event.id, kind = event.kind.as_str()))]
 pub async fn ingest(
     store: &Store,
-    cards: &Cards,
+    handlers: &EventHandlers,
     body: &[u8],
     event: &Event,
 ) -> Result<Ingested, StoreError> {
@@ -50,14 +68,14 @@ pub async fn ingest(
     if new {
         tracing::debug!("webhook event stored");
         if relevant {
-            process(store, cards, event).await;
+            process(store, handlers, event).await;
         }
         return Ok(Ingested::New);
     }
     tracing::debug!("duplicate webhook event");
     // Stored by an earlier delivery whose processing failed: try again now.
     if relevant && store.event_unprocessed(&event.id).await.unwrap_or(false) {
-        process(store, cards, event).await;
+        process(store, handlers, event).await;
     }
     Ok(Ingested::Duplicate)
 }
@@ -84,14 +102,27 @@ fn stored_payload(body: &[u8], event: &Event) -> String {
     String::from_utf8_lossy(body).into_owned()
 }
 
-/// Events that change orders or saved cards (every other one is stored, not processed).
+/// Events that change orders, saved cards or refunds (every other one is stored, not
+/// processed).
 fn is_relevant(event: &Event) -> bool {
-    payment_state::is_payment_event(&event.kind) || is_card_event(event.kind.as_str())
+    payment_state::is_payment_event(&event.kind)
+        || is_card_event(event.kind.as_str())
+        || is_refund_event(&event.kind)
 }
 
 /// Turns a stored event into order or saved-card state; marks it processed unless the
 /// database or Stripe failed (then the background job tries again).
-pub async fn process(store: &Store, cards: &Cards, event: &Event) {
+pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
+    let cards = &handlers.cards;
+    // `refund.*`: the refund ledger only.
+    if is_refund_event(&event.kind) && !payment_state::is_payment_event(&event.kind) {
+        if apply_refund_event(store, handlers, event).await {
+            if let Err(error) = store.mark_event_processed(&event.id).await {
+                tracing::error!(%error, "cannot mark event processed; will retry");
+            }
+        }
+        return;
+    }
     if is_card_event(event.kind.as_str()) {
         match cards.apply_event(event).await {
             Ok(()) => {}
@@ -137,8 +168,31 @@ pub async fn process(store: &Store, cards: &Cards, event: &Event) {
             }
         }
     }
+    // `charge.refunded` (after the fact it carries: it proves the payment): the charge's
+    // refunds, listed at Stripe, into the ledger.
+    if is_refund_event(&event.kind) && !apply_refund_event(store, handlers, event).await {
+        return;
+    }
     if let Err(error) = store.mark_event_processed(&event.id).await {
         tracing::error!(%error, "cannot mark event processed; will retry");
+    }
+}
+
+/// Applies a refund event to the ledger; `false` when it must be tried again (the
+/// attempt is counted).
+async fn apply_refund_event(store: &Store, handlers: &EventHandlers, event: &Event) -> bool {
+    match handlers.refunds.apply_event(event).await {
+        Ok(()) => true,
+        Err(RefundEventError::Malformed(error)) => {
+            // It will not parse better next time: keep it stored, log, move on.
+            tracing::error!(%error, "refund event with an unexpected object");
+            true
+        }
+        Err(error) => {
+            tracing::error!(%error, "cannot apply refund event; will retry");
+            let _ = store.event_attempt_failed(&event.id).await;
+            false
+        }
     }
 }
 
@@ -168,10 +222,10 @@ fn log_applied(fact: &PaymentFact, applied: &Applied) {
 /// Processes events stored but not processed (a crash or a database error between
 /// storing and processing), oldest first, each in its own span. Returns how many were
 /// attempted.
-#[tracing::instrument(name = "webhook_backlog", level = "error", skip(store, cards))]
+#[tracing::instrument(name = "webhook_backlog", level = "error", skip(store, handlers))]
 pub async fn process_backlog(
     store: &Store,
-    cards: &Cards,
+    handlers: &EventHandlers,
     older_than_ms: i64,
 ) -> Result<usize, StoreError> {
     let events = store
@@ -181,7 +235,7 @@ pub async fn process_backlog(
         match serde_json::from_str::<Event>(payload) {
             Ok(event) => {
                 let span = tracing::error_span!("stripe_event", event_id = %event.id, kind = event.kind.as_str());
-                tracing::Instrument::instrument(process(store, cards, &event), span).await
+                tracing::Instrument::instrument(process(store, handlers, &event), span).await
             }
             Err(error) => {
                 tracing::error!(%error, event_id = %id, "stored event does not parse; skipped");

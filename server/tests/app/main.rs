@@ -6,6 +6,7 @@
 mod support;
 
 mod accounts;
+mod merchant;
 mod payments;
 mod shop;
 mod webhook;

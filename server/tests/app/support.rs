@@ -105,6 +105,8 @@ pub fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        // A request that never ends fails its test (with its name) instead of the run.
+        .timeout(std::time::Duration::from_secs(30))
         .build()
         .unwrap()
 }

@@ -20,6 +20,8 @@ pub struct AccountRow {
     pub cart_id: CartId,
     pub stripe_customer_id: Option<String>,
     pub customer_attempt: i64,
+    /// A merchant (console pages and actions); a shopper otherwise.
+    pub is_merchant: bool,
 }
 
 impl std::fmt::Debug for AccountRow {
@@ -30,12 +32,16 @@ impl std::fmt::Debug for AccountRow {
             .field("password_hash", &"[redacted]")
             .field("cart_id", &self.cart_id)
             .field("stripe_customer_id", &self.stripe_customer_id)
+            .field("is_merchant", &self.is_merchant)
             .finish()
     }
 }
 
 const COLUMNS: &str =
-    "a.id, a.email, a.password_hash, a.cart_id, a.stripe_customer_id, a.customer_attempt";
+    "a.id, a.email, a.password_hash, a.cart_id, a.stripe_customer_id, a.customer_attempt, a.role";
+
+/// `accounts.role` of a merchant (anything else is a shopper).
+const MERCHANT: &str = "merchant";
 
 fn row_to_account(row: &AnyRow) -> Result<AccountRow, StoreError> {
     let id: String = row.try_get("id")?;
@@ -49,10 +55,30 @@ fn row_to_account(row: &AnyRow) -> Result<AccountRow, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("account cart {cart:?}")))?,
         stripe_customer_id: row.try_get("stripe_customer_id")?,
         customer_attempt: row.try_get("customer_attempt")?,
+        is_merchant: row.try_get::<String, _>("role")? == MERCHANT,
     })
 }
 
 impl Store {
+    /// Makes the account a merchant with this password hash (the start-up merchant, or
+    /// the `merchant add` command): role and password set in one statement.
+    pub async fn make_merchant(
+        &self,
+        id: &AccountId,
+        password_hash: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE accounts SET role = $1, password_hash = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(MERCHANT)
+        .bind(password_hash)
+        .bind(now_ms())
+        .bind(id.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
     /// A new account; [`ShopError::EmailTaken`] when the address has one already.
     pub async fn create_account(
         &self,

@@ -3,7 +3,8 @@
 //! shop, one module per concept: [`accounts`] (accounts, sessions, sign-in failures,
 //! ownership), [`cards`] (saved cards), [`catalogue`], [`carts`], [`orders`], [`payments`]
 //! (an order's PaymentIntent and the one path by which Stripe's word changes an order),
-//! [`events`] (verified Stripe events, stored once).
+//! [`events`] (verified Stripe events, stored once), [`refunds`] (refunds by `re_` id, the
+//! refundable amount, the merchant audit trail).
 //!
 //! Queries return [`StoreError`]; [`From<StoreError> for ShopError`](StoreError) is the
 //! one place a storage failure becomes what a shopper sees (logged, then `Internal`).
@@ -15,6 +16,7 @@ pub mod catalogue;
 pub mod events;
 pub mod orders;
 pub mod payments;
+pub mod refunds;
 
 use std::fmt;
 use std::path::PathBuf;

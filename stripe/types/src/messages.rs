@@ -118,6 +118,25 @@ pub fn sign_in_throttled(minutes: &str) -> String {
 pub const SIGN_IN_REQUIRED: &str = "Please sign in first.";
 pub const UNKNOWN_CARD: &str = "That card is not saved on your account.";
 pub const NO_SAVED_CARD: &str = "You have no saved card to pay with. Choose a card at checkout.";
+
+// ---- Merchant console -------------------------------------------------------------------
+
+pub const NOT_FOUND: &str = "Not found.";
+pub const REFUND_OUTCOME_UNKNOWN: &str =
+    "Stripe did not answer in time. The refund is held and will be checked again; do not refund it twice.";
+pub const REFUND_REFUSED: &str = "Stripe refused the refund:";
+
+pub fn refund_too_large(requested: &str, refundable: &str) -> String {
+    format!("A refund of {requested} is more than the {refundable} that can still be refunded. Nothing was sent.")
+}
+
+pub fn not_refundable(status: &str) -> String {
+    format!("This order cannot be refunded: it is {status}.")
+}
+
+pub fn invalid_amount(input: &str) -> String {
+    format!("{input:?} is not an amount. Give it like 5.00.")
+}
 /// The bank asks the shopper to confirm an off-session ("buy again") payment.
 pub const CONFIRM_WITH_BANK: &str =
     "Your bank asks you to confirm this payment. Press Pay to authenticate your card.";
@@ -132,6 +151,7 @@ pub const ORDER_PAID: &str = "Paid. Thank you! Your order is on its way.";
 pub const ORDER_FAILED: &str = "The last payment attempt failed. You can try again.";
 pub const ORDER_CANCELED: &str = "This order was canceled.";
 pub const ORDER_REFUNDED: &str = "This order was refunded.";
+pub const ORDER_PARTIALLY_REFUNDED: &str = "Part of this order was refunded.";
 
 /// The checkout page, opened again after a declined attempt.
 pub const LAST_ATTEMPT_FAILED: &str =

@@ -1,0 +1,98 @@
+//! The merchant console's server functions. Each first checks that the caller is a
+//! signed-in merchant (`edge::require_merchant`): anyone else gets 404 and nothing runs.
+
+use leptos::prelude::*;
+use shop::refund::{MerchantOrder, MerchantOrders, RefundView};
+
+use crate::api::ApiError;
+use crate::codec::{FormPost, JsonPost};
+#[cfg(feature = "ssr")]
+use {
+    crate::edge::{self, respond},
+    shop::refunds::RefundForm,
+    shop::{OrderId, OrderStatus, RequestId, ShopError},
+};
+
+/// Orders on one page of the console's list.
+pub const ORDERS_PER_PAGE: u32 = 50;
+
+/// A page of every order, newest first; `status` filters (`paid`, `partially_refunded`,
+/// `refunded`…), `q` finds an order by its id, PaymentIntent or the account's email.
+#[server(endpoint = "merchant_orders", input = FormPost, output = JsonPost)]
+pub async fn list_merchant_orders(
+    #[server(default)] status: String,
+    #[server(default)] q: String,
+    #[server(default)] page: String,
+) -> Result<MerchantOrders, ApiError> {
+    respond(
+        async move {
+            edge::require_merchant().await?;
+            let status = match status.trim() {
+                "" => None,
+                s => Some(
+                    OrderStatus::parse(s)
+                        .ok_or_else(|| ShopError::BadRequest(format!("unknown status {s:?}")))?,
+                ),
+            };
+            let page = match page.trim() {
+                "" => 1,
+                p => p
+                    .parse::<u32>()
+                    .ok()
+                    .filter(|p| (1..=100_000).contains(p))
+                    .ok_or_else(|| ShopError::BadRequest(format!("bad page {p:?}")))?,
+            };
+            let q = q.trim();
+            Ok(edge::store()?
+                .merchant_orders(status, (!q.is_empty()).then_some(q), page, ORDERS_PER_PAGE)
+                .await?)
+        }
+        .await,
+    )
+}
+
+/// One order as the merchant sees it: ledger (charged, each refund, refundable now) and
+/// the audit trail.
+#[server(endpoint = "merchant_order", input = FormPost, output = JsonPost)]
+pub async fn get_merchant_order(order_id: String) -> Result<MerchantOrder, ApiError> {
+    respond(
+        async move {
+            edge::require_merchant().await?;
+            let order_id = OrderId::parse(&order_id).map_err(|_| ShopError::NotFound)?;
+            edge::refunds()?.merchant_order(&order_id).await
+        }
+        .await,
+    )
+}
+
+/// Refunds `amount` (major units, e.g. "5.00"; empty: all that is still refundable) of
+/// a paid order. `request_id` is the form's one-time id: the same id is the same refund.
+#[server(endpoint = "refund_order", input = FormPost, output = JsonPost)]
+pub async fn refund_order(
+    order_id: String,
+    #[server(default)] amount: String,
+    #[server(default)] reason: String,
+    #[server(default)] note: String,
+    request_id: String,
+) -> Result<RefundView, ApiError> {
+    respond(
+        async move {
+            let merchant = edge::require_merchant().await?;
+            let order_id = OrderId::parse(&order_id).map_err(|_| ShopError::NotFound)?;
+            let request = RequestId::parse(&request_id)?;
+            edge::refunds()?
+                .refund(
+                    &merchant,
+                    &order_id,
+                    &RefundForm {
+                        amount: &amount,
+                        reason: &reason,
+                        note: &note,
+                        request: &request,
+                    },
+                )
+                .await
+        }
+        .await,
+    )
+}
