@@ -5,6 +5,9 @@ import { defineConfig, devices } from "@playwright/test";
 // on a free port with a throw-away data directory.
 const port = Number(process.env.E2E_PORT ?? 3107);
 const baseURL = process.env.BASE_URL ?? `http://127.0.0.1:${port}`;
+// The console's merchant (tests/support/merchant.ts signs in with the same).
+process.env.E2E_MERCHANT_EMAIL ??= "merchant@e2e.example.com";
+process.env.E2E_MERCHANT_PASSWORD ??= "e2e merchant password";
 
 // Debian's chromium; Playwright never downloads a browser here.
 const chromiumLaunch = {
@@ -65,6 +68,8 @@ export default defineConfig({
           DATABASE_URL: "",
           STRIPE_SANDBOX_ADDR: "127.0.0.1:0",
           STRIPE_SANDBOX_STATE: "memory",
+          MERCHANT_EMAIL: process.env.E2E_MERCHANT_EMAIL!,
+          MERCHANT_PASSWORD: process.env.E2E_MERCHANT_PASSWORD!,
         },
       },
 });

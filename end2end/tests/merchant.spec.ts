@@ -1,0 +1,107 @@
+import { test, expect, type Browser, type Page } from "@playwright/test";
+import { apiBase, expectPaid, fillCard, newOrder, openCheckout, paymentsConfig } from "./support/checkout";
+import { hydrated, signIn } from "./support/accounts";
+
+// The merchant console in Chromium: refunds from the order's ledger (partial, the rest,
+// refused over-refunds, a double click), and a refund the card's bank sends back (5126).
+
+const MERCHANT = process.env.E2E_MERCHANT_EMAIL!;
+const PASSWORD = process.env.E2E_MERCHANT_PASSWORD!;
+
+/** An order of one mug ($12.50) paid by a guest in their own browser. */
+async function paidOrder(browser: Browser, card = "4242 4242 4242 4242"): Promise<string> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const orderId = await newOrder(page);
+  await openCheckout(page, orderId);
+  await fillCard(page, card);
+  await page.getByTestId("pay").click();
+  await expectPaid(page, orderId);
+  await context.close();
+  return orderId;
+}
+
+async function openOrder(page: Page, orderId: string) {
+  await page.goto(`/merchant/orders/${orderId}`);
+  await hydrated(page);
+}
+
+async function asMerchant(page: Page) {
+  await signIn(page, MERCHANT, PASSWORD);
+  await expect(page.getByTestId("signed-in-as")).toHaveText(MERCHANT);
+}
+
+test("a guest or a shopper gets 404 from the console", async ({ page }) => {
+  const response = await page.goto("/merchant/orders");
+  expect(response?.status()).toBe(404);
+  await expect(page.getByRole("heading", { name: "Page not found" })).toBeVisible();
+});
+
+test("refund 5.00, then the rest; an over-refund is refused with a message", async ({ page, browser }) => {
+  const orderId = await paidOrder(browser);
+  await asMerchant(page);
+  await openOrder(page, orderId);
+  await expect(page.getByTestId("ledger-refundable")).toHaveText("$12.50");
+
+  await page.getByTestId("refund-amount").fill("5.00");
+  await page.getByTestId("refund-submit").click();
+  await expect(page.getByTestId("ledger-refunded")).toHaveText("$5.00");
+  await expect(page.getByTestId("refund-row")).toHaveCount(1);
+  await expect(page.getByTestId("refund-row")).toHaveAttribute("data-status", "succeeded");
+  await expect(page.getByTestId("merchant-order-status")).toHaveText("partially_refunded");
+  await expect(page.getByTestId("ledger-refundable")).toHaveText("$7.50");
+
+  await hydrated(page);
+  await page.getByTestId("refund-amount").fill("8.00");
+  await page.getByTestId("refund-submit").click();
+  await expect(page.getByTestId("refund-error")).toContainText("more than the $7.50");
+  await expect(page.getByTestId("refund-row")).toHaveCount(1);
+
+  // Empty amount: everything still refundable.
+  await page.getByTestId("refund-amount").fill("");
+  await page.getByTestId("refund-submit").click();
+  await expect(page.getByTestId("ledger-refunded")).toHaveText("$12.50");
+  await expect(page.getByTestId("merchant-order-status")).toHaveText("refunded");
+  await expect(page.getByTestId("refund-row")).toHaveCount(2);
+  await expect(page.getByTestId("refund-submit")).toHaveCount(0);
+  // The order list filters by the new status.
+  await page.goto(`/merchant/orders?status=refunded&q=${orderId}`);
+  await expect(page.getByTestId("merchant-order-row")).toHaveCount(1);
+});
+
+test("a double-clicked refund makes one refund", async ({ page, browser }) => {
+  const orderId = await paidOrder(browser);
+  await asMerchant(page);
+  await openOrder(page, orderId);
+  await page.getByTestId("refund-amount").fill("2.00");
+  await page.getByTestId("refund-submit").dblclick();
+  await expect(page.getByTestId("ledger-refunded")).toHaveText("$2.00");
+  // Reloaded, and once more to be sure nothing else arrived.
+  await page.reload();
+  await expect(page.getByTestId("refund-row")).toHaveCount(1);
+  await expect(page.getByTestId("ledger-refundable")).toHaveText("$10.50");
+});
+
+test("5126: the refund fails after a while, shows failed, and the money is refundable again", async ({
+  page,
+  browser,
+}) => {
+  const orderId = await paidOrder(browser, "4000 0000 0000 5126");
+  await asMerchant(page);
+  await openOrder(page, orderId);
+  await page.getByTestId("refund-submit").click();
+  await expect(page.getByTestId("refund-row")).toHaveAttribute("data-status", "pending");
+  await expect(page.getByTestId("ledger-refundable")).toHaveText("$0.00");
+  // The bank answers later: the sandbox's clock moves on.
+  const cfg = await paymentsConfig(page.request);
+  test.skip(!cfg.sandbox, "the clock moves only in the offline sandbox");
+  const moved = await page.request.post(`${apiBase(cfg)}/_sandbox/clock/advance`, { data: { seconds: 61 } });
+  expect(moved.ok(), await moved.text()).toBeTruthy();
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId("refund-row")).toHaveAttribute("data-status", "failed", { timeout: 500 });
+  }).toPass({ timeout: 15_000 });
+  await expect(page.getByTestId("refund-row")).toContainText("expired_or_canceled_card");
+  await expect(page.getByTestId("ledger-refundable")).toHaveText("$12.50");
+  await expect(page.getByTestId("merchant-order-status")).toHaveText("paid");
+});
