@@ -105,13 +105,20 @@ fn AuthForm(sign_up: bool, next: String) -> impl IntoView {
 pub fn AccountNav() -> impl IntoView {
     // Loaded before the page rendered (no resource: the header never waits).
     #[cfg(feature = "ssr")]
-    let signed_in = crate::edge::loaded_page_caller().signed_in;
+    let (signed_in, merchant) = {
+        let caller = crate::edge::loaded_page_caller();
+        (caller.signed_in, caller.merchant)
+    };
     #[cfg(not(feature = "ssr"))]
-    let signed_in: Option<String> = None;
+    let (signed_in, merchant): (Option<String>, bool) = (None, false);
+    let console = merchant.then(|| {
+        view! { <a href="/merchant/orders" data-testid="console-link">"Console"</a> }
+    });
     match signed_in {
         Some(email) => view! {
             <nav class="account-nav" aria-label="Account">
                 <span class="who" data-testid="signed-in-as">{email}</span>
+                {console}
                 <a href="/account/orders">"Orders"</a>
                 <a href="/account/cards">"Cards"</a>
                 <SignOutButton/>

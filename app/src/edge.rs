@@ -31,6 +31,11 @@ pub fn refunds() -> Result<shop::refunds::Refunds, ShopError> {
     use_context::<shop::refunds::Refunds>().ok_or_else(|| missing("Refunds"))
 }
 
+/// Disputes (evidence, accept), as provided by the server.
+pub fn disputes() -> Result<shop::disputes::Disputes, ShopError> {
+    use_context::<shop::disputes::Disputes>().ok_or_else(|| missing("Disputes"))
+}
+
 /// The signed-in merchant; [`ShopError::NotFound`] for anyone else (a shopper or a guest
 /// learns nothing, not even that the page exists).
 pub async fn require_merchant() -> Result<shop::refunds::Merchant, ShopError> {
@@ -263,6 +268,8 @@ pub struct PageCaller {
     pub cart: shop::CartView,
     /// The signed-in account's email.
     pub signed_in: Option<String>,
+    /// The signed-in account is a merchant (the header links to the console).
+    pub merchant: bool,
 }
 
 /// The request's caller: the account (when the session is alive) and its cart, else the
@@ -278,6 +285,7 @@ pub async fn page_caller(
             Some(cart) => accounts.store().cart(cart).await?,
             None => shop::CartView::default(),
         },
+        merchant: account.as_ref().is_some_and(|a| a.is_merchant),
         signed_in: account.map(|a| a.email),
     })
 }

@@ -78,6 +78,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/cards") view=account_pages::CardsPage ssr=SsrMode::Async/>
                     <Route path=path!("/merchant/orders") view=merchant_pages::MerchantOrdersPage ssr=SsrMode::Async/>
                     <Route path=path!("/merchant/orders/:id") view=merchant_pages::MerchantOrderPage ssr=SsrMode::Async/>
+                    <Route path=path!("/merchant/disputes") view=merchant_pages::MerchantDisputesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/merchant/disputes/:id") view=merchant_pages::MerchantDisputePage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

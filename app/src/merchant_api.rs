@@ -2,6 +2,7 @@
 //! signed-in merchant (`edge::require_merchant`): anyone else gets 404 and nothing runs.
 
 use leptos::prelude::*;
+use shop::dispute::DisputeView;
 use shop::refund::{MerchantOrder, MerchantOrders, RefundView};
 
 use crate::api::ApiError;
@@ -92,6 +93,64 @@ pub async fn refund_order(
                     },
                 )
                 .await
+        }
+        .await,
+    )
+}
+
+/// Every dispute: those needing a response first, nearest deadline first.
+#[server(endpoint = "merchant_disputes", input = FormPost, output = JsonPost)]
+pub async fn list_disputes() -> Result<Vec<DisputeView>, ApiError> {
+    respond(
+        async move {
+            edge::require_merchant().await?;
+            Ok(edge::store()?.disputes().await?)
+        }
+        .await,
+    )
+}
+
+/// One dispute (`dp_…`).
+#[server(endpoint = "merchant_dispute", input = FormPost, output = JsonPost)]
+pub async fn get_dispute(dispute_id: String) -> Result<DisputeView, ApiError> {
+    respond(
+        async move {
+            edge::require_merchant().await?;
+            Ok(edge::store()?.dispute(dispute_id.trim()).await?)
+        }
+        .await,
+    )
+}
+
+/// Evidence for a dispute: `action` is `save` (staged, `submit=false`), `submit` (final)
+/// or `accept` (the dispute is lost). `request_id`: the form's one-time id.
+#[server(endpoint = "dispute_response", input = FormPost, output = JsonPost)]
+pub async fn respond_to_dispute(
+    dispute_id: String,
+    action: String,
+    #[server(default)] evidence_text: String,
+    request_id: String,
+) -> Result<DisputeView, ApiError> {
+    respond(
+        async move {
+            let merchant = edge::require_merchant().await?;
+            let request = RequestId::parse(&request_id)?;
+            let disputes = edge::disputes()?;
+            let id = dispute_id.trim();
+            match action.as_str() {
+                "save" => {
+                    disputes
+                        .send_evidence(&merchant, id, &evidence_text, false, &request)
+                        .await
+                }
+                "submit" => {
+                    disputes
+                        .send_evidence(&merchant, id, &evidence_text, true, &request)
+                        .await
+                }
+                "accept" => disputes.accept(&merchant, id, &request).await,
+                other => Err(ShopError::BadRequest(format!("unknown action {other:?}"))),
+            }
         }
         .await,
     )

@@ -8,7 +8,13 @@ use leptos_router::hooks::{use_params_map, use_query_map};
 use shop::refund::{MerchantOrder, MerchantOrders, RefundView};
 use shop::{OrderStatus, ShopError};
 
-use crate::merchant_api::{get_merchant_order, list_merchant_orders, RefundOrder};
+use leptos::wasm_bindgen::JsCast;
+use shop::dispute::DisputeView;
+
+use crate::merchant_api::{
+    get_dispute, get_merchant_order, list_disputes, list_merchant_orders, RefundOrder,
+    RespondToDispute,
+};
 use crate::pages::{NotFound, PostForm, PreloadIsland};
 
 /// The 404 page for anyone but a merchant; a message for other failures.
@@ -16,6 +22,18 @@ fn failure(error: &ShopError) -> AnyView {
     match error {
         ShopError::NotFound => view! { <NotFound/> }.into_any(),
         other => view! { <p class="error" role="alert">{other.customer_message()}</p> }.into_any(),
+    }
+}
+
+/// Links between the console's pages.
+#[component]
+fn ConsoleNav() -> impl IntoView {
+    view! {
+        <nav class="console-nav" aria-label="Console">
+            <a href="/merchant/orders">"Orders"</a>
+            " · "
+            <a href="/merchant/disputes">"Disputes"</a>
+        </nav>
     }
 }
 
@@ -78,6 +96,7 @@ fn OrderList(list: MerchantOrders, status: String, q: String) -> impl IntoView {
         .collect_view();
     view! {
         <section class="merchant-orders">
+            <ConsoleNav/>
             <h1>"Orders"</h1>
             <form method="get" action="/merchant/orders" class="filters">
                 <label>"Status "
@@ -139,6 +158,7 @@ fn OrderLedger(order: MerchantOrder) -> impl IntoView {
         email,
         payment_intent_id,
         ledger,
+        disputes,
         audit,
     } = order;
     let id = order.id.to_string();
@@ -179,6 +199,10 @@ fn OrderLedger(order: MerchantOrder) -> impl IntoView {
                 <tbody>{ledger.refunds.into_iter().map(|r| view! { <RefundRow refund=r/> }).collect_view()}</tbody>
             </table>
             {form}
+            {(!disputes.is_empty()).then(|| view! {
+                <h2>"Disputes"</h2>
+                <DisputeTable list=disputes/>
+            })}
             <h2>"Audit trail"</h2>
             <ul class="audit">
                 {audit.into_iter().map(|a| view! {
@@ -255,5 +279,192 @@ fn RefundForm(order_id: String, request_id: String, refundable: String) -> impl 
             <button type="submit" disabled=busy data-testid="refund-submit">"Refund"</button>
             <p class="error" role="alert" aria-live="polite" data-testid="refund-error">{move || error.get()}</p>
         </PostForm>
+    }
+}
+
+/// Now, in Unix seconds (the deadline countdowns; rendered on the server).
+fn now_secs() -> i64 {
+    #[cfg(feature = "ssr")]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or_default()
+    }
+    #[cfg(not(feature = "ssr"))]
+    {
+        0
+    }
+}
+
+/// The disputes inbox: those needing a response first, nearest deadline first.
+#[component]
+pub fn MerchantDisputesPage() -> impl IntoView {
+    let disputes = Resource::new(|| (), |_| list_disputes());
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading disputes…"</p> }>
+            {move || Suspend::new(async move {
+                match disputes.await {
+                    Ok(list) => view! {
+                        <section class="merchant-disputes">
+                            <ConsoleNav/>
+                            <h1>"Disputes"</h1>
+                            <DisputeTable list/>
+                        </section>
+                    }.into_any(),
+                    Err(e) => failure(&e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DisputeTable(list: Vec<DisputeView>) -> impl IntoView {
+    let now = now_secs();
+    view! {
+        <table class="ledger">
+            <thead><tr><th>"Dispute"</th><th>"Order"</th><th>"Amount"</th><th>"Reason"</th><th>"Status"</th><th>"Respond by"</th></tr></thead>
+            <tbody>
+                {list.into_iter().map(|d| {
+                    let href = format!("/merchant/disputes/{}", d.id);
+                    let order = d.order_id.clone().map(|o| {
+                        let href = format!("/merchant/orders/{o}");
+                        view! { <a href=href><code>{o}</code></a> }
+                    });
+                    let countdown = d.countdown(now);
+                    let past = countdown == "past due";
+                    view! {
+                        <tr data-testid="dispute-row" data-status=d.status.clone() data-due=d.due_by.unwrap_or_default().to_string()>
+                            <td><a href=href><code>{d.id.clone()}</code></a></td>
+                            <td>{order}</td>
+                            <td class="amount">{d.amount.to_string()}</td>
+                            <td>{d.reason.clone()}</td>
+                            <td class=format!("status status-{}", d.status)>{d.status.clone()}</td>
+                            <td class:past-due=past>{countdown}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+pub fn MerchantDisputePage() -> impl IntoView {
+    let params = use_params_map();
+    let dispute = Resource::new(
+        move || params.read().get("id").unwrap_or_default(),
+        get_dispute,
+    );
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading the dispute…"</p> }>
+            {move || Suspend::new(async move {
+                match dispute.await {
+                    Ok(d) => view! { <DisputeDetail d/> }.into_any(),
+                    Err(e) => failure(&e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DisputeDetail(d: DisputeView) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let request_id = shop::RequestId::generate().as_str().to_owned();
+    #[cfg(not(feature = "ssr"))]
+    let request_id = String::new();
+    let order = d.order_id.clone().map(|o| {
+        let href = format!("/merchant/orders/{o}");
+        view! { <p>"Order " <a href=href><code>{o}</code></a></p> }
+    });
+    let form = d.needs_response().then(|| {
+        view! {
+            <PreloadIsland island="dispute_form"/>
+            <DisputeForm dispute_id=d.id.clone() request_id text=d.evidence_text.clone().unwrap_or_default()/>
+        }
+    });
+    let submitted = (!d.needs_response()).then(|| {
+        d.evidence_text.clone().map(|t| view! { <h2>"Evidence"</h2> <blockquote data-testid="evidence-sent">{t}</blockquote> })
+    });
+    view! {
+        <section class="merchant-dispute">
+            <p><a href="/merchant/disputes">"← Disputes"</a></p>
+            <h1>"Dispute " <code>{d.id.clone()}</code></h1>
+            {order}
+            <dl class="ledger-summary">
+                <dt>"Status"</dt><dd data-testid="dispute-status">{d.status.clone()}</dd>
+                <dt>"Reason"</dt><dd>{d.reason.clone()}</dd>
+                <dt>"Amount"</dt><dd>{d.amount.to_string()}</dd>
+                <dt>"Respond by"</dt><dd data-testid="dispute-due">{d.countdown(now_secs())}</dd>
+                <dt>"Submissions"</dt><dd data-testid="dispute-submissions">{d.submission_count}</dd>
+                <dt>"Withdrawn"</dt><dd data-testid="dispute-withdrawn">{d.withdrawn.to_string()}</dd>
+                <dt>"Reinstated"</dt><dd data-testid="dispute-reinstated">{d.reinstated.to_string()}</dd>
+            </dl>
+            {form}
+            {submitted}
+        </section>
+    }
+}
+
+/// Evidence: the free text (the shop adds the customer's email, the order's lines and
+/// date); save stages it, submit sends it (final: confirmed first), accept loses the
+/// dispute (confirmed first).
+#[island(lazy)]
+fn DisputeForm(dispute_id: String, request_id: String, text: String) -> impl IntoView {
+    crate::pages::island_hydrated();
+    let action = ServerAction::<RespondToDispute>::new();
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(_)) => {
+            let _ = window().location().reload();
+        }
+        Some(Err(e)) => error.set(Some(e.customer_message())),
+        None => {}
+    });
+    let send = move |what: &'static str, ask: Option<&'static str>| {
+        let id = dispute_id.clone();
+        let request = request_id.clone();
+        move |ev: leptos::ev::MouseEvent| {
+            ev.prevent_default();
+            if let Some(question) = ask {
+                if !window().confirm_with_message(question).unwrap_or(false) {
+                    return;
+                }
+            }
+            let text = document()
+                .query_selector("[data-testid=evidence-text]")
+                .ok()
+                .flatten()
+                .and_then(|el| el.dyn_into::<leptos::web_sys::HtmlTextAreaElement>().ok())
+                .map(|t| t.value())
+                .unwrap_or_default();
+            action.dispatch(RespondToDispute {
+                dispute_id: id.clone(),
+                action: what.into(),
+                evidence_text: text,
+                request_id: format!("{request}-{what}"),
+            });
+        }
+    };
+    let busy = move || action.pending().get();
+    view! {
+        <form class="dispute-form" method="post" action="/api/dispute_response">
+            <h2>"Evidence"</h2>
+            <label>"What happened (sent as uncategorized_text) "
+                <textarea name="evidence_text" rows="6" maxlength="20000" data-testid="evidence-text">{text}</textarea>
+            </label>
+            <p>
+                <button type="button" disabled=busy data-testid="evidence-save" on:click=send("save", None)>"Save"</button>
+                " "
+                <button type="button" disabled=busy data-testid="evidence-submit"
+                    on:click=send("submit", Some("Submit this evidence? A submission is final."))>"Submit"</button>
+                " "
+                <button type="button" class="danger" disabled=busy data-testid="dispute-accept"
+                    on:click=send("accept", Some("Accept the dispute? It will be lost and the money stays with the cardholder."))>"Accept dispute"</button>
+            </p>
+            <p class="error" role="alert" aria-live="polite" data-testid="dispute-error">{move || error.get()}</p>
+        </form>
     }
 }

@@ -105,3 +105,38 @@ test("5126: the refund fails after a while, shows failed, and the money is refun
   await expect(page.getByTestId("ledger-refundable")).toHaveText("$12.50");
   await expect(page.getByTestId("merchant-order-status")).toHaveText("paid");
 });
+
+test("0259: the dispute appears with its deadline; evidence saved, then submitted, wins", async ({ page, browser }) => {
+  const orderId = await paidOrder(browser, "4000 0000 0000 0259");
+  await asMerchant(page);
+  await page.goto("/merchant/disputes");
+  const row = page.getByTestId("dispute-row").filter({ hasText: orderId });
+  await expect(row).toHaveAttribute("data-status", "needs_response");
+  const due = Number(await row.getAttribute("data-due"));
+  expect(due).toBeGreaterThan(Date.now() / 1000 + 6 * 86400);
+  await expect(row).toContainText("days left");
+  await row.getByRole("link").first().click();
+  await hydrated(page);
+
+  await page.getByTestId("evidence-text").fill("Signed for at the door.");
+  await page.getByTestId("evidence-save").click();
+  await expect(page.getByTestId("evidence-text")).toHaveValue("Signed for at the door.");
+  await expect(page.getByTestId("dispute-submissions")).toHaveText("0");
+
+  await hydrated(page);
+  page.once("dialog", (dialog) => dialog.accept());
+  await page.getByTestId("evidence-text").fill("winning_evidence");
+  await page.getByTestId("evidence-submit").click();
+  await expect(page.getByTestId("dispute-status")).toHaveText("under_review");
+  await expect(page.getByTestId("dispute-submissions")).toHaveText("1");
+
+  const cfg = await paymentsConfig(page.request);
+  test.skip(!cfg.sandbox, "the clock moves only in the offline sandbox");
+  const moved = await page.request.post(`${apiBase(cfg)}/_sandbox/clock/advance`, { data: { seconds: 120 } });
+  expect(moved.ok(), await moved.text()).toBeTruthy();
+  await expect(async () => {
+    await page.reload();
+    await expect(page.getByTestId("dispute-status")).toHaveText("won", { timeout: 500 });
+  }).toPass({ timeout: 15_000 });
+  await expect(page.getByTestId("dispute-reinstated")).toHaveText("$12.50");
+});

@@ -159,8 +159,10 @@ fn router(
     let events = EventHandlers {
         cards: payments.cards().clone(),
         refunds: shop::refunds::Refunds::new(store.clone(), stripe.client.clone()),
+        disputes: shop::disputes::Disputes::new(store.clone(), stripe.client.clone()),
     };
     let refunds = events.refunds.clone();
+    let disputes = events.disputes.clone();
     let cookies = app::edge::CookiePolicy {
         secure: settings
             .public_url
@@ -188,6 +190,7 @@ fn router(
         provide_context(payments.clone());
         provide_context(accounts.clone());
         provide_context(refunds.clone());
+        provide_context(disputes.clone());
         provide_context(cookies);
         provide_context(browser_config.clone());
     };

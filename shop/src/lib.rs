@@ -19,6 +19,7 @@
 
 pub mod account;
 pub mod catalogue;
+pub mod dispute;
 pub mod error;
 pub mod ids;
 pub mod order;
@@ -28,6 +29,8 @@ pub mod refund;
 pub mod accounts;
 #[cfg(feature = "server")]
 pub mod cards;
+#[cfg(feature = "server")]
+pub mod disputes;
 #[cfg(feature = "server")]
 pub mod payment_state;
 #[cfg(feature = "server")]

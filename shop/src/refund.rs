@@ -163,6 +163,7 @@ pub struct MerchantOrder {
     pub email: Option<String>,
     pub payment_intent_id: Option<String>,
     pub ledger: Ledger,
+    pub disputes: Vec<crate::dispute::DisputeView>,
     pub audit: Vec<AuditEntry>,
 }
 

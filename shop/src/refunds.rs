@@ -73,7 +73,9 @@ impl Refunds {
         let (email, payment_intent_id) = self.store.order_owner(order_id).await?;
         let refunds = self.store.refunds(order_id).await?;
         let audit = self.store.audit_trail(order_id).await?;
+        let disputes = self.store.order_disputes(order_id).await?;
         Ok(MerchantOrder {
+            disputes,
             ledger: Ledger::new(order.status, order.total, refunds),
             order,
             email,

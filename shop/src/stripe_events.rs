@@ -9,6 +9,7 @@
 use stripe_client::{Client, Event, EventType, PaymentIntent};
 
 use crate::cards::{is_card_event, CardEventError, Cards};
+use crate::disputes::{is_dispute_event, DisputeEventError, Disputes};
 use crate::payment_state::{self, Ignored, PaymentFact};
 use crate::refunds::{is_refund_event, RefundEventError, Refunds};
 use crate::store::payments::Applied;
@@ -20,13 +21,15 @@ use crate::store::{now_ms, Store, StoreError};
 pub struct EventHandlers {
     pub cards: Cards,
     pub refunds: Refunds,
+    pub disputes: Disputes,
 }
 
 impl EventHandlers {
     pub fn new(store: Store, stripe: Client) -> EventHandlers {
         EventHandlers {
             cards: Cards::new(store.clone(), stripe.clone()),
-            refunds: Refunds::new(store, stripe),
+            refunds: Refunds::new(store.clone(), stripe.clone()),
+            disputes: Disputes::new(store, stripe),
         }
     }
 }
@@ -108,12 +111,30 @@ fn is_relevant(event: &Event) -> bool {
     payment_state::is_payment_event(&event.kind)
         || is_card_event(event.kind.as_str())
         || is_refund_event(&event.kind)
+        || is_dispute_event(&event.kind)
 }
 
 /// Turns a stored event into order or saved-card state; marks it processed unless the
 /// database or Stripe failed (then the background job tries again).
 pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
     let cards = &handlers.cards;
+    if is_dispute_event(&event.kind) {
+        match handlers.disputes.apply_event(event).await {
+            Ok(()) => {}
+            Err(DisputeEventError::Malformed(error)) => {
+                tracing::error!(%error, "dispute event with an unexpected object");
+            }
+            Err(error) => {
+                tracing::error!(%error, "cannot apply dispute event; will retry");
+                let _ = store.event_attempt_failed(&event.id).await;
+                return;
+            }
+        }
+        if let Err(error) = store.mark_event_processed(&event.id).await {
+            tracing::error!(%error, "cannot mark event processed; will retry");
+        }
+        return;
+    }
     // `refund.*`: the refund ledger only.
     if is_refund_event(&event.kind) && !payment_state::is_payment_event(&event.kind) {
         if apply_refund_event(store, handlers, event).await {

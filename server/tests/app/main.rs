@@ -6,6 +6,7 @@
 mod support;
 
 mod accounts;
+mod disputes;
 mod merchant;
 mod payments;
 mod shop;

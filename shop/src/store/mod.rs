@@ -13,6 +13,7 @@ pub mod accounts;
 pub mod cards;
 pub mod carts;
 pub mod catalogue;
+pub mod disputes;
 pub mod events;
 pub mod orders;
 pub mod payments;
