@@ -7,6 +7,9 @@ CACHE=${CHECKOUT_CACHE:-$HOME/.cache/rust-checkout}
 # shellcheck disable=SC1091
 . "$CACHE/toolchain.env"
 cd "$ROOT"
+# No incremental compilation here: every run is a full check, and the incremental cache
+# of the big debug crates grew past 25 GB and filled the disk (`make dev` keeps it).
+export CARGO_INCREMENTAL=0
 
 step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
 

@@ -3,7 +3,7 @@
 
 use leptos::prelude::*;
 use shop::dispute::DisputeView;
-use shop::refund::{MerchantOrder, MerchantOrders, RefundView};
+use shop::refund::{MerchantOrder, MerchantOrders, QueuedRefund, RefundView};
 
 use crate::api::ApiError;
 use crate::codec::{FormPost, JsonPost};
@@ -149,6 +149,44 @@ pub async fn respond_to_dispute(
                         .await
                 }
                 "accept" => disputes.accept(&merchant, id, &request).await,
+                other => Err(ShopError::BadRequest(format!("unknown action {other:?}"))),
+            }
+        }
+        .await,
+    )
+}
+
+/// The failed-refunds queue: failed, canceled or refused refunds waiting for the merchant.
+#[server(endpoint = "merchant_refund_queue", input = FormPost, output = JsonPost)]
+pub async fn refund_queue() -> Result<Vec<QueuedRefund>, ApiError> {
+    respond(
+        async move {
+            edge::require_merchant().await?;
+            edge::refunds()?.queue().await
+        }
+        .await,
+    )
+}
+
+/// A failed refund of the queue: `retry` (a new refund; `request_id` is the button's
+/// one-time id) or `dismiss`.
+#[server(endpoint = "refund_queue_action", input = FormPost, output = JsonPost)]
+pub async fn act_on_failed_refund(
+    refund_id: String,
+    action: String,
+    request_id: String,
+) -> Result<(), ApiError> {
+    respond(
+        async move {
+            let merchant = edge::require_merchant().await?;
+            let request = RequestId::parse(&request_id)?;
+            let refunds = edge::refunds()?;
+            match action.as_str() {
+                "retry" => refunds
+                    .retry(&merchant, refund_id.trim(), &request)
+                    .await
+                    .map(|_| ()),
+                "dismiss" => refunds.dismiss(&merchant, refund_id.trim()).await,
                 other => Err(ShopError::BadRequest(format!("unknown action {other:?}"))),
             }
         }

@@ -5,15 +5,15 @@
 use leptos::prelude::*;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
-use shop::refund::{MerchantOrder, MerchantOrders, RefundView};
+use shop::refund::{MerchantOrder, MerchantOrders, QueuedRefund, RefundView};
 use shop::{OrderStatus, ShopError};
 
 use leptos::wasm_bindgen::JsCast;
 use shop::dispute::DisputeView;
 
 use crate::merchant_api::{
-    get_dispute, get_merchant_order, list_disputes, list_merchant_orders, RefundOrder,
-    RespondToDispute,
+    get_dispute, get_merchant_order, list_disputes, list_merchant_orders, refund_queue,
+    ActOnFailedRefund, RefundOrder, RespondToDispute,
 };
 use crate::pages::{NotFound, PostForm, PreloadIsland};
 
@@ -33,6 +33,8 @@ fn ConsoleNav() -> impl IntoView {
             <a href="/merchant/orders">"Orders"</a>
             " · "
             <a href="/merchant/disputes">"Disputes"</a>
+            " · "
+            <a href="/merchant/refunds">"Failed refunds"</a>
         </nav>
     }
 }
@@ -466,5 +468,94 @@ fn DisputeForm(dispute_id: String, request_id: String, text: String) -> impl Int
             </p>
             <p class="error" role="alert" aria-live="polite" data-testid="dispute-error">{move || error.get()}</p>
         </form>
+    }
+}
+
+/// The failed-refunds queue: each failed, canceled or refused refund until it is retried
+/// or dismissed.
+#[component]
+pub fn MerchantRefundsPage() -> impl IntoView {
+    let queue = Resource::new(|| (), |_| refund_queue());
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading refunds…"</p> }>
+            {move || Suspend::new(async move {
+                match queue.await {
+                    Ok(list) => view! {
+                        <section class="merchant-refunds">
+                            <ConsoleNav/>
+                            <h1>"Failed refunds"</h1>
+                            {list.is_empty().then(|| view! { <p data-testid="no-failed-refunds">"No failed refund is waiting."</p> })}
+                            <table class="ledger">
+                                <thead><tr><th>"Refund"</th><th>"Order"</th><th>"Amount"</th><th>"Status"</th><th>"Why"</th><th></th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|q| view! { <FailedRefundRow queued=q/> }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                    Err(e) => failure(&e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn FailedRefundRow(queued: QueuedRefund) -> impl IntoView {
+    let QueuedRefund { order_id, refund } = queued;
+    #[cfg(feature = "ssr")]
+    let request_id = shop::RequestId::generate().as_str().to_owned();
+    #[cfg(not(feature = "ssr"))]
+    let request_id = String::new();
+    let href = format!("/merchant/orders/{order_id}");
+    let why = refund
+        .failure_reason
+        .clone()
+        .or(refund.error.clone())
+        .unwrap_or_default();
+    view! {
+        <tr data-testid="failed-refund-row" data-status=refund.status.as_str() data-refund=refund.stripe_id.clone().unwrap_or_default()>
+            <td><code>{refund.stripe_id.clone().unwrap_or_else(|| "—".into())}</code></td>
+            <td><a href=href><code>{order_id}</code></a></td>
+            <td class="amount">{refund.amount.to_string()}</td>
+            <td class=format!("status status-{}", refund.status.as_str())>{refund.status.as_str()}</td>
+            <td>{why}</td>
+            <td>
+                <PreloadIsland island="failed_refund_actions"/>
+                <FailedRefundActions refund_id=refund.id request_id/>
+            </td>
+        </tr>
+    }
+}
+
+/// Retry (a new refund of the same amount) or dismiss a failed refund.
+#[island(lazy)]
+fn FailedRefundActions(refund_id: String, request_id: String) -> impl IntoView {
+    crate::pages::island_hydrated();
+    let action = ServerAction::<ActOnFailedRefund>::new();
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(())) => {
+            let _ = window().location().reload();
+        }
+        Some(Err(e)) => error.set(Some(e.customer_message())),
+        None => {}
+    });
+    let act = move |what: &'static str| {
+        let (refund_id, request_id) = (refund_id.clone(), request_id.clone());
+        move |_| {
+            action.dispatch(ActOnFailedRefund {
+                refund_id: refund_id.clone(),
+                action: what.into(),
+                request_id: request_id.clone(),
+            });
+        }
+    };
+    let busy = move || action.pending().get();
+    view! {
+        <button type="button" disabled=busy data-testid="refund-retry" on:click=act("retry")>"Retry"</button>
+        " "
+        <button type="button" disabled=busy data-testid="refund-dismiss" on:click=act("dismiss")>"Dismiss"</button>
+        <span class="error" role="alert" data-testid="queue-error">{move || error.get()}</span>
     }
 }

@@ -104,6 +104,13 @@ test("5126: the refund fails after a while, shows failed, and the money is refun
   await expect(page.getByTestId("refund-row")).toContainText("expired_or_canceled_card");
   await expect(page.getByTestId("ledger-refundable")).toHaveText("$12.50");
   await expect(page.getByTestId("merchant-order-status")).toHaveText("paid");
+  // It waits in the failed-refunds queue until dismissed (or retried).
+  await page.goto("/merchant/refunds");
+  await hydrated(page);
+  const queued = page.getByTestId("failed-refund-row").filter({ hasText: orderId });
+  await expect(queued).toHaveAttribute("data-status", "failed");
+  await queued.getByTestId("refund-dismiss").click();
+  await expect(page.getByTestId("failed-refund-row").filter({ hasText: orderId })).toHaveCount(0);
 });
 
 test("0259: the dispute appears with its deadline; evidence saved, then submitted, wins", async ({ page, browser }) => {

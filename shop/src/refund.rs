@@ -81,6 +81,22 @@ pub struct RefundView {
     pub requested_by: Option<String>,
     /// Unix milliseconds.
     pub created_at: i64,
+    /// A failed refund the merchant has dealt with (retried or dismissed): out of the queue.
+    pub dismissed: bool,
+}
+
+impl RefundView {
+    /// Waits in the failed-refunds queue.
+    pub fn needs_attention(&self) -> bool {
+        !self.status.holds_money() && !self.dismissed
+    }
+}
+
+/// A refund in the failed-refunds queue, with its order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QueuedRefund {
+    pub order_id: String,
+    pub refund: RefundView,
 }
 
 /// An order's money: what was charged and where each refund stands.
@@ -246,6 +262,7 @@ mod tests {
             origin: RefundOrigin::Shop,
             requested_by: None,
             created_at: 0,
+            dismissed: false,
         }
     }
 

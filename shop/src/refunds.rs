@@ -15,7 +15,9 @@ use stripe_types::messages;
 use crate::account::RequestId;
 use crate::error::ShopError;
 use crate::ids::OrderId;
-use crate::refund::{parse_amount, parse_reason, Ledger, MerchantOrder, RefundState, RefundView};
+use crate::refund::{
+    parse_amount, parse_reason, Ledger, MerchantOrder, QueuedRefund, RefundState, RefundView,
+};
 use crate::store::refunds::{RefundApplied, RefundRequest};
 use crate::store::{Store, StoreError};
 
@@ -107,13 +109,38 @@ impl Refunds {
                 "the note is over 500 characters".into(),
             ));
         }
-        let request_key = format!("refund-{}", form.request.as_str());
+        self.refund_money(
+            merchant,
+            order_id,
+            amount,
+            reason.map(|r| r.as_str()),
+            note,
+            form.request,
+            "refund requested",
+        )
+        .await
+    }
+
+    /// A refund of `amount` (`None`: all that is refundable), recorded then asked of
+    /// Stripe; `action` names it in the audit trail.
+    #[allow(clippy::too_many_arguments)]
+    async fn refund_money(
+        &self,
+        merchant: &Merchant,
+        order_id: &OrderId,
+        amount: Option<stripe_types::Money>,
+        reason: Option<&str>,
+        note: &str,
+        request: &RequestId,
+        action: &str,
+    ) -> Result<RefundView, ShopError> {
+        let request_key = format!("refund-{}", request.as_str());
         let reserved = self
             .store
             .reserve_refund(&RefundRequest {
                 order_id,
                 amount,
-                reason: reason.map(|r| r.as_str()),
+                reason,
                 note: (!note.is_empty()).then_some(note),
                 request_key: &request_key,
                 requested_by: &merchant.email,
@@ -127,7 +154,7 @@ impl Refunds {
             let detail = format!(
                 "{} {}{}",
                 reserved.refund.amount,
-                reason.map_or("(no reason)", |r| r.as_str()),
+                reason.unwrap_or("(no reason)"),
                 if note.is_empty() {
                     String::new()
                 } else {
@@ -135,7 +162,7 @@ impl Refunds {
                 }
             );
             self.store
-                .audit(Some(order_id), &merchant.email, "refund requested", &detail)
+                .audit(Some(order_id), &merchant.email, action, &detail)
                 .await?;
         }
         self.ask_stripe(
@@ -145,6 +172,66 @@ impl Refunds {
             &request_key,
         )
         .await
+    }
+
+    /// A failed refund of the queue tried again: a new refund of the same amount, reason
+    /// and note (checked against what is refundable now); the failed one leaves the queue.
+    pub async fn retry(
+        &self,
+        merchant: &Merchant,
+        refund_id: &str,
+        request: &RequestId,
+    ) -> Result<RefundView, ShopError> {
+        let QueuedRefund { order_id, refund } = self.store.refund_row(refund_id).await?;
+        let order_id = OrderId::parse(&order_id).map_err(|_| ShopError::NotFound)?;
+        if !refund.needs_attention() {
+            return Err(ShopError::BadRequest(
+                "this refund is not waiting in the failed-refunds queue".into(),
+            ));
+        }
+        let again = self
+            .refund_money(
+                merchant,
+                &order_id,
+                Some(refund.amount),
+                refund.reason.as_deref(),
+                refund.note.as_deref().unwrap_or_default(),
+                request,
+                "failed refund retried",
+            )
+            .await?;
+        self.store.dismiss_refund(refund_id).await?;
+        Ok(again)
+    }
+
+    /// Takes a failed refund out of the queue (the money stays refundable).
+    pub async fn dismiss(&self, merchant: &Merchant, refund_id: &str) -> Result<(), ShopError> {
+        let QueuedRefund { order_id, refund } = self.store.refund_row(refund_id).await?;
+        if !self.store.dismiss_refund(refund_id).await? {
+            return Err(ShopError::BadRequest(
+                "this refund is not waiting in the failed-refunds queue".into(),
+            ));
+        }
+        let order = OrderId::parse(&order_id).ok();
+        let detail = format!(
+            "{} {}",
+            refund.stripe_id.as_deref().unwrap_or(&refund.id),
+            refund.amount
+        );
+        self.store
+            .audit(
+                order.as_ref(),
+                &merchant.email,
+                "failed refund dismissed",
+                &detail,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// The failed-refunds queue.
+    pub async fn queue(&self) -> Result<Vec<QueuedRefund>, ShopError> {
+        Ok(self.store.refund_queue().await?)
     }
 
     /// Creates the refund at Stripe for a `requested` row (again, after a lost answer:

@@ -22,6 +22,7 @@ on_both_backends!(
     the_echo_before_the_answer_is_one_refund,
     a_dashboard_refund_is_imported,
     a_failed_refund_gives_the_money_back,
+    a_dismissed_failed_refund_leaves_the_queue,
 );
 
 const PASSWORD: &str = "merchant password 0123";
@@ -324,6 +325,14 @@ async fn the_echo_before_the_answer_is_one_refund(app: &TestApp) {
         .await
         .unwrap();
     // What Stripe creates for it (webhooks paused: the echo is delivered by hand).
+    let sandbox = app.server.stripe.sandbox.as_ref().unwrap().url();
+    let paused = app
+        .client
+        .post(format!("{sandbox}/_sandbox/webhooks/pause"))
+        .send()
+        .await
+        .unwrap();
+    assert!(paused.status().is_success());
     let created = app
         .server
         .stripe
@@ -349,7 +358,14 @@ async fn the_echo_before_the_answer_is_one_refund(app: &TestApp) {
     assert_eq!(refunds[0].origin.as_str(), "shop");
     wait_for_status(app, &order_id, "partially_refunded").await;
     // The webhooks of that refund (refund.created, charge.refunded) change nothing more.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    let resumed = app
+        .client
+        .post(format!("{sandbox}/_sandbox/webhooks/resume"))
+        .send()
+        .await
+        .unwrap();
+    assert!(resumed.status().is_success());
+    tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(store.refunds(&order).await.unwrap().len(), 1);
 }
 
@@ -417,8 +433,82 @@ async fn a_failed_refund_gives_the_money_back(app: &TestApp) {
         "{applied:?}"
     );
     assert_eq!(order_status(app, &order_id).await, "paid");
-    // The money can be refunded again.
-    let again = refund(app, &merchant, &order_id, "25.00", &request_id()).await;
-    assert_eq!(again.status, 200, "{}", again.body);
+    // It waits in the failed-refunds queue; "retry" is a new refund of the same amount
+    // (one, however often the button is pressed), and the failed one leaves the queue.
+    let queue = app.call_as(&merchant, "merchant_refund_queue", &[]).await;
+    assert_eq!(queue.body.as_array().unwrap().len(), 1, "{}", queue.body);
+    let row_id = queue.body[0]["refund"]["id"].as_str().unwrap().to_owned();
+    let id = request_id();
+    let form = [
+        ("refund_id", row_id.as_str()),
+        ("action", "retry"),
+        ("request_id", id.as_str()),
+    ];
+    let retried = app.call_as(&merchant, "refund_queue_action", &form).await;
+    assert_eq!(retried.status, 200, "{}", retried.body);
+    let again = app.call_as(&merchant, "refund_queue_action", &form).await;
+    assert_eq!(again.status, 400, "{}", again.body);
     assert_eq!(stripe_refunds(app, &pi).await.len(), 2);
+    wait_for_status(app, &order_id, "refunded").await;
+    let queue = app.call_as(&merchant, "merchant_refund_queue", &[]).await;
+    assert_eq!(queue.body, serde_json::json!([]));
+    // Nothing left to refund.
+    let more = refund(app, &merchant, &order_id, "0.01", &request_id()).await;
+    assert_eq!(more.status, 400, "{}", more.body);
+}
+
+async fn a_dismissed_failed_refund_leaves_the_queue(app: &TestApp) {
+    let (order_id, _) = paid_order(app).await;
+    let merchant = merchant(app).await;
+    let r = refund(app, &merchant, &order_id, "3.00", &request_id()).await;
+    let re = r.body["stripe_id"].as_str().unwrap().to_owned();
+    let sandbox = app.server.stripe.sandbox.as_ref().unwrap().url();
+    app.client
+        .post(format!("{sandbox}/_sandbox/refunds/{re}/fail"))
+        .json(&serde_json::json!({"failure_reason": "lost_or_stolen_card"}))
+        .send()
+        .await
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let row_id = loop {
+        let queue = app.call_as(&merchant, "merchant_refund_queue", &[]).await;
+        if let Some(row) = queue.body.as_array().unwrap().first() {
+            assert_eq!(row["refund"]["failure_reason"], "lost_or_stolen_card");
+            break row["refund"]["id"].as_str().unwrap().to_owned();
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the failed refund never reached the queue"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    // A shopper cannot touch it.
+    let shopper = browser();
+    let form = [
+        ("refund_id", row_id.as_str()),
+        ("action", "dismiss"),
+        ("request_id", "0123456789abcdef0"),
+    ];
+    assert_eq!(
+        app.call_as(&shopper, "refund_queue_action", &form)
+            .await
+            .status,
+        404
+    );
+    let dismissed = app.call_as(&merchant, "refund_queue_action", &form).await;
+    assert_eq!(dismissed.status, 200, "{}", dismissed.body);
+    let queue = app.call_as(&merchant, "merchant_refund_queue", &[]).await;
+    assert_eq!(queue.body, serde_json::json!([]));
+    // Still failed in the ledger, the money still refundable, and the dismissal audited.
+    let order = app
+        .call_as(&merchant, "merchant_order", &[("order_id", &order_id)])
+        .await;
+    assert_eq!(order.body["ledger"]["refundable"]["minor"], 2500);
+    let actions: Vec<&str> = order.body["audit"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["refund requested", "failed refund dismissed"]);
 }

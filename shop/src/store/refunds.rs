@@ -11,8 +11,8 @@ use crate::error::ShopError;
 use crate::ids::{random_tail, OrderId};
 use crate::order::OrderStatus;
 use crate::refund::{
-    refunded_status, AuditEntry, Ledger, MerchantOrderRow, MerchantOrders, RefundOrigin,
-    RefundState, RefundView,
+    refunded_status, AuditEntry, Ledger, MerchantOrderRow, MerchantOrders, QueuedRefund,
+    RefundOrigin, RefundState, RefundView,
 };
 
 /// What a merchant asked for.
@@ -52,7 +52,7 @@ pub enum RefundApplied {
 }
 
 const COLUMNS: &str = "id, order_id, stripe_id, amount_minor, currency, reason, note, status, \
-                       failure_reason, error, origin, requested_by, created_at";
+                       failure_reason, error, origin, requested_by, created_at, dismissed_at";
 
 fn row_to_refund(row: &AnyRow) -> Result<RefundView, StoreError> {
     let status: String = row.try_get("status")?;
@@ -72,6 +72,7 @@ fn row_to_refund(row: &AnyRow) -> Result<RefundView, StoreError> {
             .ok_or_else(|| StoreError::Corrupt(format!("refund origin {origin:?}")))?,
         requested_by: row.try_get("requested_by")?,
         created_at: row.try_get("created_at")?,
+        dismissed: row.try_get::<Option<i64>, _>("dismissed_at")?.is_some(),
     })
 }
 
@@ -175,6 +176,7 @@ impl Store {
             origin: RefundOrigin::Shop,
             requested_by: Some(request.requested_by.to_owned()),
             created_at: now,
+            dismissed: false,
         };
         sqlx::query(
             "INSERT INTO refunds (id, order_id, request_key, amount_minor, currency, reason, \
@@ -364,6 +366,57 @@ impl Store {
         .iter()
         .map(row_to_refund)
         .collect()
+    }
+
+    /// The failed-refunds queue: failed, canceled or rejected refunds not yet retried or
+    /// dismissed, newest first.
+    pub async fn refund_queue(&self) -> Result<Vec<QueuedRefund>, StoreError> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM refunds WHERE status IN ($1, $2, $3) AND dismissed_at IS NULL \
+             ORDER BY updated_at DESC, id LIMIT 500"
+        ))
+        .bind(RefundState::Failed.as_str())
+        .bind(RefundState::Canceled.as_str())
+        .bind(RefundState::Rejected.as_str())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(QueuedRefund {
+                    order_id: row.try_get("order_id")?,
+                    refund: row_to_refund(row)?,
+                })
+            })
+            .collect()
+    }
+
+    /// One refund row and its order ([`ShopError::NotFound`] if there is none).
+    pub async fn refund_row(&self, refund_id: &str) -> Result<QueuedRefund, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM refunds WHERE id = $1"))
+            .bind(refund_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(ShopError::NotFound)?;
+        Ok(QueuedRefund {
+            order_id: row.try_get("order_id")?,
+            refund: row_to_refund(&row)?,
+        })
+    }
+
+    /// Takes a failed refund out of the queue; `false` if it was not waiting there.
+    pub async fn dismiss_refund(&self, refund_id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE refunds SET dismissed_at = $1 WHERE id = $2 AND dismissed_at IS NULL \
+             AND status IN ($3, $4, $5)",
+        )
+        .bind(now_ms())
+        .bind(refund_id)
+        .bind(RefundState::Failed.as_str())
+        .bind(RefundState::Canceled.as_str())
+        .bind(RefundState::Rejected.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
     }
 
     /// The request key of a refund row (its idempotency key).
