@@ -36,6 +36,11 @@ pub fn disputes() -> Result<shop::disputes::Disputes, ShopError> {
     use_context::<shop::disputes::Disputes>().ok_or_else(|| missing("Disputes"))
 }
 
+/// Early fraud warnings, as provided by the server.
+pub fn fraud_warnings() -> Result<shop::fraud::FraudWarnings, ShopError> {
+    use_context::<shop::fraud::FraudWarnings>().ok_or_else(|| missing("FraudWarnings"))
+}
+
 /// The signed-in merchant; [`ShopError::NotFound`] for anyone else (a shopper or a guest
 /// learns nothing, not even that the page exists).
 pub async fn require_merchant() -> Result<shop::refunds::Merchant, ShopError> {

@@ -80,6 +80,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/merchant/orders/:id") view=merchant_pages::MerchantOrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/merchant/disputes") view=merchant_pages::MerchantDisputesPage ssr=SsrMode::Async/>
                     <Route path=path!("/merchant/refunds") view=merchant_pages::MerchantRefundsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/merchant/fraud-warnings") view=merchant_pages::MerchantFraudWarningsPage ssr=SsrMode::Async/>
                     <Route path=path!("/merchant/disputes/:id") view=merchant_pages::MerchantDisputePage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>

@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use shop::dispute::DisputeView;
+use shop::fraud::FraudWarningView;
 use shop::refund::{MerchantOrder, MerchantOrders, QueuedRefund, RefundView};
 
 use crate::api::ApiError;
@@ -189,6 +190,36 @@ pub async fn act_on_failed_refund(
                 "dismiss" => refunds.dismiss(&merchant, refund_id.trim()).await,
                 other => Err(ShopError::BadRequest(format!("unknown action {other:?}"))),
             }
+        }
+        .await,
+    )
+}
+
+/// Early fraud warnings: actionable first, newest first.
+#[server(endpoint = "merchant_fraud_warnings", input = FormPost, output = JsonPost)]
+pub async fn list_fraud_warnings() -> Result<Vec<FraudWarningView>, ApiError> {
+    respond(
+        async move {
+            edge::require_merchant().await?;
+            edge::fraud_warnings()?.list().await
+        }
+        .await,
+    )
+}
+
+/// "Refund as fraudulent": the warned payment refunded in full, `reason=fraudulent`.
+#[server(endpoint = "refund_fraudulent", input = FormPost, output = JsonPost)]
+pub async fn refund_fraudulent(
+    warning_id: String,
+    request_id: String,
+) -> Result<RefundView, ApiError> {
+    respond(
+        async move {
+            let merchant = edge::require_merchant().await?;
+            let request = RequestId::parse(&request_id)?;
+            edge::fraud_warnings()?
+                .refund_fraudulent(&merchant, warning_id.trim(), &request)
+                .await
         }
         .await,
     )

@@ -12,10 +12,11 @@ use leptos::wasm_bindgen::JsCast;
 use shop::dispute::DisputeView;
 
 use crate::merchant_api::{
-    get_dispute, get_merchant_order, list_disputes, list_merchant_orders, refund_queue,
-    ActOnFailedRefund, RefundOrder, RespondToDispute,
+    get_dispute, get_merchant_order, list_disputes, list_fraud_warnings, list_merchant_orders,
+    refund_queue, ActOnFailedRefund, RefundFraudulent, RefundOrder, RespondToDispute,
 };
 use crate::pages::{NotFound, PostForm, PreloadIsland};
+use shop::fraud::FraudWarningView;
 
 /// The 404 page for anyone but a merchant; a message for other failures.
 fn failure(error: &ShopError) -> AnyView {
@@ -35,6 +36,8 @@ fn ConsoleNav() -> impl IntoView {
             <a href="/merchant/disputes">"Disputes"</a>
             " · "
             <a href="/merchant/refunds">"Failed refunds"</a>
+            " · "
+            <a href="/merchant/fraud-warnings">"Fraud warnings"</a>
         </nav>
     }
 }
@@ -557,5 +560,88 @@ fn FailedRefundActions(refund_id: String, request_id: String) -> impl IntoView {
         " "
         <button type="button" disabled=busy data-testid="refund-dismiss" on:click=act("dismiss")>"Dismiss"</button>
         <span class="error" role="alert" data-testid="queue-error">{move || error.get()}</span>
+    }
+}
+
+/// Early fraud warnings: actionable ones first, each with "Refund as fraudulent".
+#[component]
+pub fn MerchantFraudWarningsPage() -> impl IntoView {
+    let warnings = Resource::new(|| (), |_| list_fraud_warnings());
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading fraud warnings…"</p> }>
+            {move || Suspend::new(async move {
+                match warnings.await {
+                    Ok(list) => view! {
+                        <section class="merchant-fraud-warnings">
+                            <ConsoleNav/>
+                            <h1>"Early fraud warnings"</h1>
+                            <table class="ledger">
+                                <thead><tr><th>"Warning"</th><th>"Order"</th><th>"Fraud type"</th><th>"Actionable"</th><th>"Dispute"</th><th></th></tr></thead>
+                                <tbody>{list.into_iter().map(|w| view! { <FraudWarningRow w/> }).collect_view()}</tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                    Err(e) => failure(&e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn FraudWarningRow(w: FraudWarningView) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let request_id = shop::RequestId::generate().as_str().to_owned();
+    #[cfg(not(feature = "ssr"))]
+    let request_id = String::new();
+    let order = w.order_id.clone().map(|o| {
+        let href = format!("/merchant/orders/{o}");
+        view! { <a href=href><code>{o}</code></a> }
+    });
+    let dispute = w.dispute_id.clone().map(|d| {
+        let href = format!("/merchant/disputes/{d}");
+        view! { <a href=href><code>{d}</code></a> }
+    });
+    let action = (w.actionable && w.order_id.is_some()).then(|| {
+        view! {
+            <PreloadIsland island="refund_fraudulent_button"/>
+            <RefundFraudulentButton warning_id=w.id.clone() request_id/>
+        }
+    });
+    view! {
+        <tr data-testid="efw-row" data-actionable=w.actionable.to_string() data-order=w.order_id.clone().unwrap_or_default()>
+            <td><code>{w.id.clone()}</code></td>
+            <td>{order}</td>
+            <td>{w.fraud_type.clone()}</td>
+            <td>{if w.actionable { "yes" } else { "no" }}</td>
+            <td>{dispute}</td>
+            <td>{action}</td>
+        </tr>
+    }
+}
+
+/// The one-click answer to a warning: a full refund with `reason=fraudulent`.
+#[island(lazy)]
+fn RefundFraudulentButton(warning_id: String, request_id: String) -> impl IntoView {
+    crate::pages::island_hydrated();
+    let action = ServerAction::<RefundFraudulent>::new();
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(_)) => {
+            let _ = window().location().reload();
+        }
+        Some(Err(e)) => error.set(Some(e.customer_message())),
+        None => {}
+    });
+    let busy = move || action.pending().get();
+    let click = move |_| {
+        action.dispatch(RefundFraudulent {
+            warning_id: warning_id.clone(),
+            request_id: request_id.clone(),
+        });
+    };
+    view! {
+        <button type="button" disabled=busy data-testid="efw-refund" on:click=click>"Refund as fraudulent"</button>
+        <span class="error" role="alert" data-testid="efw-error">{move || error.get()}</span>
     }
 }

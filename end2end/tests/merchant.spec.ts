@@ -147,3 +147,22 @@ test("0259: the dispute appears with its deadline; evidence saved, then submitte
   }).toPass({ timeout: 15_000 });
   await expect(page.getByTestId("dispute-reinstated")).toHaveText("$12.50");
 });
+
+test("5423: the early fraud warning is answered with a refund as fraudulent", async ({ page, browser }) => {
+  const orderId = await paidOrder(browser, "4000 0000 0000 5423");
+  await asMerchant(page);
+  const row = page.getByTestId("efw-row").and(page.locator(`[data-order="${orderId}"]`));
+  await expect(async () => {
+    await page.goto("/merchant/fraud-warnings");
+    await expect(row).toHaveAttribute("data-actionable", "true", { timeout: 500 });
+  }).toPass({ timeout: 15_000 });
+  await hydrated(page);
+  await row.getByTestId("efw-refund").click();
+  await expect(async () => {
+    await page.reload();
+    await expect(row).toHaveAttribute("data-actionable", "false", { timeout: 500 });
+  }).toPass({ timeout: 15_000 });
+  await openOrder(page, orderId);
+  await expect(page.getByTestId("merchant-order-status")).toHaveText("refunded");
+  await expect(page.getByTestId("refund-row")).toContainText("fraudulent");
+});

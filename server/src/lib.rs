@@ -160,9 +160,14 @@ fn router(
         cards: payments.cards().clone(),
         refunds: shop::refunds::Refunds::new(store.clone(), stripe.client.clone()),
         disputes: shop::disputes::Disputes::new(store.clone(), stripe.client.clone()),
+        fraud_warnings: shop::fraud::FraudWarnings::new(
+            store.clone(),
+            shop::refunds::Refunds::new(store.clone(), stripe.client.clone()),
+        ),
     };
     let refunds = events.refunds.clone();
     let disputes = events.disputes.clone();
+    let fraud_warnings = events.fraud_warnings.clone();
     let cookies = app::edge::CookiePolicy {
         secure: settings
             .public_url
@@ -191,6 +196,7 @@ fn router(
         provide_context(accounts.clone());
         provide_context(refunds.clone());
         provide_context(disputes.clone());
+        provide_context(fraud_warnings.clone());
         provide_context(cookies);
         provide_context(browser_config.clone());
     };

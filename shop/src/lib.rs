@@ -21,6 +21,7 @@ pub mod account;
 pub mod catalogue;
 pub mod dispute;
 pub mod error;
+pub mod fraud;
 pub mod ids;
 pub mod order;
 pub mod refund;

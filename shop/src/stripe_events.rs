@@ -10,6 +10,7 @@ use stripe_client::{Client, Event, EventType, PaymentIntent};
 
 use crate::cards::{is_card_event, CardEventError, Cards};
 use crate::disputes::{is_dispute_event, DisputeEventError, Disputes};
+use crate::fraud::{is_fraud_warning_event, FraudWarnings};
 use crate::payment_state::{self, Ignored, PaymentFact};
 use crate::refunds::{is_refund_event, RefundEventError, Refunds};
 use crate::store::payments::Applied;
@@ -22,6 +23,7 @@ pub struct EventHandlers {
     pub cards: Cards,
     pub refunds: Refunds,
     pub disputes: Disputes,
+    pub fraud_warnings: FraudWarnings,
 }
 
 impl EventHandlers {
@@ -29,7 +31,8 @@ impl EventHandlers {
         EventHandlers {
             cards: Cards::new(store.clone(), stripe.clone()),
             refunds: Refunds::new(store.clone(), stripe.clone()),
-            disputes: Disputes::new(store, stripe),
+            disputes: Disputes::new(store.clone(), stripe.clone()),
+            fraud_warnings: FraudWarnings::new(store.clone(), Refunds::new(store, stripe)),
         }
     }
 }
@@ -112,12 +115,24 @@ fn is_relevant(event: &Event) -> bool {
         || is_card_event(event.kind.as_str())
         || is_refund_event(&event.kind)
         || is_dispute_event(&event.kind)
+        || is_fraud_warning_event(event.kind.as_str())
 }
 
 /// Turns a stored event into order or saved-card state; marks it processed unless the
 /// database or Stripe failed (then the background job tries again).
 pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
     let cards = &handlers.cards;
+    if is_fraud_warning_event(event.kind.as_str()) {
+        if let Err(error) = handlers.fraud_warnings.apply_event(event).await {
+            tracing::error!(%error, "cannot apply fraud warning event; will retry");
+            let _ = store.event_attempt_failed(&event.id).await;
+            return;
+        }
+        if let Err(error) = store.mark_event_processed(&event.id).await {
+            tracing::error!(%error, "cannot mark event processed; will retry");
+        }
+        return;
+    }
     if is_dispute_event(&event.kind) {
         match handlers.disputes.apply_event(event).await {
             Ok(()) => {}

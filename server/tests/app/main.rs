@@ -7,6 +7,7 @@ mod support;
 
 mod accounts;
 mod disputes;
+mod fraud;
 mod merchant;
 mod payments;
 mod shop;

@@ -15,6 +15,7 @@ pub mod carts;
 pub mod catalogue;
 pub mod disputes;
 pub mod events;
+pub mod fraud;
 pub mod orders;
 pub mod payments;
 pub mod refunds;
