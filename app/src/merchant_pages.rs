@@ -42,6 +42,24 @@ fn ConsoleNav() -> impl IntoView {
     }
 }
 
+/// The error a console island shows; once its action succeeds the page reloads (the
+/// server renders the new state: ledger, dispute, queue).
+fn reload_when_done<A>(action: ServerAction<A>) -> RwSignal<Option<String>>
+where
+    A: leptos::server_fn::ServerFn<Error = crate::api::ApiError> + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+{
+    let error = RwSignal::new(None::<String>);
+    Effect::new(move |_| match action.value().get() {
+        Some(Ok(_)) => {
+            let _ = window().location().reload();
+        }
+        Some(Err(e)) => error.set(Some(e.customer_message())),
+        None => {}
+    });
+    error
+}
+
 fn date_time(ms: i64) -> String {
     shop::account::date(ms)
 }
@@ -255,14 +273,7 @@ fn RefundRow(refund: RefundView) -> impl IntoView {
 fn RefundForm(order_id: String, request_id: String, refundable: String) -> impl IntoView {
     crate::pages::island_hydrated();
     let action = ServerAction::<RefundOrder>::new();
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => {
-            let _ = window().location().reload();
-        }
-        Some(Err(e)) => error.set(Some(e.customer_message())),
-        None => {}
-    });
+    let error = reload_when_done(action);
     let busy = move || action.pending().get();
     view! {
         <PostForm action class="refund-form">
@@ -420,14 +431,7 @@ fn DisputeDetail(d: DisputeView) -> impl IntoView {
 fn DisputeForm(dispute_id: String, request_id: String, text: String) -> impl IntoView {
     crate::pages::island_hydrated();
     let action = ServerAction::<RespondToDispute>::new();
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => {
-            let _ = window().location().reload();
-        }
-        Some(Err(e)) => error.set(Some(e.customer_message())),
-        None => {}
-    });
+    let error = reload_when_done(action);
     let send = move |what: &'static str, ask: Option<&'static str>| {
         let id = dispute_id.clone();
         let request = request_id.clone();
@@ -536,14 +540,7 @@ fn FailedRefundRow(queued: QueuedRefund) -> impl IntoView {
 fn FailedRefundActions(refund_id: String, request_id: String) -> impl IntoView {
     crate::pages::island_hydrated();
     let action = ServerAction::<ActOnFailedRefund>::new();
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(())) => {
-            let _ = window().location().reload();
-        }
-        Some(Err(e)) => error.set(Some(e.customer_message())),
-        None => {}
-    });
+    let error = reload_when_done(action);
     let act = move |what: &'static str| {
         let (refund_id, request_id) = (refund_id.clone(), request_id.clone());
         move |_| {
@@ -625,14 +622,7 @@ fn FraudWarningRow(w: FraudWarningView) -> impl IntoView {
 fn RefundFraudulentButton(warning_id: String, request_id: String) -> impl IntoView {
     crate::pages::island_hydrated();
     let action = ServerAction::<RefundFraudulent>::new();
-    let error = RwSignal::new(None::<String>);
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(_)) => {
-            let _ = window().location().reload();
-        }
-        Some(Err(e)) => error.set(Some(e.customer_message())),
-        None => {}
-    });
+    let error = reload_when_done(action);
     let busy = move || action.pending().get();
     let click = move |_| {
         action.dispatch(RefundFraudulent {

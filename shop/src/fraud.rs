@@ -79,6 +79,11 @@ mod service {
             request: &RequestId,
         ) -> Result<RefundView, ShopError> {
             let warning = self.store.fraud_warning(warning_id).await?;
+            // The same request again (a double click): the refund it made, even though
+            // the warning is no longer actionable since.
+            if let Some(made) = self.refunds.made_by(request).await? {
+                return Ok(made);
+            }
             let Some(order_id) = warning
                 .order_id
                 .as_deref()

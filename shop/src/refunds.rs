@@ -134,7 +134,7 @@ impl Refunds {
         request: &RequestId,
         action: &str,
     ) -> Result<RefundView, ShopError> {
-        let request_key = format!("refund-{}", request.as_str());
+        let request_key = request_key(request);
         let reserved = self
             .store
             .reserve_refund(&RefundRequest {
@@ -227,6 +227,15 @@ impl Refunds {
             )
             .await?;
         Ok(())
+    }
+
+    /// The refund this request already made, if any (a repeated request is answered with
+    /// it, whatever changed since).
+    pub async fn made_by(&self, request: &RequestId) -> Result<Option<RefundView>, ShopError> {
+        Ok(self
+            .store
+            .refund_by_request_key(&request_key(request))
+            .await?)
     }
 
     /// The failed-refunds queue.
@@ -341,6 +350,11 @@ impl Refunds {
             }
         }
     }
+}
+
+/// The idempotency key (and stored request key) of a refund request.
+fn request_key(request: &RequestId) -> String {
+    format!("refund-{}", request.as_str())
 }
 
 /// An unknown order is the console's 404.

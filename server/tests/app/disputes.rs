@@ -4,10 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use shop::accounts::Accounts;
-use stripe_client::{ConfirmPaymentIntent, IdempotencyKey, ListDisputes};
+use stripe_client::ListDisputes;
 
-use crate::support::{browser, spawn_app, Backend, TestApp};
+use crate::support::{
+    browser, merchant, order_paid_with, spawn_app, Backend, TestApp, MERCHANT_PASSWORD as PASSWORD,
+};
 
 on_both_backends!(
     a_dispute_is_answered_with_staged_then_submitted_evidence_and_won,
@@ -15,57 +16,11 @@ on_both_backends!(
     only_merchants_see_or_answer_disputes,
 );
 
-const PASSWORD: &str = "merchant password 0123";
-
-async fn merchant(app: &TestApp) -> reqwest::Client {
-    let email = format!(
-        "merchant-{}@example.com",
-        shop::RequestId::generate().as_str()
-    );
-    Accounts::new(app.server.store.clone())
-        .ensure_merchant(&email, PASSWORD)
-        .await
-        .unwrap();
-    let client = browser();
-    let r = app
-        .call_as(
-            &client,
-            "sign_in",
-            &[("email", &email), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    client
-}
-
 /// A guest's order of two mugs paid with a card whose payment gets disputed (0259);
 /// returns the order id and the dispute's id, once the shop has recorded it.
 async fn disputed_order(app: &TestApp) -> (String, String) {
-    let shopper = browser();
-    app.call_as(
-        &shopper,
-        "add_to_cart",
-        &[("sku", "ferris-mug"), ("quantity", "2")],
-    )
-    .await;
-    let order = app
-        .call_as(&shopper, "checkout", &[("expected_total", "2500")])
-        .await;
-    let order_id = order.body.as_str().unwrap().to_owned();
-    let pay = app
-        .call_as(&shopper, "pay", &[("order_id", &order_id)])
-        .await;
-    let pi = pay.body["payment_intent_id"].as_str().unwrap().to_owned();
-    let params = ConfirmPaymentIntent {
-        payment_method: Some("pm_card_createDispute".into()),
-        ..Default::default()
-    };
-    let key = IdempotencyKey::for_operation("test", &pi, "confirm", 1).unwrap();
+    let (order_id, pi) = order_paid_with(app, "pm_card_createDispute").await;
     let client = &app.server.stripe.client;
-    client
-        .confirm_payment_intent(&pi, &params, &key)
-        .await
-        .unwrap();
     let list = client
         .list_disputes(&ListDisputes {
             payment_intent: Some(pi.clone()),

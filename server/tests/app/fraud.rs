@@ -4,35 +4,11 @@
 
 use std::time::{Duration, Instant};
 
-use shop::accounts::Accounts;
-use stripe_client::{ConfirmPaymentIntent, IdempotencyKey, ListRefunds};
+use stripe_client::ListRefunds;
 
-use crate::support::{browser, spawn_app, Backend, TestApp};
+use crate::support::{browser, merchant, order_paid_with, spawn_app, Backend, TestApp};
 
 on_both_backends!(a_warning_is_answered_by_a_fraudulent_refund,);
-
-const PASSWORD: &str = "merchant password 0123";
-
-async fn merchant(app: &TestApp) -> reqwest::Client {
-    let email = format!(
-        "merchant-{}@example.com",
-        shop::RequestId::generate().as_str()
-    );
-    Accounts::new(app.server.store.clone())
-        .ensure_merchant(&email, PASSWORD)
-        .await
-        .unwrap();
-    let client = browser();
-    let r = app
-        .call_as(
-            &client,
-            "sign_in",
-            &[("email", &email), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    client
-}
 
 async fn warnings(app: &TestApp, client: &reqwest::Client) -> crate::support::ApiResponse {
     app.call_as(client, "merchant_fraud_warnings", &[]).await
@@ -40,32 +16,7 @@ async fn warnings(app: &TestApp, client: &reqwest::Client) -> crate::support::Ap
 
 async fn a_warning_is_answered_by_a_fraudulent_refund(app: &TestApp) {
     // A guest pays two mugs with the card whose issuer reports fraud (5423).
-    let shopper = browser();
-    app.call_as(
-        &shopper,
-        "add_to_cart",
-        &[("sku", "ferris-mug"), ("quantity", "2")],
-    )
-    .await;
-    let order = app
-        .call_as(&shopper, "checkout", &[("expected_total", "2500")])
-        .await;
-    let order_id = order.body.as_str().unwrap().to_owned();
-    let pay = app
-        .call_as(&shopper, "pay", &[("order_id", &order_id)])
-        .await;
-    let pi = pay.body["payment_intent_id"].as_str().unwrap().to_owned();
-    let params = ConfirmPaymentIntent {
-        payment_method: Some("pm_card_createIssuerFraudRecord".into()),
-        ..Default::default()
-    };
-    let key = IdempotencyKey::for_operation("test", &pi, "confirm", 1).unwrap();
-    app.server
-        .stripe
-        .client
-        .confirm_payment_intent(&pi, &params, &key)
-        .await
-        .unwrap();
+    let (order_id, pi) = order_paid_with(app, "pm_card_createIssuerFraudRecord").await;
     let merchant = merchant(app).await;
     let deadline = Instant::now() + Duration::from_secs(10);
     let warning = loop {

@@ -6,13 +6,14 @@
 
 use std::time::{Duration, Instant};
 
-use shop::accounts::Accounts;
 use shop::refund::RefundState;
 use shop::store::refunds::{RefundApplied, RefundRequest};
 use shop::OrderId;
-use stripe_client::{ConfirmPaymentIntent, CreateRefund, IdempotencyKey, ListRefunds};
+use stripe_client::{CreateRefund, IdempotencyKey, ListRefunds};
 
-use crate::support::{browser, spawn_app, Backend, TestApp};
+use crate::support::{
+    browser, merchant, order_paid_with, spawn_app, Backend, TestApp, MERCHANT_PASSWORD as PASSWORD,
+};
 
 on_both_backends!(
     only_merchants_see_the_console,
@@ -25,61 +26,13 @@ on_both_backends!(
     a_dismissed_failed_refund_leaves_the_queue,
 );
 
-const PASSWORD: &str = "merchant password 0123";
-
 fn email(who: &str) -> String {
     format!("{who}-{}@example.com", shop::RequestId::generate().as_str())
 }
 
-/// A signed-in merchant's browser.
-async fn merchant(app: &TestApp) -> reqwest::Client {
-    let email = email("merchant");
-    Accounts::new(app.server.store.clone())
-        .ensure_merchant(&email, PASSWORD)
-        .await
-        .unwrap();
-    let client = browser();
-    let r = app
-        .call_as(
-            &client,
-            "sign_in",
-            &[("email", &email), ("password", PASSWORD)],
-        )
-        .await;
-    assert_eq!(r.status, 200, "{}", r.body);
-    client
-}
-
 /// A paid order of two mugs ($25.00), placed and paid by a guest.
 async fn paid_order(app: &TestApp) -> (String, String) {
-    let shopper = browser();
-    let added = app
-        .call_as(
-            &shopper,
-            "add_to_cart",
-            &[("sku", "ferris-mug"), ("quantity", "2")],
-        )
-        .await;
-    assert_eq!(added.status, 200, "{}", added.body);
-    let order = app
-        .call_as(&shopper, "checkout", &[("expected_total", "2500")])
-        .await;
-    let order_id = order.body.as_str().unwrap().to_owned();
-    let pay = app
-        .call_as(&shopper, "pay", &[("order_id", &order_id)])
-        .await;
-    let pi = pay.body["payment_intent_id"].as_str().unwrap().to_owned();
-    let params = ConfirmPaymentIntent {
-        payment_method: Some("pm_card_visa".into()),
-        ..Default::default()
-    };
-    let key = IdempotencyKey::for_operation("test", &pi, "confirm", 1).unwrap();
-    app.server
-        .stripe
-        .client
-        .confirm_payment_intent(&pi, &params, &key)
-        .await
-        .unwrap();
+    let (order_id, pi) = order_paid_with(app, "pm_card_visa").await;
     wait_for_status(app, &order_id, "paid").await;
     (order_id, pi)
 }

@@ -172,3 +172,62 @@ impl TestApp {
         self.server.stop().await.unwrap();
     }
 }
+
+/// The password of the merchants the tests make.
+pub const MERCHANT_PASSWORD: &str = "merchant password 0123";
+
+/// A signed-in merchant's browser (a new merchant account each time).
+pub async fn merchant(app: &TestApp) -> reqwest::Client {
+    let email = format!(
+        "merchant-{}@example.com",
+        shop::RequestId::generate().as_str()
+    );
+    shop::accounts::Accounts::new(app.server.store.clone())
+        .ensure_merchant(&email, MERCHANT_PASSWORD)
+        .await
+        .unwrap();
+    let client = browser();
+    let r = app
+        .call_as(
+            &client,
+            "sign_in",
+            &[("email", &email), ("password", MERCHANT_PASSWORD)],
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.body);
+    client
+}
+
+/// A guest's order of two mugs ($25.00), its PaymentIntent confirmed at the sandbox with
+/// the test PaymentMethod `pm` (as Stripe.js would): the order id and the PaymentIntent.
+pub async fn order_paid_with(app: &TestApp, pm: &str) -> (String, String) {
+    let shopper = browser();
+    let added = app
+        .call_as(
+            &shopper,
+            "add_to_cart",
+            &[("sku", "ferris-mug"), ("quantity", "2")],
+        )
+        .await;
+    assert_eq!(added.status, 200, "{}", added.body);
+    let order = app
+        .call_as(&shopper, "checkout", &[("expected_total", "2500")])
+        .await;
+    let order_id = order.body.as_str().unwrap().to_owned();
+    let pay = app
+        .call_as(&shopper, "pay", &[("order_id", &order_id)])
+        .await;
+    let pi = pay.body["payment_intent_id"].as_str().unwrap().to_owned();
+    let params = stripe_client::ConfirmPaymentIntent {
+        payment_method: Some(pm.into()),
+        ..Default::default()
+    };
+    let key = stripe_client::IdempotencyKey::for_operation("test", &pi, "confirm", 1).unwrap();
+    app.server
+        .stripe
+        .client
+        .confirm_payment_intent(&pi, &params, &key)
+        .await
+        .unwrap();
+    (order_id, pi)
+}

@@ -54,15 +54,9 @@ impl Store {
         funds: Funds,
     ) -> Result<bool, StoreError> {
         let now = now_ms();
-        let order_id: Option<String> = match dispute.payment_intent_id() {
-            Some(pi) => sqlx::query("SELECT id FROM orders WHERE payment_intent_id = $1")
-                .bind(pi)
-                .fetch_optional(self.pool())
-                .await?
-                .map(|r| r.try_get("id"))
-                .transpose()?,
-            None => None,
-        };
+        let order_id = self
+            .order_of_payment_intent(dispute.payment_intent_id())
+            .await?;
         let details = dispute.evidence_details.clone().unwrap_or_default();
         let text = dispute
             .evidence

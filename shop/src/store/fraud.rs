@@ -34,15 +34,7 @@ impl Store {
         at: i64,
     ) -> Result<bool, StoreError> {
         let pi = warning.payment_intent.as_ref().map(|p| p.id().to_owned());
-        let order_id: Option<String> = match &pi {
-            Some(pi) => sqlx::query("SELECT id FROM orders WHERE payment_intent_id = $1")
-                .bind(pi)
-                .fetch_optional(self.pool())
-                .await?
-                .map(|r| r.try_get("id"))
-                .transpose()?,
-            None => None,
-        };
+        let order_id = self.order_of_payment_intent(pi.as_deref()).await?;
         let now = now_ms();
         Ok(sqlx::query(
             "INSERT INTO fraud_warnings (id, order_id, payment_intent_id, charge_id, fraud_type, \

@@ -12,6 +12,24 @@ use crate::ids::{CartId, OrderId};
 use crate::order::{OrderStatus, OrderView};
 
 impl Store {
+    /// The order a PaymentIntent belongs to (disputes and fraud warnings name only it).
+    pub async fn order_of_payment_intent(
+        &self,
+        payment_intent_id: Option<&str>,
+    ) -> Result<Option<String>, StoreError> {
+        let Some(pi) = payment_intent_id else {
+            return Ok(None);
+        };
+        Ok(
+            sqlx::query("SELECT id FROM orders WHERE payment_intent_id = $1")
+                .bind(pi)
+                .fetch_optional(self.pool())
+                .await?
+                .map(|r| r.try_get("id"))
+                .transpose()?,
+        )
+    }
+
     /// Places an order: the cart becomes a `pending` order whose lines and total come
     /// from the catalogue, and the cart is emptied, in one transaction.
     /// `expected_total_minor` is the total the shopper saw: if the server's differs (a

@@ -419,6 +419,19 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// The refund a request key made, if any.
+    pub async fn refund_by_request_key(&self, key: &str) -> Result<Option<RefundView>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM refunds WHERE request_key = $1"
+        ))
+        .bind(key)
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(row_to_refund)
+        .transpose()
+    }
+
     /// The request key of a refund row (its idempotency key).
     pub async fn refund_request_key(&self, refund_id: &str) -> Result<Option<String>, StoreError> {
         Ok(sqlx::query("SELECT request_key FROM refunds WHERE id = $1")
