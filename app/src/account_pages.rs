@@ -177,10 +177,7 @@ fn OrderRow(order: OrderSummary) -> impl IntoView {
     let href = format!("/orders/{id}");
     let paid = order.status == shop::OrderStatus::Paid;
     // One id per rendering of the button: a double click or a resent form is one order.
-    #[cfg(feature = "ssr")]
-    let request_id = shop::RequestId::generate().as_str().to_owned();
-    #[cfg(not(feature = "ssr"))]
-    let request_id = String::new();
+    let request_id = crate::pages::one_time_request_id();
     let buy_again = paid.then(|| view! { <PreloadIsland island="buy_again_button"/><BuyAgainButton order_id=id.clone() request_id/> });
     view! {
         <li class="order-row" data-testid="order-row" data-order=id.clone()>

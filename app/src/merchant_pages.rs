@@ -1,22 +1,22 @@
-//! The merchant console's pages (server-rendered; the refund form is the one island).
+//! The merchant console's pages (server-rendered; islands only for the forms and buttons
+//! that send something: refund, dispute response, failed-refund and fraud-warning actions).
 //! A shopper or a guest gets the site's 404 page: the server functions behind these pages
 //! answer 404 to anyone but a merchant.
 
 use leptos::prelude::*;
+use leptos::wasm_bindgen::JsCast;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use shop::dispute::DisputeView;
+use shop::fraud::FraudWarningView;
 use shop::refund::{MerchantOrder, MerchantOrders, QueuedRefund, RefundView};
 use shop::{OrderStatus, ShopError};
-
-use leptos::wasm_bindgen::JsCast;
-use shop::dispute::DisputeView;
 
 use crate::merchant_api::{
     get_dispute, get_merchant_order, list_disputes, list_fraud_warnings, list_merchant_orders,
     refund_queue, ActOnFailedRefund, RefundFraudulent, RefundOrder, RespondToDispute,
 };
 use crate::pages::{NotFound, PostForm, PreloadIsland};
-use shop::fraud::FraudWarningView;
 
 /// The 404 page for anyone but a merchant; a message for other failures.
 fn failure(error: &ShopError) -> AnyView {
@@ -186,10 +186,7 @@ fn OrderLedger(order: MerchantOrder) -> impl IntoView {
     } = order;
     let id = order.id.to_string();
     // One id per rendering of the form: a double click or a resent form is one refund.
-    #[cfg(feature = "ssr")]
-    let request_id = shop::RequestId::generate().as_str().to_owned();
-    #[cfg(not(feature = "ssr"))]
-    let request_id = String::new();
+    let request_id = crate::pages::one_time_request_id();
     let refundable = ledger.refundable;
     let form = (refundable.minor > 0).then(|| {
         view! {
@@ -346,7 +343,7 @@ fn DisputeTable(list: Vec<DisputeView>) -> impl IntoView {
                     let href = format!("/merchant/disputes/{}", d.id);
                     let order = d.order_id.clone().map(|o| {
                         let href = format!("/merchant/orders/{o}");
-                        view! { <a href=href><code>{o}</code></a> }
+                        view! { <a href=href><code>{o.to_string()}</code></a> }
                     });
                     let countdown = d.countdown(now);
                     let past = countdown == "past due";
@@ -387,13 +384,10 @@ pub fn MerchantDisputePage() -> impl IntoView {
 
 #[component]
 fn DisputeDetail(d: DisputeView) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    let request_id = shop::RequestId::generate().as_str().to_owned();
-    #[cfg(not(feature = "ssr"))]
-    let request_id = String::new();
+    let request_id = crate::pages::one_time_request_id();
     let order = d.order_id.clone().map(|o| {
         let href = format!("/merchant/orders/{o}");
-        view! { <p>"Order " <a href=href><code>{o}</code></a></p> }
+        view! { <p>"Order " <a href=href><code>{o.to_string()}</code></a></p> }
     });
     let form = d.needs_response().then(|| {
         view! {
@@ -510,10 +504,7 @@ pub fn MerchantRefundsPage() -> impl IntoView {
 #[component]
 fn FailedRefundRow(queued: QueuedRefund) -> impl IntoView {
     let QueuedRefund { order_id, refund } = queued;
-    #[cfg(feature = "ssr")]
-    let request_id = shop::RequestId::generate().as_str().to_owned();
-    #[cfg(not(feature = "ssr"))]
-    let request_id = String::new();
+    let request_id = crate::pages::one_time_request_id();
     let href = format!("/merchant/orders/{order_id}");
     let why = refund
         .failure_reason
@@ -523,7 +514,7 @@ fn FailedRefundRow(queued: QueuedRefund) -> impl IntoView {
     view! {
         <tr data-testid="failed-refund-row" data-status=refund.status.as_str() data-refund=refund.stripe_id.clone().unwrap_or_default()>
             <td><code>{refund.stripe_id.clone().unwrap_or_else(|| "—".into())}</code></td>
-            <td><a href=href><code>{order_id}</code></a></td>
+            <td><a href=href><code>{order_id.to_string()}</code></a></td>
             <td class="amount">{refund.amount.to_string()}</td>
             <td class=format!("status status-{}", refund.status.as_str())>{refund.status.as_str()}</td>
             <td>{why}</td>
@@ -587,13 +578,10 @@ pub fn MerchantFraudWarningsPage() -> impl IntoView {
 
 #[component]
 fn FraudWarningRow(w: FraudWarningView) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    let request_id = shop::RequestId::generate().as_str().to_owned();
-    #[cfg(not(feature = "ssr"))]
-    let request_id = String::new();
+    let request_id = crate::pages::one_time_request_id();
     let order = w.order_id.clone().map(|o| {
         let href = format!("/merchant/orders/{o}");
-        view! { <a href=href><code>{o}</code></a> }
+        view! { <a href=href><code>{o.to_string()}</code></a> }
     });
     let dispute = w.dispute_id.clone().map(|d| {
         let href = format!("/merchant/disputes/{d}");
@@ -606,7 +594,7 @@ fn FraudWarningRow(w: FraudWarningView) -> impl IntoView {
         }
     });
     view! {
-        <tr data-testid="efw-row" data-actionable=w.actionable.to_string() data-order=w.order_id.clone().unwrap_or_default()>
+        <tr data-testid="efw-row" data-actionable=w.actionable.to_string() data-order=w.order_id.as_ref().map(|o| o.to_string()).unwrap_or_default()>
             <td><code>{w.id.clone()}</code></td>
             <td>{order}</td>
             <td>{w.fraud_type.clone()}</td>

@@ -206,6 +206,17 @@ pub(crate) struct PreloadedModules(
     std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
 );
 
+/// A one-time request id for a form rendered on the server (a double click or a resent
+/// form sends the same id: the server does the thing once). Empty in the browser, where
+/// islands only receive it as a prop.
+pub(crate) fn one_time_request_id() -> String {
+    #[cfg(feature = "ssr")]
+    let id = shop::RequestId::generate().as_str().to_owned();
+    #[cfg(not(feature = "ssr"))]
+    let id = String::new();
+    id
+}
+
 /// Every island calls this: once all the islands of the page have hydrated (lazy islands
 /// hydrate one by one, as their WASM arrives), `<body data-hydrated="true">`. Tests wait
 /// for it before clicking; before it, buttons are plain form posts.

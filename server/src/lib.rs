@@ -61,6 +61,8 @@ pub struct Application {
     router: Router,
     store: Store,
     stripe: Arc<StripeProvider>,
+    /// The router's event handlers, shared with the backlog job.
+    events: EventHandlers,
 }
 
 impl Application {
@@ -73,12 +75,13 @@ impl Application {
         let local = listener.local_addr()?;
         let stripe = Arc::new(StripeProvider::start(&settings, local).await?);
         ensure_merchant(&settings, &store, stripe.is_sandbox()).await?;
-        let router = router(&settings, local, store.clone(), stripe.clone());
+        let (router, events) = router(&settings, local, store.clone(), stripe.clone());
         Ok(Application {
             listener,
             router,
             store,
             stripe,
+            events,
         })
     }
 
@@ -102,9 +105,8 @@ impl Application {
     ) -> std::io::Result<()> {
         tracing::info!("listening on http://{}", self.local_addr());
         let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
-        let handlers = EventHandlers::new(self.store.clone(), self.stripe.client.clone());
         let backlog = tokio::spawn(
-            process_backlog_forever(self.store.clone(), handlers, stopped)
+            process_backlog_forever(self.store.clone(), self.events.clone(), stopped)
                 .instrument(tracing::error_span!("job", name = "webhook_backlog")),
         );
         // The peer address reaches server functions (sign-in throttling per client).
@@ -151,20 +153,16 @@ fn router(
     addr: SocketAddr,
     store: Store,
     stripe: Arc<StripeProvider>,
-) -> Router {
+) -> (Router, EventHandlers) {
     let leptos_options = leptos_options(settings, addr);
     let routes = generate_route_list(App);
     let payments = Payments::new(store.clone(), stripe.client.clone());
     let accounts = Accounts::new(store.clone());
-    let events = EventHandlers {
-        cards: payments.cards().clone(),
-        refunds: shop::refunds::Refunds::new(store.clone(), stripe.client.clone()),
-        disputes: shop::disputes::Disputes::new(store.clone(), stripe.client.clone()),
-        fraud_warnings: shop::fraud::FraudWarnings::new(
-            store.clone(),
-            shop::refunds::Refunds::new(store.clone(), stripe.client.clone()),
-        ),
-    };
+    let events = EventHandlers::new(
+        store.clone(),
+        stripe.client.clone(),
+        payments.cards().clone(),
+    );
     let refunds = events.refunds.clone();
     let disputes = events.disputes.clone();
     let fraud_warnings = events.fraud_warnings.clone();
@@ -200,7 +198,8 @@ fn router(
         provide_context(cookies);
         provide_context(browser_config.clone());
     };
-    Router::new()
+    let events = state.events.clone();
+    let router = Router::new()
         .route("/healthz", get(healthz))
         .route(
             "/webhook",
@@ -231,7 +230,8 @@ fn router(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
         ))
-        .with_state(state)
+        .with_state(state);
+    (router, events)
 }
 
 /// Loads the caller (cart, signed-in email) before a page renders (see

@@ -7,7 +7,7 @@ use stripe_types::Money;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisputeView {
     pub id: String,
-    pub order_id: Option<String>,
+    pub order_id: Option<crate::ids::OrderId>,
     pub payment_intent_id: Option<String>,
     pub amount: Money,
     /// Stripe's `reason` (`fraudulent`, `product_not_received`…).

@@ -148,10 +148,6 @@ impl Disputes {
         let now = crate::store::now_ms() / 1000;
         self.store.apply_dispute(&answer, now, Funds::None).await?;
         let view = self.store.dispute(&answer.id).await?;
-        let order = view
-            .order_id
-            .as_deref()
-            .and_then(|o| OrderId::parse(o).ok());
         let detail = format!(
             "{} {}{}",
             answer.id,
@@ -163,7 +159,7 @@ impl Disputes {
             }
         );
         self.store
-            .audit(order.as_ref(), &merchant.email, action, &detail)
+            .audit(view.order_id.as_ref(), &merchant.email, action, &detail)
             .await?;
         Ok(view)
     }
@@ -172,15 +168,11 @@ impl Disputes {
     /// and when.
     async fn known_evidence(&self, dispute: &DisputeView) -> Result<DisputeEvidence, ShopError> {
         let mut evidence = DisputeEvidence::default();
-        let Some(order_id) = dispute
-            .order_id
-            .as_deref()
-            .and_then(|o| OrderId::parse(o).ok())
-        else {
+        let Some(order_id) = &dispute.order_id else {
             return Ok(evidence);
         };
-        let order = self.store.order(&order_id).await?;
-        let (email, _) = self.store.order_owner(&order_id).await?;
+        let order = self.store.order(order_id).await?;
+        let (email, _) = self.store.order_owner(order_id).await?;
         evidence.customer_email_address = email;
         evidence.product_description = Some(
             order

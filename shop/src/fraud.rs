@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FraudWarningView {
     pub id: String,
-    pub order_id: Option<String>,
+    pub order_id: Option<crate::ids::OrderId>,
     pub payment_intent_id: Option<String>,
     pub charge_id: String,
     pub fraud_type: String,
@@ -31,7 +31,6 @@ mod service {
     use super::FraudWarningView;
     use crate::account::RequestId;
     use crate::error::ShopError;
-    use crate::ids::OrderId;
     use crate::refund::RefundView;
     use crate::refunds::{Merchant, RefundForm, Refunds};
     use crate::store::{Store, StoreError};
@@ -84,11 +83,7 @@ mod service {
             if let Some(made) = self.refunds.made_by(request).await? {
                 return Ok(made);
             }
-            let Some(order_id) = warning
-                .order_id
-                .as_deref()
-                .and_then(|o| OrderId::parse(o).ok())
-            else {
+            let Some(order_id) = &warning.order_id else {
                 return Err(ShopError::NotFound);
             };
             if !warning.actionable {
@@ -100,7 +95,7 @@ mod service {
             self.refunds
                 .refund(
                     merchant,
-                    &order_id,
+                    order_id,
                     &RefundForm {
                         amount: "",
                         reason: "fraudulent",

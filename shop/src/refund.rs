@@ -95,7 +95,7 @@ impl RefundView {
 /// A refund in the failed-refunds queue, with its order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct QueuedRefund {
-    pub order_id: String,
+    pub order_id: crate::ids::OrderId,
     pub refund: RefundView,
 }
 

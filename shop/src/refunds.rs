@@ -183,7 +183,6 @@ impl Refunds {
         request: &RequestId,
     ) -> Result<RefundView, ShopError> {
         let QueuedRefund { order_id, refund } = self.store.refund_row(refund_id).await?;
-        let order_id = OrderId::parse(&order_id).map_err(|_| ShopError::NotFound)?;
         if !refund.needs_attention() {
             return Err(ShopError::BadRequest(
                 "this refund is not waiting in the failed-refunds queue".into(),
@@ -212,7 +211,6 @@ impl Refunds {
                 "this refund is not waiting in the failed-refunds queue".into(),
             ));
         }
-        let order = OrderId::parse(&order_id).ok();
         let detail = format!(
             "{} {}",
             refund.stripe_id.as_deref().unwrap_or(&refund.id),
@@ -220,7 +218,7 @@ impl Refunds {
         );
         self.store
             .audit(
-                order.as_ref(),
+                Some(&order_id),
                 &merchant.email,
                 "failed refund dismissed",
                 &detail,
@@ -267,7 +265,7 @@ impl Refunds {
             Ok(refund) => {
                 self.store.apply_stripe_refund(&refund).await?;
                 tracing::info!(refund = %refund.id, amount = refund.amount, "refund created");
-                self.row(order_id, &row.id).await
+                Ok(self.store.refund_row(&row.id).await?.refund)
             }
             Err(error) if error.outcome_unknown() => {
                 // Maybe made, maybe not: the row stays `requested` (its money held) and
@@ -286,30 +284,21 @@ impl Refunds {
         }
     }
 
-    async fn row(&self, order_id: &OrderId, row_id: &str) -> Result<RefundView, ShopError> {
-        self.store
-            .refunds(order_id)
-            .await?
-            .into_iter()
-            .find(|r| r.id == row_id)
-            .ok_or(ShopError::Internal)
-    }
-
     /// Requests still unanswered after `older_than_ms` are asked again (same keys).
     pub async fn retry_unanswered(&self, older_than_ms: i64) -> Result<usize, ShopError> {
         let rows = self
             .store
             .unanswered_refunds(crate::store::now_ms() - older_than_ms, 20)
             .await?;
-        for (row, order_id) in &rows {
-            let payment = self.store.order_payment(order_id).await?;
-            let Some(pi) = payment.and_then(|p| p.payment.payment_intent_id) else {
-                continue;
-            };
-            let key = self.store.refund_request_key(&row.id).await?;
-            if let Some(key) = key {
-                let _ = self.ask_stripe(order_id, row, &pi, &key).await;
-            }
+        for row in &rows {
+            let _ = self
+                .ask_stripe(
+                    &row.order_id,
+                    &row.refund,
+                    &row.payment_intent_id,
+                    &row.request_key,
+                )
+                .await;
         }
         Ok(rows.len())
     }

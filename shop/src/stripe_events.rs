@@ -16,8 +16,8 @@ use crate::refunds::{is_refund_event, RefundEventError, Refunds};
 use crate::store::payments::Applied;
 use crate::store::{now_ms, Store, StoreError};
 
-/// What turns events into state besides the payment state machine: saved cards and
-/// refunds (each needs the store and, for some events, Stripe).
+/// What turns events into state besides the payment state machine: saved cards, refunds,
+/// disputes and fraud warnings (each needs the store and, for some events, Stripe).
 #[derive(Clone)]
 pub struct EventHandlers {
     pub cards: Cards,
@@ -27,12 +27,14 @@ pub struct EventHandlers {
 }
 
 impl EventHandlers {
-    pub fn new(store: Store, stripe: Client) -> EventHandlers {
+    /// The handlers, around the saved cards the payments service already has.
+    pub fn new(store: Store, stripe: Client, cards: Cards) -> EventHandlers {
+        let refunds = Refunds::new(store.clone(), stripe.clone());
         EventHandlers {
-            cards: Cards::new(store.clone(), stripe.clone()),
-            refunds: Refunds::new(store.clone(), stripe.clone()),
-            disputes: Disputes::new(store.clone(), stripe.clone()),
-            fraud_warnings: FraudWarnings::new(store.clone(), Refunds::new(store, stripe)),
+            cards,
+            fraud_warnings: FraudWarnings::new(store.clone(), refunds.clone()),
+            refunds,
+            disputes: Disputes::new(store, stripe),
         }
     }
 }
@@ -118,61 +120,40 @@ fn is_relevant(event: &Event) -> bool {
         || is_fraud_warning_event(event.kind.as_str())
 }
 
-/// Turns a stored event into order or saved-card state; marks it processed unless the
-/// database or Stripe failed (then the background job tries again).
+/// Turns a stored event into order, saved-card, refund, dispute or fraud-warning state;
+/// marks it processed unless the database or Stripe failed (then the background job
+/// tries again).
 pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
-    let cards = &handlers.cards;
-    if is_fraud_warning_event(event.kind.as_str()) {
-        if let Err(error) = handlers.fraud_warnings.apply_event(event).await {
-            tracing::error!(%error, "cannot apply fraud warning event; will retry");
-            let _ = store.event_attempt_failed(&event.id).await;
-            return;
-        }
-        if let Err(error) = store.mark_event_processed(&event.id).await {
-            tracing::error!(%error, "cannot mark event processed; will retry");
-        }
-        return;
-    }
-    if is_dispute_event(&event.kind) {
-        match handlers.disputes.apply_event(event).await {
-            Ok(()) => {}
-            Err(DisputeEventError::Malformed(error)) => {
-                tracing::error!(%error, "dispute event with an unexpected object");
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot apply dispute event; will retry");
-                let _ = store.event_attempt_failed(&event.id).await;
-                return;
-            }
-        }
-        if let Err(error) = store.mark_event_processed(&event.id).await {
-            tracing::error!(%error, "cannot mark event processed; will retry");
-        }
-        return;
-    }
-    // `refund.*`: the refund ledger only.
-    if is_refund_event(&event.kind) && !payment_state::is_payment_event(&event.kind) {
-        if apply_refund_event(store, handlers, event).await {
-            if let Err(error) = store.mark_event_processed(&event.id).await {
-                tracing::error!(%error, "cannot mark event processed; will retry");
-            }
-        }
-        return;
-    }
-    if is_card_event(event.kind.as_str()) {
-        match cards.apply_event(event).await {
-            Ok(()) => {}
-            Err(CardEventError::Malformed(error)) => {
-                tracing::error!(%error, "card event with an unexpected object");
-            }
-            Err(error) => {
-                tracing::error!(%error, "cannot apply card event; will retry");
-                let _ = store.event_attempt_failed(&event.id).await;
-                return;
-            }
-        }
-        if let Err(error) = store.mark_event_processed(&event.id).await {
-            tracing::error!(%error, "cannot mark event processed; will retry");
+    let kind = &event.kind;
+    // Events of one handler each: applied, then processed (or retried later).
+    let one_handler = if is_fraud_warning_event(kind.as_str()) {
+        let result = handlers.fraud_warnings.apply_event(event).await;
+        Some(handled(store, event, "fraud warning", result, |_| false).await)
+    } else if is_dispute_event(kind) {
+        let result = handlers.disputes.apply_event(event).await;
+        Some(
+            handled(store, event, "dispute", result, |e| {
+                matches!(e, DisputeEventError::Malformed(_))
+            })
+            .await,
+        )
+    } else if is_refund_event(kind) && !payment_state::is_payment_event(kind) {
+        // `refund.*`: the refund ledger only.
+        Some(apply_refund_event(store, handlers, event).await)
+    } else if is_card_event(kind.as_str()) {
+        let result = handlers.cards.apply_event(event).await;
+        Some(
+            handled(store, event, "card", result, |e| {
+                matches!(e, CardEventError::Malformed(_))
+            })
+            .await,
+        )
+    } else {
+        None
+    };
+    if let Some(done) = one_handler {
+        if done {
+            mark_processed(store, event).await;
         }
         return;
     }
@@ -195,9 +176,9 @@ pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
         None => {}
     }
     // A payment that saved its card (`setup_future_usage`): record the card from Stripe.
-    if event.kind == EventType::PaymentIntentSucceeded {
+    if *kind == EventType::PaymentIntentSucceeded {
         if let Ok(pi) = event.object_as::<PaymentIntent>() {
-            if let Err(error) = cards.saved_by_payment(&pi).await {
+            if let Err(error) = handlers.cards.saved_by_payment(&pi).await {
                 tracing::error!(%error, "cannot record the card this payment saved; will retry");
                 let _ = store.event_attempt_failed(&event.id).await;
                 return;
@@ -206,29 +187,48 @@ pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
     }
     // `charge.refunded` (after the fact it carries: it proves the payment): the charge's
     // refunds, listed at Stripe, into the ledger.
-    if is_refund_event(&event.kind) && !apply_refund_event(store, handlers, event).await {
+    if is_refund_event(kind) && !apply_refund_event(store, handlers, event).await {
         return;
     }
-    if let Err(error) = store.mark_event_processed(&event.id).await {
-        tracing::error!(%error, "cannot mark event processed; will retry");
-    }
+    mark_processed(store, event).await;
 }
 
-/// Applies a refund event to the ledger; `false` when it must be tried again (the
-/// attempt is counted).
+/// Applies a refund event to the ledger; `false` when it must be tried again.
 async fn apply_refund_event(store: &Store, handlers: &EventHandlers, event: &Event) -> bool {
-    match handlers.refunds.apply_event(event).await {
+    let result = handlers.refunds.apply_event(event).await;
+    handled(store, event, "refund", result, |e| {
+        matches!(e, RefundEventError::Malformed(_))
+    })
+    .await
+}
+
+/// How a handler's attempt ended: `true` when the event is done with (applied, or its
+/// object will never parse: logged, it would not parse better next time), `false` when
+/// the database or Stripe failed (logged, the attempt counted: the backlog job retries).
+async fn handled<E: std::fmt::Display>(
+    store: &Store,
+    event: &Event,
+    what: &str,
+    result: Result<(), E>,
+    unreadable: impl Fn(&E) -> bool,
+) -> bool {
+    match result {
         Ok(()) => true,
-        Err(RefundEventError::Malformed(error)) => {
-            // It will not parse better next time: keep it stored, log, move on.
-            tracing::error!(%error, "refund event with an unexpected object");
+        Err(error) if unreadable(&error) => {
+            tracing::error!(%error, "{what} event with an unexpected object");
             true
         }
         Err(error) => {
-            tracing::error!(%error, "cannot apply refund event; will retry");
+            tracing::error!(%error, "cannot apply {what} event; will retry");
             let _ = store.event_attempt_failed(&event.id).await;
             false
         }
+    }
+}
+
+async fn mark_processed(store: &Store, event: &Event) {
+    if let Err(error) = store.mark_event_processed(&event.id).await {
+        tracing::error!(%error, "cannot mark event processed; will retry");
     }
 }
 

@@ -28,7 +28,10 @@ fn row_to_dispute(row: &AnyRow) -> Result<DisputeView, StoreError> {
     let currency = currency(&code)?;
     Ok(DisputeView {
         id: row.try_get("id")?,
-        order_id: row.try_get("order_id")?,
+        order_id: row
+            .try_get::<Option<String>, _>("order_id")?
+            .map(|id| super::order_id(&id))
+            .transpose()?,
         payment_intent_id: row.try_get("payment_intent_id")?,
         amount: Money::new(row.try_get("amount_minor")?, currency),
         reason: row.try_get("reason")?,

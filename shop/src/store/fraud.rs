@@ -16,7 +16,10 @@ const SELECT: &str = "SELECT w.id, w.order_id, w.payment_intent_id, w.charge_id,
 fn row_to_warning(row: &AnyRow) -> Result<FraudWarningView, StoreError> {
     Ok(FraudWarningView {
         id: row.try_get("id")?,
-        order_id: row.try_get("order_id")?,
+        order_id: row
+            .try_get::<Option<String>, _>("order_id")?
+            .map(|id| super::order_id(&id))
+            .transpose()?,
         payment_intent_id: row.try_get("payment_intent_id")?,
         charge_id: row.try_get("charge_id")?,
         fraud_type: row.try_get("fraud_type")?,

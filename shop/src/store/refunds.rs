@@ -11,8 +11,8 @@ use crate::error::ShopError;
 use crate::ids::{random_tail, OrderId};
 use crate::order::OrderStatus;
 use crate::refund::{
-    refunded_status, AuditEntry, Ledger, MerchantOrderRow, MerchantOrders, QueuedRefund,
-    RefundOrigin, RefundState, RefundView,
+    refunded_status, AuditEntry, MerchantOrderRow, MerchantOrders, QueuedRefund, RefundOrigin,
+    RefundState, RefundView,
 };
 
 /// What a merchant asked for.
@@ -35,6 +35,15 @@ pub struct Reserved {
     pub payment_intent_id: String,
     /// Written by this call (`false`: the same request was made before).
     pub new: bool,
+}
+
+/// A refund request Stripe never answered, and what asking again needs.
+#[derive(Debug, Clone)]
+pub struct Unanswered {
+    pub order_id: OrderId,
+    pub refund: RefundView,
+    pub request_key: String,
+    pub payment_intent_id: String,
 }
 
 /// What applying Stripe's word about a refund did.
@@ -76,13 +85,21 @@ fn row_to_refund(row: &AnyRow) -> Result<RefundView, StoreError> {
     })
 }
 
-/// The states that hold money back, as SQL parameters `$1..`: `status IN (…)`.
-fn holding_states() -> Vec<&'static str> {
+/// The states that hold money back (`true`) or give it back (`false`).
+fn states_holding(money: bool) -> Vec<&'static str> {
     RefundState::ALL
         .iter()
-        .filter(|s| s.holds_money())
+        .filter(|s| s.holds_money() == money)
         .map(RefundState::as_str)
         .collect()
+}
+
+/// `$first, $first+1, …`: one SQL parameter per value, for `status IN (…)`.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl Store {
@@ -96,12 +113,7 @@ impl Store {
     ) -> Result<Reserved, StoreError> {
         let mut tx = self.pool().begin().await?;
         let now = now_ms();
-        // The order's row first: SQLite's write lock, PostgreSQL's row lock.
-        let locked = sqlx::query("UPDATE orders SET revision = revision + 1 WHERE id = $1")
-            .bind(request.order_id.as_str())
-            .execute(&mut *tx)
-            .await?;
-        if locked.rows_affected() == 0 {
+        if !lock_order(&mut tx, request.order_id).await? {
             return Err(ShopError::NotFound.into());
         }
         let order = sqlx::query(
@@ -140,14 +152,11 @@ impl Store {
                 .into())
             }
         };
-        let held = holding_states();
-        let placeholders = (0..held.len())
-            .map(|i| format!("${}", i + 2))
-            .collect::<Vec<_>>()
-            .join(", ");
+        let held = states_holding(true);
         let sql = format!(
             "SELECT CAST(COALESCE(SUM(amount_minor), 0) AS BIGINT) AS held FROM refunds \
-             WHERE order_id = $1 AND status IN ({placeholders})"
+             WHERE order_id = $1 AND status IN ({})",
+            placeholders(2, held.len())
         );
         let mut query = sqlx::query(&sql).bind(request.order_id.as_str());
         for state in &held {
@@ -248,28 +257,18 @@ impl Store {
         .await?;
         let order_id: String = match by_row {
             Some(row) => row.try_get("order_id")?,
-            None => {
-                let Some(pi) = refund.payment_intent_id() else {
-                    return Ok(RefundApplied::UnknownOrder);
-                };
-                match sqlx::query("SELECT id FROM orders WHERE payment_intent_id = $1")
-                    .bind(pi)
-                    .fetch_optional(self.pool())
-                    .await?
-                {
-                    Some(row) => row.try_get("id")?,
-                    None => return Ok(RefundApplied::UnknownOrder),
-                }
-            }
+            None => match self
+                .order_of_payment_intent(refund.payment_intent_id())
+                .await?
+            {
+                Some(id) => id,
+                None => return Ok(RefundApplied::UnknownOrder),
+            },
         };
         let order_id = super::order_id(&order_id)?;
         let mut tx = self.pool().begin().await?;
-        // The order's row first (the write lock; the same order as reserve_refund), then
-        // everything is read again under it.
-        sqlx::query("UPDATE orders SET revision = revision + 1 WHERE id = $1")
-            .bind(order_id.as_str())
-            .execute(&mut *tx)
-            .await?;
+        // Everything is read again under the order's lock.
+        lock_order(&mut tx, &order_id).await?;
         let known = sqlx::query("SELECT status FROM refunds WHERE stripe_id = $1")
             .bind(&refund.id)
             .fetch_optional(&mut *tx)
@@ -371,19 +370,21 @@ impl Store {
     /// The failed-refunds queue: failed, canceled or rejected refunds not yet retried or
     /// dismissed, newest first.
     pub async fn refund_queue(&self) -> Result<Vec<QueuedRefund>, StoreError> {
-        let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM refunds WHERE status IN ($1, $2, $3) AND dismissed_at IS NULL \
-             ORDER BY updated_at DESC, id LIMIT 500"
-        ))
-        .bind(RefundState::Failed.as_str())
-        .bind(RefundState::Canceled.as_str())
-        .bind(RefundState::Rejected.as_str())
-        .fetch_all(self.pool())
-        .await?;
+        let given_back = states_holding(false);
+        let sql = format!(
+            "SELECT {COLUMNS} FROM refunds WHERE status IN ({}) AND dismissed_at IS NULL \
+             ORDER BY updated_at DESC, id LIMIT 500",
+            placeholders(1, given_back.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for state in &given_back {
+            query = query.bind(*state);
+        }
+        let rows = query.fetch_all(self.pool()).await?;
         rows.iter()
             .map(|row| {
                 Ok(QueuedRefund {
-                    order_id: row.try_get("order_id")?,
+                    order_id: super::order_id(&row.try_get::<String, _>("order_id")?)?,
                     refund: row_to_refund(row)?,
                 })
             })
@@ -398,24 +399,24 @@ impl Store {
             .await?
             .ok_or(ShopError::NotFound)?;
         Ok(QueuedRefund {
-            order_id: row.try_get("order_id")?,
+            order_id: super::order_id(&row.try_get::<String, _>("order_id")?)?,
             refund: row_to_refund(&row)?,
         })
     }
 
     /// Takes a failed refund out of the queue; `false` if it was not waiting there.
     pub async fn dismiss_refund(&self, refund_id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query(
+        let given_back = states_holding(false);
+        let sql = format!(
             "UPDATE refunds SET dismissed_at = $1 WHERE id = $2 AND dismissed_at IS NULL \
-             AND status IN ($3, $4, $5)",
-        )
-        .bind(now_ms())
-        .bind(refund_id)
-        .bind(RefundState::Failed.as_str())
-        .bind(RefundState::Canceled.as_str())
-        .bind(RefundState::Rejected.as_str())
-        .execute(self.pool())
-        .await?;
+             AND status IN ({})",
+            placeholders(3, given_back.len())
+        );
+        let mut query = sqlx::query(&sql).bind(now_ms()).bind(refund_id);
+        for state in &given_back {
+            query = query.bind(*state);
+        }
+        let done = query.execute(self.pool()).await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -432,26 +433,23 @@ impl Store {
         .transpose()
     }
 
-    /// The request key of a refund row (its idempotency key).
-    pub async fn refund_request_key(&self, refund_id: &str) -> Result<Option<String>, StoreError> {
-        Ok(sqlx::query("SELECT request_key FROM refunds WHERE id = $1")
-            .bind(refund_id)
-            .fetch_optional(self.pool())
-            .await?
-            .map(|row| row.try_get("request_key"))
-            .transpose()?
-            .flatten())
-    }
-
-    /// Refunds asked for whose outcome is unknown (no answer from Stripe), oldest first.
+    /// Refunds asked for whose outcome is unknown (no answer from Stripe), oldest first,
+    /// with what asking again needs: the order, its PaymentIntent and the request key.
     pub async fn unanswered_refunds(
         &self,
         older_than_ms: i64,
         limit: i64,
-    ) -> Result<Vec<(RefundView, OrderId)>, StoreError> {
+    ) -> Result<Vec<Unanswered>, StoreError> {
+        let columns = COLUMNS
+            .split(", ")
+            .map(|c| format!("r.{c}"))
+            .collect::<Vec<_>>()
+            .join(", ");
         let rows = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM refunds WHERE status = $1 AND created_at < $2 \
-             ORDER BY created_at LIMIT $3"
+            "SELECT {columns}, r.request_key, o.payment_intent_id FROM refunds r \
+             JOIN orders o ON o.id = r.order_id \
+             WHERE r.status = $1 AND r.created_at < $2 AND r.request_key IS NOT NULL \
+             AND o.payment_intent_id IS NOT NULL ORDER BY r.created_at LIMIT $3"
         ))
         .bind(RefundState::Requested.as_str())
         .bind(older_than_ms)
@@ -460,17 +458,14 @@ impl Store {
         .await?;
         rows.iter()
             .map(|row| {
-                let order: String = row.try_get("order_id")?;
-                Ok((row_to_refund(row)?, super::order_id(&order)?))
+                Ok(Unanswered {
+                    order_id: super::order_id(&row.try_get::<String, _>("order_id")?)?,
+                    refund: row_to_refund(row)?,
+                    request_key: row.try_get("request_key")?,
+                    payment_intent_id: row.try_get("payment_intent_id")?,
+                })
             })
             .collect()
-    }
-
-    /// The order's money ledger.
-    pub async fn ledger(&self, order_id: &OrderId) -> Result<Ledger, StoreError> {
-        let order = self.order(order_id).await?;
-        let refunds = self.refunds(order_id).await?;
-        Ok(Ledger::new(order.status, order.total, refunds))
     }
 
     /// Records a merchant action on an order.
@@ -528,7 +523,12 @@ impl Store {
     ) -> Result<MerchantOrders, StoreError> {
         let page = page.max(1);
         let rows = sqlx::query(
-            "SELECT o.id, o.status, o.total_minor, o.currency, o.created_at,              o.payment_intent_id, a.email FROM orders o              LEFT JOIN accounts a ON a.id = o.account_id              WHERE ($1 = '' OR o.status = $1)              AND ($2 = '' OR o.id = $2 OR o.payment_intent_id = $2 OR a.email = $2)              ORDER BY o.created_at DESC, o.id DESC LIMIT $3 OFFSET $4",
+            "SELECT o.id, o.status, o.total_minor, o.currency, o.created_at, \
+             o.payment_intent_id, a.email FROM orders o \
+             LEFT JOIN accounts a ON a.id = o.account_id \
+             WHERE ($1 = '' OR o.status = $1) \
+             AND ($2 = '' OR o.id = $2 OR o.payment_intent_id = $2 OR a.email = $2) \
+             ORDER BY o.created_at DESC, o.id DESC LIMIT $3 OFFSET $4",
         )
         .bind(status.map_or("", |s| s.as_str()))
         .bind(search.map(str::trim).unwrap_or_default().to_lowercase())
@@ -565,7 +565,8 @@ impl Store {
         order_id: &OrderId,
     ) -> Result<(Option<String>, Option<String>), StoreError> {
         let row = sqlx::query(
-            "SELECT a.email, o.payment_intent_id FROM orders o              LEFT JOIN accounts a ON a.id = o.account_id WHERE o.id = $1",
+            "SELECT a.email, o.payment_intent_id FROM orders o \
+             LEFT JOIN accounts a ON a.id = o.account_id WHERE o.id = $1",
         )
         .bind(order_id.as_str())
         .fetch_optional(self.pool())
@@ -573,6 +574,20 @@ impl Store {
         .ok_or(ShopError::NotFound)?;
         Ok((row.try_get("email")?, row.try_get("payment_intent_id")?))
     }
+}
+
+/// Locks the order's row inside the transaction (SQLite's write lock, PostgreSQL's row
+/// lock), first, so that refund requests and Stripe's refunds of one order are
+/// serialised; `false` when there is no such order.
+async fn lock_order(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    order_id: &OrderId,
+) -> Result<bool, StoreError> {
+    let locked = sqlx::query("UPDATE orders SET revision = revision + 1 WHERE id = $1")
+        .bind(order_id.as_str())
+        .execute(&mut **tx)
+        .await?;
+    Ok(locked.rows_affected() == 1)
 }
 
 /// Sets a paid order's status (and `refunded_minor`) from its succeeded refunds, inside
