@@ -70,6 +70,8 @@ export default defineConfig({
           STRIPE_SANDBOX_STATE: "memory",
           MERCHANT_EMAIL: process.env.E2E_MERCHANT_EMAIL!,
           MERCHANT_PASSWORD: process.env.E2E_MERCHANT_PASSWORD!,
+          // The tests start reconciliations themselves ("Reconcile now").
+          RECONCILE_INTERVAL_SECS: "0",
         },
       },
 });

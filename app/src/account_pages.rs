@@ -112,7 +112,7 @@ pub fn AccountNav() -> impl IntoView {
     #[cfg(not(feature = "ssr"))]
     let (signed_in, merchant): (Option<String>, bool) = (None, false);
     let console = merchant.then(|| {
-        view! { <a href="/merchant/orders" data-testid="console-link">"Console"</a> }
+        view! { <a href="/merchant" data-testid="console-link">"Console"</a> }
     });
     match signed_in {
         Some(email) => view! {

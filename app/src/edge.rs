@@ -41,6 +41,21 @@ pub fn fraud_warnings() -> Result<shop::fraud::FraudWarnings, ShopError> {
     use_context::<shop::fraud::FraudWarnings>().ok_or_else(|| missing("FraudWarnings"))
 }
 
+/// Payouts, as provided by the server.
+pub fn payouts() -> Result<shop::payouts::Payouts, ShopError> {
+    use_context::<shop::payouts::Payouts>().ok_or_else(|| missing("Payouts"))
+}
+
+/// What turns Stripe events into state (the console's "process again").
+pub fn event_handlers() -> Result<shop::stripe_events::EventHandlers, ShopError> {
+    use_context::<shop::stripe_events::EventHandlers>().ok_or_else(|| missing("EventHandlers"))
+}
+
+/// The reconciliation ("Reconcile now"), as provided by the server.
+pub fn reconciler() -> Result<shop::reconcile::Reconciler, ShopError> {
+    use_context::<shop::reconcile::Reconciler>().ok_or_else(|| missing("Reconciler"))
+}
+
 /// The signed-in merchant; [`ShopError::NotFound`] for anyone else (a shopper or a guest
 /// learns nothing, not even that the page exists).
 pub async fn require_merchant() -> Result<shop::refunds::Merchant, ShopError> {

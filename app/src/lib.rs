@@ -19,6 +19,7 @@ pub mod edge;
 pub mod merchant_api;
 mod merchant_pages;
 mod pages;
+pub use pages::DemoMerchant;
 mod payment_page;
 #[cfg(feature = "ssr")]
 pub mod security;
@@ -76,12 +77,16 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/account/sign-in") view=account_pages::SignInPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/orders") view=account_pages::OrdersPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/cards") view=account_pages::CardsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/merchant") view=merchant_pages::MerchantDashboardPage ssr=SsrMode::Async/>
                     <Route path=path!("/merchant/orders") view=merchant_pages::MerchantOrdersPage ssr=SsrMode::Async/>
                     <Route path=path!("/merchant/orders/:id") view=merchant_pages::MerchantOrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/merchant/disputes") view=merchant_pages::MerchantDisputesPage ssr=SsrMode::Async/>
                     <Route path=path!("/merchant/refunds") view=merchant_pages::MerchantRefundsPage ssr=SsrMode::Async/>
                     <Route path=path!("/merchant/fraud-warnings") view=merchant_pages::MerchantFraudWarningsPage ssr=SsrMode::Async/>
                     <Route path=path!("/merchant/disputes/:id") view=merchant_pages::MerchantDisputePage ssr=SsrMode::Async/>
+                    <Route path=path!("/merchant/payouts") view=merchant_pages::MerchantPayoutsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/merchant/events") view=merchant_pages::MerchantEventsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/merchant/reconciliation") view=merchant_pages::MerchantReconciliationPage ssr=SsrMode::Async/>
                 </ParentRoute>
             </Routes>
         </Router>

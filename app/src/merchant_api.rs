@@ -2,8 +2,10 @@
 //! signed-in merchant (`edge::require_merchant`): anyone else gets 404 and nothing runs.
 
 use leptos::prelude::*;
+use shop::console::{Dashboard, EventsPage, ReconciliationReport, ReconciliationRun};
 use shop::dispute::DisputeView;
 use shop::fraud::FraudWarningView;
+use shop::payout::PayoutView;
 use shop::refund::{MerchantOrder, MerchantOrders, QueuedRefund, RefundView};
 
 use crate::api::ApiError;
@@ -11,15 +13,30 @@ use crate::codec::{FormPost, JsonPost};
 #[cfg(feature = "ssr")]
 use {
     crate::edge::{self, respond},
+    shop::refund::{OrderFilter, OrderSearch},
     shop::refunds::RefundForm,
-    shop::{OrderId, OrderStatus, RequestId, ShopError},
+    shop::{OrderId, RequestId, ShopError},
 };
+
+/// A list's page number: empty is the first; 1 to 100,000.
+#[cfg(feature = "ssr")]
+fn parse_page(raw: &str) -> Result<u32, ShopError> {
+    match raw.trim() {
+        "" => Ok(1),
+        p => p
+            .parse::<u32>()
+            .ok()
+            .filter(|p| (1..=100_000).contains(p))
+            .ok_or_else(|| ShopError::BadRequest(format!("bad page {p:?}"))),
+    }
+}
 
 /// Orders on one page of the console's list.
 pub const ORDERS_PER_PAGE: u32 = 50;
 
 /// A page of every order, newest first; `status` filters (`paid`, `partially_refunded`,
-/// `refunded`…), `q` finds an order by its id, PaymentIntent or the account's email.
+/// `refunded`…, `disputed`), `q` finds an order by its id, PaymentIntent, charge or the
+/// account's email.
 #[server(endpoint = "merchant_orders", input = FormPost, output = JsonPost)]
 pub async fn list_merchant_orders(
     #[server(default)] status: String,
@@ -29,24 +46,13 @@ pub async fn list_merchant_orders(
     respond(
         async move {
             edge::require_merchant().await?;
-            let status = match status.trim() {
-                "" => None,
-                s => Some(
-                    OrderStatus::parse(s)
-                        .ok_or_else(|| ShopError::BadRequest(format!("unknown status {s:?}")))?,
-                ),
-            };
-            let page = match page.trim() {
-                "" => 1,
-                p => p
-                    .parse::<u32>()
-                    .ok()
-                    .filter(|p| (1..=100_000).contains(p))
-                    .ok_or_else(|| ShopError::BadRequest(format!("bad page {p:?}")))?,
-            };
-            let q = q.trim();
+            let filter = OrderFilter::parse(&status).ok_or_else(|| {
+                ShopError::BadRequest(format!("unknown status {:?}", status.trim()))
+            })?;
+            let page = parse_page(&page)?;
+            let search = OrderSearch::parse(&q);
             Ok(edge::store()?
-                .merchant_orders(status, (!q.is_empty()).then_some(q), page, ORDERS_PER_PAGE)
+                .merchant_orders(filter, search.as_ref(), page, ORDERS_PER_PAGE)
                 .await?)
         }
         .await,
@@ -220,6 +226,100 @@ pub async fn refund_fraudulent(
             edge::fraud_warnings()?
                 .refund_fraudulent(&merchant, warning_id.trim(), &request)
                 .await
+        }
+        .await,
+    )
+}
+
+/// Events on one page of the console's events list.
+pub const EVENTS_PER_PAGE: u32 = 50;
+
+/// The dashboard: the last 30 days' money per currency and day, payment outcomes, and
+/// what waits for the merchant.
+#[server(endpoint = "merchant_dashboard", input = FormPost, output = JsonPost)]
+pub async fn merchant_dashboard() -> Result<Dashboard, ApiError> {
+    respond(
+        async move {
+            edge::require_merchant().await?;
+            let now = shop::store::now_ms();
+            shop::console::service::dashboard(&edge::store()?, now).await
+        }
+        .await,
+    )
+}
+
+/// Payouts, newest first.
+#[server(endpoint = "merchant_payouts", input = FormPost, output = JsonPost)]
+pub async fn list_payouts() -> Result<Vec<PayoutView>, ApiError> {
+    respond(
+        async move {
+            edge::require_merchant().await?;
+            edge::payouts()?.list().await
+        }
+        .await,
+    )
+}
+
+/// A page of stored Stripe events, newest first; `parked=1`: only the parked ones.
+#[server(endpoint = "merchant_events", input = FormPost, output = JsonPost)]
+pub async fn list_events(
+    #[server(default)] parked: String,
+    #[server(default)] page: String,
+) -> Result<EventsPage, ApiError> {
+    respond(
+        async move {
+            edge::require_merchant().await?;
+            let page = parse_page(&page)?;
+            let parked = matches!(parked.trim(), "1" | "true" | "on");
+            Ok(edge::store()?
+                .events_page(parked, page, EVENTS_PER_PAGE)
+                .await?)
+        }
+        .await,
+    )
+}
+
+/// "Process again": a parked event processed afresh; `true` when it is processed now.
+#[server(endpoint = "process_event_again", input = FormPost, output = JsonPost)]
+pub async fn process_event_again(event_id: String) -> Result<bool, ApiError> {
+    respond(
+        async move {
+            let merchant = edge::require_merchant().await?;
+            let id = event_id.trim();
+            if !id.starts_with("evt_") {
+                return Err(ShopError::NotFound);
+            }
+            shop::console::service::process_again(
+                &edge::store()?,
+                &edge::event_handlers()?,
+                &merchant,
+                id,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+/// The reconciliation page: the latest runs and the differences they found.
+#[server(endpoint = "merchant_reconciliation", input = FormPost, output = JsonPost)]
+pub async fn get_reconciliation() -> Result<ReconciliationReport, ApiError> {
+    respond(
+        async move {
+            edge::require_merchant().await?;
+            Ok(edge::store()?.reconciliation_report(20).await?)
+        }
+        .await,
+    )
+}
+
+/// "Reconcile now": one run, started by this merchant.
+#[server(endpoint = "reconcile_now", input = FormPost, output = JsonPost)]
+pub async fn reconcile_now() -> Result<ReconciliationRun, ApiError> {
+    respond(
+        async move {
+            let merchant = edge::require_merchant().await?;
+            edge::reconciler()?.run_for(&merchant).await
         }
         .await,
     )

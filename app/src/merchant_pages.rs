@@ -7,14 +7,19 @@ use leptos::prelude::*;
 use leptos::wasm_bindgen::JsCast;
 use leptos_router::hooks::{use_params_map, use_query_map};
 
+use shop::console::{
+    CurrencySeries, Dashboard, EventRow, EventsPage, Frame, Measure, ReconciliationReport,
+};
 use shop::dispute::DisputeView;
 use shop::fraud::FraudWarningView;
-use shop::refund::{MerchantOrder, MerchantOrders, QueuedRefund, RefundView};
-use shop::{OrderStatus, ShopError};
+use shop::refund::{MerchantOrder, MerchantOrders, OrderFilter, QueuedRefund, RefundView};
+use shop::ShopError;
 
 use crate::merchant_api::{
-    get_dispute, get_merchant_order, list_disputes, list_fraud_warnings, list_merchant_orders,
-    refund_queue, ActOnFailedRefund, RefundFraudulent, RefundOrder, RespondToDispute,
+    get_dispute, get_merchant_order, get_reconciliation, list_disputes, list_events,
+    list_fraud_warnings, list_merchant_orders, list_payouts, merchant_dashboard, refund_queue,
+    ActOnFailedRefund, ProcessEventAgain, ReconcileNow, RefundFraudulent, RefundOrder,
+    RespondToDispute,
 };
 use crate::pages::{NotFound, PostForm, PreloadIsland};
 
@@ -31,6 +36,8 @@ fn failure(error: &ShopError) -> AnyView {
 fn ConsoleNav() -> impl IntoView {
     view! {
         <nav class="console-nav" aria-label="Console">
+            <a href="/merchant">"Dashboard"</a>
+            " · "
             <a href="/merchant/orders">"Orders"</a>
             " · "
             <a href="/merchant/disputes">"Disputes"</a>
@@ -38,6 +45,12 @@ fn ConsoleNav() -> impl IntoView {
             <a href="/merchant/refunds">"Failed refunds"</a>
             " · "
             <a href="/merchant/fraud-warnings">"Fraud warnings"</a>
+            " · "
+            <a href="/merchant/payouts">"Payouts"</a>
+            " · "
+            <a href="/merchant/events">"Events"</a>
+            " · "
+            <a href="/merchant/reconciliation">"Reconciliation"</a>
         </nav>
     }
 }
@@ -110,11 +123,10 @@ fn OrderList(list: MerchantOrders, status: String, q: String) -> impl IntoView {
         let href = link(page + 1);
         view! { <a href=href rel="next">"Older →"</a> }
     });
-    let options = OrderStatus::ALL
-        .iter()
-        .map(|s| {
-            let selected = s.as_str() == status;
-            view! { <option value=s.as_str() selected=selected>{s.as_str()}</option> }
+    let options = OrderFilter::choices()
+        .map(|f| {
+            let selected = f.as_str() == status;
+            view! { <option value=f.as_str() selected=selected>{f.as_str()}</option> }
         })
         .collect_view();
     view! {
@@ -129,7 +141,7 @@ fn OrderList(list: MerchantOrders, status: String, q: String) -> impl IntoView {
                     </select>
                 </label>
                 <label>"Search "
-                    <input type="search" name="q" value=q placeholder="ord_…, pi_… or email" data-testid="order-search"/>
+                    <input type="search" name="q" value=q placeholder="ord_…, pi_…, ch_… or email" data-testid="order-search"/>
                 </label>
                 <button type="submit">"Filter"</button>
             </form>
@@ -142,7 +154,10 @@ fn OrderList(list: MerchantOrders, status: String, q: String) -> impl IntoView {
                             <tr data-testid="merchant-order-row" data-order=o.id.clone()>
                                 <td><a href=href><code>{o.id.clone()}</code></a></td>
                                 <td>{date_time(o.created_at)}</td>
-                                <td class=format!("status status-{}", o.status.as_str())>{o.status.as_str()}</td>
+                                <td>
+                                    <span class=format!("status status-{}", o.status.as_str())>{o.status.as_str()}</span>
+                                    {o.disputed.then(|| view! { " " <span class="status status-needs_response" data-testid="disputed-badge">"disputed"</span> })}
+                                </td>
                                 <td>{o.email.unwrap_or_else(|| "guest".into())}</td>
                                 <td class="amount">{o.total.to_string()}</td>
                             </tr>
@@ -182,6 +197,7 @@ fn OrderLedger(order: MerchantOrder) -> impl IntoView {
         payment_intent_id,
         ledger,
         disputes,
+        events,
         audit,
     } = order;
     let id = order.id.to_string();
@@ -202,6 +218,7 @@ fn OrderLedger(order: MerchantOrder) -> impl IntoView {
                 <span class=format!("status status-{}", order.status.as_str()) data-testid="merchant-order-status">
                     {order.status.as_str()}
                 </span>
+                {(!disputes.is_empty()).then(|| view! { " " <span class="status status-needs_response" data-testid="disputed-badge">"disputed"</span> })}
                 " · " {email.unwrap_or_else(|| "guest".into())}
                 " · " {date_time(order.created_at)}
                 " · " <code>{payment_intent_id.unwrap_or_else(|| "no PaymentIntent".into())}</code>
@@ -223,6 +240,8 @@ fn OrderLedger(order: MerchantOrder) -> impl IntoView {
                 <h2>"Disputes"</h2>
                 <DisputeTable list=disputes/>
             })}
+            <h2>"Stripe events"</h2>
+            <EventTable events timeline=true/>
             <h2>"Audit trail"</h2>
             <ul class="audit">
                 {audit.into_iter().map(|a| view! {
@@ -621,5 +640,388 @@ fn RefundFraudulentButton(warning_id: String, request_id: String) -> impl IntoVi
     view! {
         <button type="button" disabled=busy data-testid="efw-refund" on:click=click>"Refund as fraudulent"</button>
         <span class="error" role="alert" data-testid="efw-error">{move || error.get()}</span>
+    }
+}
+
+/// The last 30 days at a glance: money per day and currency (an SVG chart with its
+/// figures as a table), payment success and declines, and what waits for the merchant.
+#[component]
+pub fn MerchantDashboardPage() -> impl IntoView {
+    let dashboard = Resource::new(|| (), |_| merchant_dashboard());
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading the dashboard…"</p> }>
+            {move || Suspend::new(async move {
+                match dashboard.await {
+                    Ok(d) => view! { <DashboardView d/> }.into_any(),
+                    Err(e) => failure(&e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn DashboardView(d: Dashboard) -> impl IntoView {
+    let rate = d
+        .success_percent()
+        .map_or_else(|| "no payment yet".to_owned(), |p| format!("{p} %"));
+    let declines = d
+        .declines
+        .iter()
+        .map(|(code, n)| view! { <li data-testid="decline-row"><code>{code.clone()}</code> " × " {*n}</li> })
+        .collect_view();
+    let nearest = d.nearest_dispute.clone().map(|dp| {
+        let href = format!("/merchant/disputes/{}", dp.id);
+        let countdown = dp.countdown(now_secs());
+        view! { " — nearest: " <a href=href><code>{dp.id.clone()}</code></a> " " <span class="countdown">{countdown}</span> }
+    });
+    let charts = if d.series.is_empty() {
+        view! { <p data-testid="no-money">"No payment in the last 30 days."</p> }.into_any()
+    } else {
+        d.series
+            .into_iter()
+            .map(|series| view! { <MoneyChart series/> })
+            .collect_view()
+            .into_any()
+    };
+    let failed_payouts = (!d.failed_payouts.is_empty()).then(|| {
+        view! {
+            <li class="flag">
+                <a href="/merchant/payouts">"Failed payouts"</a> ": "
+                {d.failed_payouts.iter().map(|p| view! {
+                    <span data-testid="failed-payout"><code>{p.id.clone()}</code> " " {p.amount.to_string()} " "
+                        {p.failure_code.clone().unwrap_or_default()} " "</span>
+                }).collect_view()}
+            </li>
+        }
+    });
+    view! {
+        <section class="merchant-dashboard">
+            <ConsoleNav/>
+            <h1>"Dashboard"</h1>
+            <p class="period">"Since " {date_time(d.since)} " (UTC), each currency on its own."</p>
+            {charts}
+            <div class="tiles">
+                <div class="tile" data-testid="success-rate">
+                    <h2>"Payment success"</h2>
+                    <p class="figure">{rate}</p>
+                    <p>{d.paid} " paid of " {d.attempted} " orders sent to Stripe"</p>
+                    {(!d.declines.is_empty()).then(|| view! { <h3>"Last declines"</h3> })}
+                    <ul class="declines">{declines}</ul>
+                </div>
+                <div class="tile">
+                    <h2>"Waiting for you"</h2>
+                    <ul class="waiting">
+                        <li data-testid="open-disputes"><a href="/merchant/disputes">"Open disputes"</a> ": " {d.open_disputes} {nearest}</li>
+                        <li data-testid="actionable-warnings"><a href="/merchant/fraud-warnings">"Actionable fraud warnings"</a> ": " {d.actionable_warnings}</li>
+                        <li data-testid="failed-refunds"><a href="/merchant/refunds">"Failed refunds"</a> ": " {d.failed_refunds}</li>
+                        <li data-testid="parked-events"><a href="/merchant/events?parked=1">"Parked events"</a> ": " {d.parked_events}</li>
+                        {failed_payouts}
+                    </ul>
+                </div>
+            </div>
+        </section>
+    }
+}
+
+/// One currency's money per day: a server-rendered SVG line chart (gross, refunded,
+/// disputed, net) with a title and a description for assistive technology, and the same
+/// figures as a table behind a toggle. No JavaScript.
+#[component]
+fn MoneyChart(series: CurrencySeries) -> impl IntoView {
+    let frame = Frame::CHART;
+    let range = Frame::range(&series);
+    let code = series.currency.code().to_ascii_uppercase();
+    let total = series.total();
+    let money = |minor: i64| series.money(minor).to_string();
+    let title = format!("Money per day in {code}, last 30 days");
+    let desc = format!(
+        "Gross {}, refunded {}, disputed {}, net {} over the period.",
+        money(total.gross),
+        money(total.refunded),
+        money(total.disputed),
+        money(total.net())
+    );
+    let (title_id, desc_id) = (format!("chart-title-{code}"), format!("chart-desc-{code}"));
+    let labelled_by = format!("{title_id} {desc_id}");
+    let zero = frame.y(0, range);
+    let bottom = frame.height - frame.bottom;
+    let n = series.days.len();
+    let lines = Measure::ALL
+        .iter()
+        .map(|m| {
+            view! {
+                <polyline class=format!("line line-{}", m.label()) data-measure=m.label() points=frame.points(&series, *m) fill="none"/>
+            }
+        })
+        .collect_view();
+    let first_day = series
+        .days
+        .first()
+        .map(|d| date_time(d.day))
+        .unwrap_or_default();
+    let last_day = series
+        .days
+        .last()
+        .map(|d| date_time(d.day))
+        .unwrap_or_default();
+    let rows = series
+        .days
+        .iter()
+        .rev()
+        .map(|d| {
+            view! {
+                <tr data-testid="chart-row" data-day=date_time(d.day)>
+                    <td>{date_time(d.day)}</td>
+                    <td class="amount" data-testid="chart-gross">{money(d.gross)}</td>
+                    <td class="amount">{money(d.refunded)}</td>
+                    <td class="amount">{money(d.disputed)}</td>
+                    <td class="amount" data-testid="chart-net">{money(d.net())}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    let legend = Measure::ALL
+        .iter()
+        .map(|m| view! { <span class=format!("key key-{}", m.label())>{m.label()}</span> " " })
+        .collect_view();
+    view! {
+        <figure class="chart" data-testid="money-chart" data-currency=code.clone()>
+            <svg viewBox=format!("0 0 {} {}", frame.width, frame.height) role="img"
+                aria-labelledby=labelled_by width="100%" height="220">
+                <title id=title_id>{title.clone()}</title>
+                <desc id=desc_id>{desc.clone()}</desc>
+                <line class="axis" x1=frame.left y1=zero x2=frame.width y2=zero/>
+                <line class="axis" x1=frame.left y1=0 x2=frame.left y2=bottom/>
+                <text class="tick" x={frame.left - 4} y=10 text-anchor="end">{money(range.1)}</text>
+                <text class="tick" x={frame.left - 4} y={zero + 4} text-anchor="end">"0"</text>
+                {(range.0 < 0).then(|| view! { <text class="tick" x={frame.left - 4} y=bottom text-anchor="end">{money(range.0)}</text> })}
+                <text class="tick" x=frame.x(0, n) y={frame.height - 4}>{first_day}</text>
+                <text class="tick" x=frame.x(n.saturating_sub(1), n) y={frame.height - 4} text-anchor="end">{last_day}</text>
+                {lines}
+            </svg>
+            <figcaption>{title} ": " {legend} <span class="desc">{desc}</span></figcaption>
+            <details data-testid="chart-table-toggle">
+                <summary>"Show the figures as a table"</summary>
+                <table class="ledger" data-testid="chart-table">
+                    <thead><tr><th>"Day"</th><th>"Gross"</th><th>"Refunded"</th><th>"Disputed"</th><th>"Net"</th></tr></thead>
+                    <tbody>{rows}</tbody>
+                </table>
+            </details>
+        </figure>
+    }
+}
+
+/// Payouts, newest first; failed ones flagged with Stripe's reason.
+#[component]
+pub fn MerchantPayoutsPage() -> impl IntoView {
+    let payouts = Resource::new(|| (), |_| list_payouts());
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading payouts…"</p> }>
+            {move || Suspend::new(async move {
+                match payouts.await {
+                    Ok(list) => view! {
+                        <section class="merchant-payouts">
+                            <ConsoleNav/>
+                            <h1>"Payouts"</h1>
+                            {list.is_empty().then(|| view! { <p>"No payout yet."</p> })}
+                            <table class="ledger">
+                                <thead><tr><th>"Payout"</th><th>"Amount"</th><th>"Status"</th><th>"Arrival"</th><th>"Failure"</th></tr></thead>
+                                <tbody>
+                                    {list.into_iter().map(|p| {
+                                        let failure = [p.failure_code.clone(), p.failure_message.clone()]
+                                            .into_iter().flatten().collect::<Vec<_>>().join(": ");
+                                        view! {
+                                            <tr data-testid="payout-row" data-status=p.status.clone() data-payout=p.id.clone()
+                                                class:flag=p.failed()>
+                                                <td><code>{p.id.clone()}</code> {(!p.automatic).then_some(" (manual)")}</td>
+                                                <td class="amount">{p.amount.to_string()}</td>
+                                                <td class=format!("status status-{}", p.status)>{p.status.clone()}</td>
+                                                <td>{date_time(p.arrival_date * 1000)}</td>
+                                                <td>{failure}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                    Err(e) => failure(&e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+/// Every stored Stripe event, newest first; parked ones marked, each with "Process again".
+#[component]
+pub fn MerchantEventsPage() -> impl IntoView {
+    let query = use_query_map();
+    let args = move || {
+        let q = query.read();
+        (
+            q.get("parked").unwrap_or_default(),
+            q.get("page").unwrap_or_default(),
+        )
+    };
+    let events = Resource::new(args, |(parked, page)| list_events(parked, page));
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading events…"</p> }>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok(page) => view! { <EventsList page/> }.into_any(),
+                    Err(e) => failure(&e),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn EventsList(page: EventsPage) -> impl IntoView {
+    let EventsPage {
+        events,
+        page,
+        has_more,
+        parked_only,
+    } = page;
+    let parked = if parked_only { "1" } else { "" };
+    let previous = (page > 1).then(|| {
+        let href = format!("/merchant/events?parked={parked}&page={}", page - 1);
+        view! { <a href=href rel="prev">"← Newer"</a> }
+    });
+    let next = has_more.then(|| {
+        let href = format!("/merchant/events?parked={parked}&page={}", page + 1);
+        view! { <a href=href rel="next">"Older →"</a> }
+    });
+    view! {
+        <section class="merchant-events">
+            <ConsoleNav/>
+            <h1>{if parked_only { "Parked events" } else { "Stripe events" }}</h1>
+            <p class="filters">
+                <a href="/merchant/events" aria-current={(!parked_only).then_some("page")}>"All"</a>
+                " · "
+                <a href="/merchant/events?parked=1" aria-current={parked_only.then_some("page")}>"Parked only"</a>
+            </p>
+            <EventTable events timeline=false/>
+            <nav class="pages">{previous} " page " {page} " " {next}</nav>
+        </section>
+    }
+}
+
+/// Stored events: the events page (newest first) or an order's timeline (oldest first).
+#[component]
+fn EventTable(events: Vec<EventRow>, timeline: bool) -> impl IntoView {
+    let process_again = <ProcessEventAgain as leptos::server_fn::ServerFn>::url();
+    let rows = events
+        .into_iter()
+        .map(|e| {
+            let order = e.order_id.clone().filter(|_| !timeline).map(|o| {
+                let href = format!("/merchant/orders/{o}");
+                view! { <a href=href><code>{o.to_string()}</code></a> }
+            });
+            let state = match (e.processed_at, e.parked) {
+                (Some(at), _) => date_time(at),
+                (None, true) => "parked".to_owned(),
+                (None, false) => "waiting".to_owned(),
+            };
+            let again = e.processed_at.is_none().then(|| {
+                view! {
+                    <form method="post" action=process_again class="inline">
+                        <input type="hidden" name="event_id" value=e.id.clone()/>
+                        <button type="submit" data-testid="event-retry">"Process again"</button>
+                    </form>
+                }
+            });
+            view! {
+                <tr data-testid={if timeline { "order-event" } else { "event-row" }} data-event=e.id.clone()
+                    data-parked=e.parked.to_string() class:flag=e.parked>
+                    <td><code>{e.kind.clone()}</code><br/><small><code>{e.id.clone()}</code></small></td>
+                    <td><code>{e.object_id.clone().unwrap_or_default()}</code> " " {order}</td>
+                    <td>{date_time(e.created * 1000)}</td>
+                    <td>{date_time(e.received_at)}</td>
+                    <td>{state}</td>
+                    <td>{e.attempts}</td>
+                    <td><small>{e.last_error.clone().unwrap_or_default()}</small> {again}</td>
+                </tr>
+            }
+        })
+        .collect_view();
+    view! {
+        <table class="ledger events">
+            <thead><tr><th>"Event"</th><th>"Object"</th><th>"Created"</th><th>"Received"</th><th>"Processed"</th><th>"Attempts"</th><th>"Last error"</th></tr></thead>
+            <tbody>{rows}</tbody>
+        </table>
+    }
+}
+
+/// Reconciliation: "Reconcile now", the latest runs, and each difference they found
+/// between the shop and Stripe (and whether it is resolved).
+#[component]
+pub fn MerchantReconciliationPage() -> impl IntoView {
+    let report = Resource::new(|| (), |_| get_reconciliation());
+    let reconcile = <ReconcileNow as leptos::server_fn::ServerFn>::url();
+    view! {
+        <Suspense fallback=|| view! { <p>"Loading the reconciliation…"</p> }>
+            {move || Suspend::new(async move {
+                match report.await {
+                    Ok(ReconciliationReport { runs, drift }) => view! {
+                        <section class="merchant-reconciliation">
+                            <ConsoleNav/>
+                            <h1>"Reconciliation"</h1>
+                            <p>"Reads Stripe's events since the last run (30 days at most), applies those the webhook missed, then fetches every payment, refund, dispute and payout still moving and applies Stripe's state."</p>
+                            <form method="post" action=reconcile>
+                                <button type="submit" data-testid="reconcile-now">"Reconcile now"</button>
+                            </form>
+                            <h2>"Runs"</h2>
+                            <table class="ledger">
+                                <thead><tr><th>"Started"</th><th>"By"</th><th>"Events read"</th><th>"Missed, applied"</th><th>"Objects checked"</th><th>"Differences"</th><th>"Result"</th></tr></thead>
+                                <tbody>
+                                    {runs.into_iter().map(|r| view! {
+                                        <tr data-testid="run-row" data-run=r.id.clone()>
+                                            <td>{date_time(r.started_at)}</td>
+                                            <td>{r.started_by.clone()}</td>
+                                            <td>{r.events_read}</td>
+                                            <td data-testid="run-missed">{r.events_missed}</td>
+                                            <td>{r.objects_checked}</td>
+                                            <td>{r.drifts}</td>
+                                            <td>{match (&r.error, r.finished_at) {
+                                                (Some(e), _) => format!("stopped: {e}"),
+                                                (None, Some(_)) => "done".to_owned(),
+                                                (None, None) => "running".to_owned(),
+                                            }}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                            <h2>"Differences found"</h2>
+                            {drift.is_empty().then(|| view! { <p data-testid="no-drift">"None: the shop matched Stripe."</p> })}
+                            <table class="ledger">
+                                <thead><tr><th>"Object"</th><th>"Order"</th><th>"Shop had"</th><th>"Stripe says"</th><th>"Now"</th></tr></thead>
+                                <tbody>
+                                    {drift.into_iter().map(|d| {
+                                        let order = d.order_id.clone().map(|o| {
+                                            let href = format!("/merchant/orders/{o}");
+                                            view! { <a href=href><code>{o.to_string()}</code></a> }
+                                        });
+                                        view! {
+                                            <tr data-testid="drift-row" data-kind=d.kind.clone() data-object=d.object_id.clone()
+                                                data-resolved=d.resolved.to_string() class:flag=!d.resolved>
+                                                <td>{d.kind.clone()} " " <code>{d.object_id.clone()}</code></td>
+                                                <td>{order}</td>
+                                                <td>{d.shop_state.clone()}</td>
+                                                <td>{d.stripe_state.clone()}</td>
+                                                <td>{if d.resolved { "resolved" } else { "needs a look" }}</td>
+                                            </tr>
+                                        }
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any(),
+                    Err(e) => failure(&e),
+                }
+            })}
+        </Suspense>
     }
 }

@@ -261,19 +261,28 @@ fn CartScope(initial: CartView, children: Children) -> impl IntoView {
     children()
 }
 
+/// The demo merchant's sign-in of development on the offline sandbox (never in PROD),
+/// shown in the sandbox banner's tooltip; provided by the server only when it made one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoMerchant(pub String);
+
 /// A banner on every page while payments go to the offline sandbox.
 #[component]
 pub fn SandboxBanner() -> impl IntoView {
     let config = OnceResource::new(get_payments_config());
+    let demo = use_context::<DemoMerchant>().map(|d| d.0);
     view! {
         <Suspense fallback=|| ()>
-            {move || Suspend::new(async move {
+            {move || {
+                let demo = demo.clone();
+                Suspend::new(async move {
                 config.await.ok().filter(|c| c.sandbox).map(|_| view! {
-                    <div class="sandbox-banner" role="status" data-testid="sandbox-banner">
+                    <div class="sandbox-banner" role="status" data-testid="sandbox-banner" title=demo>
                         "Offline sandbox – no real payments"
                     </div>
                 })
-            })}
+            })
+            }}
         </Suspense>
     }
 }

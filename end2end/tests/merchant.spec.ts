@@ -166,3 +166,41 @@ test("5423: the early fraud warning is answered with a refund as fraudulent", as
   await expect(page.getByTestId("merchant-order-status")).toHaveText("refunded");
   await expect(page.getByTestId("refund-row")).toContainText("fraudulent");
 });
+
+/** "$1,234.50" → 123450. */
+function cents(text: string | null): number {
+  return Math.round(Number((text ?? "").replace(/[^0-9.-]/g, "")) * 100);
+}
+
+test("the dashboard chart renders with the day's figures", async ({ page, browser }) => {
+  await asMerchant(page);
+  await page.goto("/merchant");
+  const today = new Date().toISOString().slice(0, 10);
+  const row = page.locator(`[data-testid=chart-row][data-day="${today}"]`);
+  // Other tests pay on the same server: read today's gross first (none yet: no chart).
+  const before = (await row.count()) ? cents(await row.getByTestId("chart-gross").textContent()) : 0;
+
+  await paidOrder(browser);
+  await page.reload();
+  const chart = page.locator("[data-testid=money-chart][data-currency=USD]");
+  await expect(chart.locator("svg title")).toHaveText("Money per day in USD, last 30 days");
+  await expect(chart.locator("svg desc")).toContainText("Gross $");
+  await expect(chart.locator("polyline")).toHaveCount(4);
+  // The figures behind the toggle.
+  await expect(page.getByTestId("chart-table")).toBeHidden();
+  await page.getByTestId("chart-table-toggle").locator("summary").click();
+  await expect(page.getByTestId("chart-table")).toBeVisible();
+  await expect(row).toHaveCount(1);
+  expect(cents(await row.getByTestId("chart-gross").textContent())).toBeGreaterThanOrEqual(before + 1250);
+  await expect(page.getByTestId("success-rate")).toContainText("%");
+});
+
+test("reconcile now records a run", async ({ page }) => {
+  await asMerchant(page);
+  await page.goto("/merchant/reconciliation");
+  const runs = await page.getByTestId("run-row").count();
+  await page.getByTestId("reconcile-now").click();
+  await expect(page).toHaveURL(/\/merchant\/reconciliation/);
+  await expect(page.getByTestId("run-row")).toHaveCount(runs + 1);
+  await expect(page.getByTestId("run-row").first()).toContainText("done");
+});

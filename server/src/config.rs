@@ -73,6 +73,9 @@ pub struct Settings {
     /// `MERCHANT_EMAIL` + `MERCHANT_PASSWORD`: the first merchant, made (or its password
     /// set) at start-up. Both or neither.
     pub merchant: Option<(String, Secret)>,
+    /// `RECONCILE_INTERVAL_SECS` (default 900; `0` turns the job off): how often the
+    /// reconciliation reads Stripe's Events API and fetches what is still moving.
+    pub reconcile_every: Option<std::time::Duration>,
 }
 
 impl Settings {
@@ -153,7 +156,22 @@ impl Settings {
             }
         };
 
+        let reconcile_every = match var("RECONCILE_INTERVAL_SECS") {
+            None => Some(std::time::Duration::from_secs(900)),
+            Some(v) => match v.parse::<u64>() {
+                Ok(0) => None,
+                Ok(secs) => Some(std::time::Duration::from_secs(secs)),
+                Err(_) => {
+                    return Err(bad(
+                        "RECONCILE_INTERVAL_SECS",
+                        format!("`{v}` is not a number of seconds (0 turns it off)"),
+                    ))
+                }
+            },
+        };
+
         Ok(Settings {
+            reconcile_every,
             merchant,
             public_url,
             site_addr,

@@ -32,6 +32,7 @@ use tower_http::trace::TraceLayer;
 
 use shop::accounts::Accounts;
 use shop::payments::Payments;
+use shop::reconcile::Reconciler;
 use shop::store::Store;
 use shop::stripe_events::EventHandlers;
 use tracing::Instrument;
@@ -63,6 +64,9 @@ pub struct Application {
     stripe: Arc<StripeProvider>,
     /// The router's event handlers, shared with the backlog job.
     events: EventHandlers,
+    /// The router's reconciliation, shared with its background job.
+    reconciler: Reconciler,
+    reconcile_every: Option<std::time::Duration>,
 }
 
 impl Application {
@@ -74,14 +78,17 @@ impl Application {
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.site_addr))?;
         let local = listener.local_addr()?;
         let stripe = Arc::new(StripeProvider::start(&settings, local).await?);
-        ensure_merchant(&settings, &store, stripe.is_sandbox()).await?;
-        let (router, events) = router(&settings, local, store.clone(), stripe.clone());
+        let demo = ensure_merchant(&settings, &store, stripe.is_sandbox()).await?;
+        let (router, events, reconciler) =
+            router(&settings, local, store.clone(), stripe.clone(), demo);
         Ok(Application {
             listener,
             router,
             store,
             stripe,
             events,
+            reconciler,
+            reconcile_every: settings.reconcile_every,
         })
     }
 
@@ -109,6 +116,12 @@ impl Application {
             process_backlog_forever(self.store.clone(), self.events.clone(), stopped)
                 .instrument(tracing::error_span!("job", name = "webhook_backlog")),
         );
+        let reconciliation = self.reconcile_every.map(|every| {
+            tokio::spawn(
+                reconcile_forever(self.reconciler.clone(), every, stop_jobs.subscribe())
+                    .instrument(tracing::error_span!("job", name = "reconciliation")),
+            )
+        });
         // The peer address reaches server functions (sign-in throttling per client).
         let service = self
             .router
@@ -118,6 +131,9 @@ impl Application {
             .await;
         let _ = stop_jobs.send(true);
         let _ = backlog.await;
+        if let Some(job) = reconciliation {
+            let _ = job.await;
+        }
         // A connection still checked out (a request cut off mid-flight) must not keep
         // the process from exiting.
         if tokio::time::timeout(std::time::Duration::from_secs(5), self.store.close())
@@ -153,7 +169,8 @@ fn router(
     addr: SocketAddr,
     store: Store,
     stripe: Arc<StripeProvider>,
-) -> (Router, EventHandlers) {
+    demo: Option<app::DemoMerchant>,
+) -> (Router, EventHandlers, Reconciler) {
     let leptos_options = leptos_options(settings, addr);
     let routes = generate_route_list(App);
     let payments = Payments::new(store.clone(), stripe.client.clone());
@@ -166,6 +183,15 @@ fn router(
     let refunds = events.refunds.clone();
     let disputes = events.disputes.clone();
     let fraud_warnings = events.fraud_warnings.clone();
+    let payouts = events.payouts.clone();
+    let reconciler = Reconciler::new(
+        store.clone(),
+        stripe.client.clone(),
+        payments.clone(),
+        events.clone(),
+    );
+    let handlers = events.clone();
+    let reconciler_in_context = reconciler.clone();
     let cookies = app::edge::CookiePolicy {
         secure: settings
             .public_url
@@ -195,6 +221,12 @@ fn router(
         provide_context(refunds.clone());
         provide_context(disputes.clone());
         provide_context(fraud_warnings.clone());
+        provide_context(payouts.clone());
+        provide_context(handlers.clone());
+        provide_context(reconciler_in_context.clone());
+        if let Some(demo) = &demo {
+            provide_context(demo.clone());
+        }
         provide_context(cookies);
         provide_context(browser_config.clone());
     };
@@ -231,7 +263,7 @@ fn router(
             HeaderValue::from_static("DENY"),
         ))
         .with_state(state);
-    (router, events)
+    (router, events, reconciler)
 }
 
 /// Loads the caller (cart, signed-in email) before a page renders (see
@@ -312,8 +344,13 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 
 /// The first merchant: from `MERCHANT_EMAIL` + `MERCHANT_PASSWORD` (created, or its
 /// password set; never printed). In development on the offline sandbox with neither set,
-/// a demo merchant with a fresh random password, printed once in the log.
-async fn ensure_merchant(settings: &Settings, store: &Store, sandbox: bool) -> anyhow::Result<()> {
+/// a demo merchant with a fresh random password, printed once in the log and returned for
+/// the sandbox banner's tooltip.
+async fn ensure_merchant(
+    settings: &Settings,
+    store: &Store,
+    sandbox: bool,
+) -> anyhow::Result<Option<app::DemoMerchant>> {
     let accounts = Accounts::new(store.clone());
     match &settings.merchant {
         Some((email, password)) => {
@@ -322,6 +359,7 @@ async fn ensure_merchant(settings: &Settings, store: &Store, sandbox: bool) -> a
                 .await
                 .map_err(|e| anyhow::anyhow!("MERCHANT_EMAIL/MERCHANT_PASSWORD: {e}"))?;
             tracing::info!(email = %email, "merchant account ready (password from MERCHANT_PASSWORD)");
+            Ok(None)
         }
         None if sandbox && settings.dev_mode => {
             let password = shop::RequestId::generate().as_str()[..20].to_owned();
@@ -330,12 +368,14 @@ async fn ensure_merchant(settings: &Settings, store: &Store, sandbox: bool) -> a
                 .await
                 .map_err(|e| anyhow::anyhow!("demo merchant: {e}"))?;
             tracing::warn!(
-                "offline sandbox: demo merchant {DEMO_MERCHANT} / {password} (sign in at /account/sign-in, then /merchant/orders)"
+                "offline sandbox: demo merchant {DEMO_MERCHANT} / {password} (sign in at /account/sign-in, then /merchant)"
             );
+            Ok(Some(app::DemoMerchant(format!(
+                "Demo merchant: {DEMO_MERCHANT} / {password} (sign in, then open /merchant)"
+            ))))
         }
-        None => {}
+        None => Ok(None),
     }
-    Ok(())
 }
 
 /// `server merchant add`: makes `email` a merchant with `password` in the configured
@@ -383,6 +423,28 @@ async fn process_backlog_forever(
                     if let Err(error) = accounts.purge().await {
                         tracing::warn!(%error, "session purge failed");
                     }
+                }
+            }
+            _ = stop.changed() => return,
+        }
+    }
+}
+
+/// Runs a reconciliation every `every` (the first one 30 s after start, or sooner when
+/// `every` is shorter: a server that was down catches up soon); stops when told.
+async fn reconcile_forever(
+    reconciler: Reconciler,
+    every: std::time::Duration,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let first = tokio::time::Instant::now() + every.min(std::time::Duration::from_secs(30));
+    let mut tick = tokio::time::interval_at(first, every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                if let Err(error) = reconciler.run("schedule").await {
+                    tracing::warn!(%error, "scheduled reconciliation failed");
                 }
             }
             _ = stop.changed() => return,

@@ -48,6 +48,8 @@ pub async fn spawn_app(options: SpawnOptions) -> anyhow::Result<SpawnedApp> {
     );
     vars.insert("STRIPE_SANDBOX_ADDR", "127.0.0.1:0".into());
     vars.insert("STRIPE_SANDBOX_STATE", "memory".into());
+    // Tests and benchmarks start reconciliations themselves.
+    vars.insert("RECONCILE_INTERVAL_SECS", "0".into());
     if let Some(secret) = options.webhook_secret {
         vars.insert("STRIPE_WEBHOOK_SECRET", secret);
     }

@@ -6,7 +6,9 @@
 //! - [`order`]: `OrderStatus`, what an order and its payment look like to the browser;
 //! - [`error`]: `ShopError` (`Display` for logs, `customer_message()` for shoppers);
 //! - [`account`]: `Email`, `Password`, `Caller` (who owns what), saved cards, buy again;
-//! - [`refund`]: refund states, the order's money ledger, amounts typed by a merchant.
+//! - [`refund`]: refund states, the order's money ledger, amounts typed by a merchant;
+//! - [`dispute`], [`fraud`], [`payout`]: disputes, early fraud warnings and payouts as the
+//!   console shows them; [`console`]: the console's dashboard and events page.
 //!
 //! With `server` (the app's `ssr` side and the server binary):
 //! - [`store`]: sqlx storage on SQLite or PostgreSQL, one module per concept;
@@ -14,16 +16,20 @@
 //! - [`cards`]: the account's Stripe Customer and saved cards (Stripe is the truth);
 //! - [`payments`]: the payments service, order → PaymentIntent;
 //! - [`refunds`]: refunds from the console, and Stripe's word about every refund;
+//! - [`disputes`], [`payouts`]: dispute and payout events, evidence, accept;
+//! - [`reconcile`]: catching up from Stripe's Events API, and the drift report;
 //! - [`payment_state`]: the pure state machine from Stripe's facts to an order's status;
 //! - [`stripe_events`]: verified webhook events stored once and applied.
 
 pub mod account;
 pub mod catalogue;
+pub mod console;
 pub mod dispute;
 pub mod error;
 pub mod fraud;
 pub mod ids;
 pub mod order;
+pub mod payout;
 pub mod refund;
 
 #[cfg(feature = "server")]
@@ -36,6 +42,10 @@ pub mod disputes;
 pub mod payment_state;
 #[cfg(feature = "server")]
 pub mod payments;
+#[cfg(feature = "server")]
+pub mod payouts;
+#[cfg(feature = "server")]
+pub mod reconcile;
 #[cfg(feature = "server")]
 pub mod refunds;
 #[cfg(feature = "server")]

@@ -18,7 +18,7 @@ use crate::ids::OrderId;
 use crate::order::{OrderStatus, OrderView, PaymentStart};
 use crate::payment_state::fact_from_payment_intent;
 use crate::store::accounts::AccountRow;
-use crate::store::payments::OrderPaymentRow;
+use crate::store::payments::{Applied, OrderPaymentRow};
 use crate::store::{now_ms, Store};
 
 /// A `processing` order is checked with Stripe directly when no webhook settled it for
@@ -27,7 +27,7 @@ const RECHECK_AFTER_MS: i64 = 2_000;
 
 /// A retrieve's snapshot counts as taken this much before it was asked for, so a Stripe
 /// event stamped by a clock a little behind ours is not mistaken for an older one.
-const CLOCK_SKEW_SECS: i64 = 5;
+pub(crate) const CLOCK_SKEW_SECS: i64 = 5;
 
 /// Orders' payments, against Stripe (or the offline sandbox: the same client, another
 /// base URL).
@@ -131,7 +131,7 @@ impl Payments {
                     _ => None,
                 };
                 if let Some(error) = settled {
-                    self.reconcile(&pi, asked_at).await?;
+                    self.apply_retrieved(&pi, asked_at).await?;
                     return Err(error);
                 }
                 pi
@@ -213,7 +213,9 @@ impl Payments {
         self.store.set_checked(order_id, now).await?;
         let asked_at = unix_now() - CLOCK_SKEW_SECS;
         match self.stripe.retrieve_payment_intent(pi_id, &[]).await {
-            Ok(pi) => self.reconcile(&pi, asked_at).await?,
+            Ok(pi) => {
+                self.apply_retrieved(&pi, asked_at).await?;
+            }
             // The page keeps showing `processing` and asks again later.
             Err(error) => tracing::warn!(%error, "retrieve of a processing order failed"),
         }
@@ -346,13 +348,13 @@ impl Payments {
             .await
         {
             Ok(pi) => {
-                self.reconcile(&pi, asked_at).await?;
+                self.apply_retrieved(&pi, asked_at).await?;
                 tracing::info!(status = ?pi.status(), "charged off-session");
                 Ok(BuyAgain::Charged { order_id })
             }
             Err(error) => {
                 if let Some(pi) = error.payment_intent() {
-                    self.reconcile(pi, asked_at).await?;
+                    self.apply_retrieved(pi, asked_at).await?;
                 }
                 if error.code() == Some("authentication_required") {
                     tracing::info!("the bank wants the shopper: on-session authentication");
@@ -382,7 +384,11 @@ impl Payments {
     /// Applies what a retrieved PaymentIntent says, through the same path as webhooks.
     /// `asked_at`: when the retrieve was sent (Unix seconds), so that an event Stripe
     /// created after the snapshot still counts as newer.
-    async fn reconcile(&self, pi: &PaymentIntent, asked_at: i64) -> Result<(), ShopError> {
+    pub async fn apply_retrieved(
+        &self,
+        pi: &PaymentIntent,
+        asked_at: i64,
+    ) -> Result<Applied, ShopError> {
         let fact = fact_from_payment_intent(pi, asked_at);
         let applied = self.store.apply_fact(&fact).await?;
         tracing::debug!(?applied, "reconciled by retrieve");
@@ -393,7 +399,7 @@ impl Payments {
                 tracing::warn!(%error, "saved card not recorded yet (its event will)");
             }
         }
-        Ok(())
+        Ok(applied)
     }
 
     /// Creates the order's PaymentIntent ([`Payments::create_intent`]) and records it on

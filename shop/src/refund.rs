@@ -151,6 +151,72 @@ pub struct MerchantOrderRow {
     /// The account's email (none for a guest's order).
     pub email: Option<String>,
     pub payment_intent_id: Option<String>,
+    /// A dispute was opened on its payment (whatever its outcome).
+    pub disputed: bool,
+}
+
+/// Which orders the console's list shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrderFilter {
+    All,
+    Status(OrderStatus),
+    /// Orders with a dispute (whatever its outcome).
+    Disputed,
+}
+
+impl OrderFilter {
+    /// `""` (all), an order status, or `disputed`; `None` for anything else.
+    pub fn parse(raw: &str) -> Option<OrderFilter> {
+        match raw.trim() {
+            "" => Some(OrderFilter::All),
+            "disputed" => Some(OrderFilter::Disputed),
+            s => OrderStatus::parse(s).map(OrderFilter::Status),
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            OrderFilter::All => "",
+            OrderFilter::Status(s) => s.as_str(),
+            OrderFilter::Disputed => "disputed",
+        }
+    }
+
+    /// Every choice the filter offers after "all".
+    pub fn choices() -> impl Iterator<Item = OrderFilter> {
+        OrderStatus::ALL
+            .iter()
+            .map(|s| OrderFilter::Status(*s))
+            .chain([OrderFilter::Disputed])
+    }
+}
+
+/// What a search in the order list means, from its shape: an order id, a PaymentIntent,
+/// a charge, or an account's email.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OrderSearch {
+    Order(String),
+    PaymentIntent(String),
+    Charge(String),
+    Email(String),
+}
+
+impl OrderSearch {
+    pub fn parse(raw: &str) -> Option<OrderSearch> {
+        let q = raw.trim();
+        if q.is_empty() {
+            return None;
+        }
+        Some(if q.starts_with("pi_") {
+            OrderSearch::PaymentIntent(q.to_owned())
+        } else if q.starts_with("ch_") || q.starts_with("py_") {
+            OrderSearch::Charge(q.to_owned())
+        } else if q.contains('@') {
+            OrderSearch::Email(q.to_lowercase())
+        } else {
+            OrderSearch::Order(q.to_owned())
+        })
+    }
 }
 
 /// A page of the console's order list.
@@ -180,6 +246,8 @@ pub struct MerchantOrder {
     pub payment_intent_id: Option<String>,
     pub ledger: Ledger,
     pub disputes: Vec<crate::dispute::DisputeView>,
+    /// Every stored Stripe event of the order's payment, oldest first.
+    pub events: Vec<crate::console::EventRow>,
     pub audit: Vec<AuditEntry>,
 }
 
@@ -238,6 +306,35 @@ pub fn parse_reason(input: &str) -> Result<Option<RefundReason>, ShopError> {
         other => RefundReason::parse(other)
             .map(Some)
             .ok_or_else(|| ShopError::BadRequest(format!("unknown refund reason {other:?}"))),
+    }
+}
+
+#[cfg(test)]
+mod filter_tests {
+    use super::*;
+
+    #[test]
+    fn filters_and_searches_read_their_shape() {
+        assert_eq!(OrderFilter::parse(""), Some(OrderFilter::All));
+        assert_eq!(OrderFilter::parse("disputed"), Some(OrderFilter::Disputed));
+        assert_eq!(
+            OrderFilter::parse("partially_refunded"),
+            Some(OrderFilter::Status(OrderStatus::PartiallyRefunded))
+        );
+        assert_eq!(OrderFilter::parse("lost"), None);
+        assert_eq!(
+            OrderSearch::parse(" pi_1 "),
+            Some(OrderSearch::PaymentIntent("pi_1".into()))
+        );
+        assert_eq!(
+            OrderSearch::parse("ch_9"),
+            Some(OrderSearch::Charge("ch_9".into()))
+        );
+        assert_eq!(
+            OrderSearch::parse("Ann@Example.com"),
+            Some(OrderSearch::Email("ann@example.com".into()))
+        );
+        assert_eq!(OrderSearch::parse("  "), None);
     }
 }
 

@@ -69,15 +69,21 @@ impl Refunds {
         Refunds { store, stripe }
     }
 
-    /// The console's page of one order: the order, its ledger and audit trail.
+    /// The console's page of one order: the order, its ledger, its Stripe events and
+    /// the audit trail.
     pub async fn merchant_order(&self, order_id: &OrderId) -> Result<MerchantOrder, ShopError> {
         let order = self.store.order(order_id).await.map_err(not_found)?;
         let (email, payment_intent_id) = self.store.order_owner(order_id).await?;
         let refunds = self.store.refunds(order_id).await?;
         let audit = self.store.audit_trail(order_id).await?;
         let disputes = self.store.order_disputes(order_id).await?;
+        let events = match &payment_intent_id {
+            Some(pi) => self.store.payment_events(pi).await?,
+            None => Vec::new(),
+        };
         Ok(MerchantOrder {
             disputes,
+            events,
             ledger: Ledger::new(order.status, order.total, refunds),
             order,
             email,

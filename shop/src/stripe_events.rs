@@ -12,18 +12,21 @@ use crate::cards::{is_card_event, CardEventError, Cards};
 use crate::disputes::{is_dispute_event, DisputeEventError, Disputes};
 use crate::fraud::{is_fraud_warning_event, FraudWarnings};
 use crate::payment_state::{self, Ignored, PaymentFact};
+use crate::payouts::{is_payout_event, PayoutEventError, Payouts};
 use crate::refunds::{is_refund_event, RefundEventError, Refunds};
+use crate::store::events::EventRecord;
 use crate::store::payments::Applied;
 use crate::store::{now_ms, Store, StoreError};
 
 /// What turns events into state besides the payment state machine: saved cards, refunds,
-/// disputes and fraud warnings (each needs the store and, for some events, Stripe).
+/// disputes, fraud warnings and payouts (each needs the store and, for some events, Stripe).
 #[derive(Clone)]
 pub struct EventHandlers {
     pub cards: Cards,
     pub refunds: Refunds,
     pub disputes: Disputes,
     pub fraud_warnings: FraudWarnings,
+    pub payouts: Payouts,
 }
 
 impl EventHandlers {
@@ -34,7 +37,8 @@ impl EventHandlers {
             cards,
             fraud_warnings: FraudWarnings::new(store.clone(), refunds.clone()),
             refunds,
-            disputes: Disputes::new(store, stripe),
+            disputes: Disputes::new(store.clone(), stripe.clone()),
+            payouts: Payouts::new(store, stripe),
         }
     }
 }
@@ -64,15 +68,14 @@ pub async fn ingest(
 ) -> Result<Ingested, StoreError> {
     let relevant = is_relevant(event);
     let payload = stored_payload(body, event);
-    let new = store
-        .record_event(
-            &event.id,
-            event.kind.as_str(),
-            event.created,
-            &payload,
-            !relevant,
-        )
-        .await?;
+    let record = EventRecord {
+        id: &event.id,
+        kind: event.kind.as_str(),
+        created: event.created,
+        object_id: event.object_id(),
+        payment_intent_id: payment_intent_of(event),
+    };
+    let new = store.record_event(&record, &payload, !relevant).await?;
     if new {
         tracing::debug!("webhook event stored");
         if relevant {
@@ -86,6 +89,19 @@ pub async fn ingest(
         process(store, handlers, event).await;
     }
     Ok(Ingested::Duplicate)
+}
+
+/// The PaymentIntent an event's object belongs to: its own id, or its `payment_intent`
+/// (a charge, refund, dispute or fraud warning; an id or an expanded object).
+pub fn payment_intent_of(event: &Event) -> Option<&str> {
+    let object = &event.data.object;
+    match event.object_id() {
+        Some(id) if id.starts_with("pi_") => Some(id),
+        _ => match object.get("payment_intent")? {
+            serde_json::Value::String(id) => Some(id),
+            expanded => expanded.get("id")?.as_str(),
+        },
+    }
 }
 
 /// The event as stored: verified bytes, minus a PaymentIntent's `client_secret` (which
@@ -118,11 +134,12 @@ fn is_relevant(event: &Event) -> bool {
         || is_refund_event(&event.kind)
         || is_dispute_event(&event.kind)
         || is_fraud_warning_event(event.kind.as_str())
+        || is_payout_event(&event.kind)
 }
 
-/// Turns a stored event into order, saved-card, refund, dispute or fraud-warning state;
-/// marks it processed unless the database or Stripe failed (then the background job
-/// tries again).
+/// Turns a stored event into order, saved-card, refund, dispute, fraud-warning or payout
+/// state; marks it processed unless the database or Stripe failed (then the background
+/// job tries again).
 pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
     let kind = &event.kind;
     // Events of one handler each: applied, then processed (or retried later).
@@ -134,6 +151,14 @@ pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
         Some(
             handled(store, event, "dispute", result, |e| {
                 matches!(e, DisputeEventError::Malformed(_))
+            })
+            .await,
+        )
+    } else if is_payout_event(kind) {
+        let result = handlers.payouts.apply_event(event).await;
+        Some(
+            handled(store, event, "payout", result, |e| {
+                matches!(e, PayoutEventError::Malformed(_))
             })
             .await,
         )
@@ -169,7 +194,9 @@ pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
     match outcome {
         Some(Err(error)) => {
             tracing::error!(%error, "cannot apply payment event; will retry");
-            let _ = store.event_attempt_failed(&event.id).await;
+            let _ = store
+                .event_attempt_failed(&event.id, &error.to_string())
+                .await;
             return;
         }
         Some(Ok((fact, applied))) => log_applied(&fact, &applied),
@@ -178,9 +205,20 @@ pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
     // A payment that saved its card (`setup_future_usage`): record the card from Stripe.
     if *kind == EventType::PaymentIntentSucceeded {
         if let Ok(pi) = event.object_as::<PaymentIntent>() {
+            if let Some(charge) = pi.latest_charge_id() {
+                if let Err(error) = store.set_order_charge(&pi.id, charge).await {
+                    tracing::error!(%error, "cannot record the order's charge; will retry");
+                    let _ = store
+                        .event_attempt_failed(&event.id, &error.to_string())
+                        .await;
+                    return;
+                }
+            }
             if let Err(error) = handlers.cards.saved_by_payment(&pi).await {
                 tracing::error!(%error, "cannot record the card this payment saved; will retry");
-                let _ = store.event_attempt_failed(&event.id).await;
+                let _ = store
+                    .event_attempt_failed(&event.id, &error.to_string())
+                    .await;
                 return;
             }
         }
@@ -220,7 +258,9 @@ async fn handled<E: std::fmt::Display>(
         }
         Err(error) => {
             tracing::error!(%error, "cannot apply {what} event; will retry");
-            let _ = store.event_attempt_failed(&event.id).await;
+            let _ = store
+                .event_attempt_failed(&event.id, &error.to_string())
+                .await;
             false
         }
     }

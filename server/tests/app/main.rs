@@ -6,6 +6,7 @@
 mod support;
 
 mod accounts;
+mod console;
 mod disputes;
 mod fraud;
 mod merchant;

@@ -119,6 +119,57 @@ impl Store {
 
     /// Every dispute, those needing a response first (nearest deadline first), then the
     /// others, newest first.
+    /// How many disputes are undecided, and the one whose evidence is due first.
+    pub async fn open_disputes(&self) -> Result<(i64, Option<DisputeView>), StoreError> {
+        let open = [
+            DisputeStatus::NeedsResponse,
+            DisputeStatus::WarningNeedsResponse,
+            DisputeStatus::UnderReview,
+            DisputeStatus::WarningUnderReview,
+        ];
+        let mut count =
+            sqlx::query("SELECT COUNT(*) AS n FROM disputes WHERE status IN ($1, $2, $3, $4)");
+        for status in &open {
+            count = count.bind(status.as_str());
+        }
+        let n: i64 = count.fetch_one(self.pool()).await?.try_get("n")?;
+        let nearest = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM disputes WHERE status IN ($1, $2) AND due_by IS NOT NULL \
+             ORDER BY due_by, id LIMIT 1"
+        ))
+        .bind(open[0].as_str())
+        .bind(open[1].as_str())
+        .fetch_optional(self.pool())
+        .await?
+        .as_ref()
+        .map(row_to_dispute)
+        .transpose()?;
+        Ok((n, nearest))
+    }
+
+    /// Undecided disputes' ids (the reconciliation fetches them again).
+    pub async fn disputes_in_flight(&self) -> Result<Vec<String>, StoreError> {
+        sqlx::query("SELECT id FROM disputes WHERE status NOT IN ($1, $2, $3) ORDER BY created_at")
+            .bind(DisputeStatus::Won.as_str())
+            .bind(DisputeStatus::Lost.as_str())
+            .bind(DisputeStatus::WarningClosed.as_str())
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| Ok(r.try_get("id")?))
+            .collect()
+    }
+
+    /// One dispute's stored status, if the shop knows it.
+    pub async fn dispute_status(&self, id: &str) -> Result<Option<String>, StoreError> {
+        Ok(sqlx::query("SELECT status FROM disputes WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| r.try_get("status"))
+            .transpose()?)
+    }
+
     pub async fn disputes(&self) -> Result<Vec<DisputeView>, StoreError> {
         sqlx::query(&format!(
             "SELECT {COLUMNS} FROM disputes ORDER BY \

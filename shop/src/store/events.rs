@@ -5,28 +5,42 @@ use sqlx::Row;
 
 use super::{now_ms, Store, StoreError};
 
+/// What the events table keeps of an event besides its payload.
+#[derive(Debug, Clone, Copy)]
+pub struct EventRecord<'a> {
+    pub id: &'a str,
+    pub kind: &'a str,
+    /// Unix seconds.
+    pub created: i64,
+    /// `data.object.id`.
+    pub object_id: Option<&'a str>,
+    /// The PaymentIntent the object belongs to (its own id for a PaymentIntent).
+    pub payment_intent_id: Option<&'a str>,
+}
+
 impl Store {
     /// Stores a verified Stripe event unless its id is already stored; `true` if new.
     /// `processed`: nothing more is to be done with it (a type the shop does not use).
     pub async fn record_event(
         &self,
-        id: &str,
-        kind: &str,
-        created: i64,
+        event: &EventRecord<'_>,
         payload: &str,
         processed: bool,
     ) -> Result<bool, StoreError> {
         let now = now_ms();
         let done = sqlx::query(
-            "INSERT INTO stripe_events (id, type, created, payload, received_at, processed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING",
+            "INSERT INTO stripe_events (id, type, created, payload, received_at, processed_at, \
+             object_id, payment_intent_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
         )
-        .bind(id)
-        .bind(kind)
-        .bind(created)
+        .bind(event.id)
+        .bind(event.kind)
+        .bind(event.created)
         .bind(payload)
         .bind(now)
         .bind(processed.then_some(now))
+        .bind(event.object_id)
+        .bind(event.payment_intent_id)
         .execute(&self.pool)
         .await?;
         Ok(done.rows_affected() == 1)
@@ -55,12 +69,15 @@ impl Store {
         )
     }
 
-    /// Counts a failed processing attempt of a stored event.
-    pub async fn event_attempt_failed(&self, id: &str) -> Result<(), StoreError> {
-        sqlx::query("UPDATE stripe_events SET attempts = attempts + 1 WHERE id = $1")
-            .bind(id)
-            .execute(self.pool())
-            .await?;
+    /// Counts a failed processing attempt of a stored event, and why it failed.
+    pub async fn event_attempt_failed(&self, id: &str, error: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE stripe_events SET attempts = attempts + 1, last_error = $1 WHERE id = $2",
+        )
+        .bind(error)
+        .bind(id)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 

@@ -64,6 +64,16 @@ impl Store {
     }
 
     /// Every warning: actionable first, newest first.
+    /// How many fraud warnings can still be answered (the dashboard).
+    pub async fn actionable_warning_count(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM fraud_warnings WHERE actionable = 1")
+                .fetch_one(self.pool())
+                .await?
+                .try_get("n")?,
+        )
+    }
+
     pub async fn fraud_warnings(&self) -> Result<Vec<FraudWarningView>, StoreError> {
         sqlx::query(&format!(
             "{SELECT} ORDER BY w.actionable DESC, w.created_at DESC, w.id LIMIT 500"

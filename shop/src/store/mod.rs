@@ -13,11 +13,14 @@ pub mod accounts;
 pub mod cards;
 pub mod carts;
 pub mod catalogue;
+pub mod console;
 pub mod disputes;
 pub mod events;
 pub mod fraud;
 pub mod orders;
 pub mod payments;
+pub mod payouts;
+pub mod reconcile;
 pub mod refunds;
 
 use std::fmt;
@@ -170,6 +173,14 @@ pub fn now_ms() -> i64 {
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or_default()
+}
+
+/// `$first, $first+1, …`: one SQL parameter per value, for `status IN (…)`.
+fn placeholders(first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn currency(code: &str) -> Result<Currency, StoreError> {

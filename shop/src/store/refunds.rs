@@ -6,13 +6,13 @@ use sqlx::Row;
 use stripe_client::Refund;
 use stripe_types::Money;
 
-use super::{currency, now_ms, order_status, Store, StoreError};
+use super::{currency, now_ms, order_status, placeholders, Store, StoreError};
 use crate::error::ShopError;
 use crate::ids::{random_tail, OrderId};
 use crate::order::OrderStatus;
 use crate::refund::{
-    refunded_status, AuditEntry, MerchantOrderRow, MerchantOrders, QueuedRefund, RefundOrigin,
-    RefundState, RefundView,
+    refunded_status, AuditEntry, MerchantOrderRow, MerchantOrders, OrderFilter, OrderSearch,
+    QueuedRefund, RefundOrigin, RefundState, RefundView,
 };
 
 /// What a merchant asked for.
@@ -92,14 +92,6 @@ fn states_holding(money: bool) -> Vec<&'static str> {
         .filter(|s| s.holds_money() == money)
         .map(RefundState::as_str)
         .collect()
-}
-
-/// `$first, $first+1, …`: one SQL parameter per value, for `status IN (…)`.
-fn placeholders(first: usize, count: usize) -> String {
-    (first..first + count)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 impl Store {
@@ -391,6 +383,20 @@ impl Store {
             .collect()
     }
 
+    /// How many refunds wait in the failed-refunds queue (the dashboard).
+    pub async fn refund_queue_len(&self) -> Result<i64, StoreError> {
+        let given_back = states_holding(false);
+        let sql = format!(
+            "SELECT COUNT(*) AS n FROM refunds WHERE status IN ({}) AND dismissed_at IS NULL",
+            placeholders(1, given_back.len())
+        );
+        let mut query = sqlx::query(&sql);
+        for state in &given_back {
+            query = query.bind(*state);
+        }
+        Ok(query.fetch_one(self.pool()).await?.try_get("n")?)
+    }
+
     /// One refund row and its order ([`ShopError::NotFound`] if there is none).
     pub async fn refund_row(&self, refund_id: &str) -> Result<QueuedRefund, StoreError> {
         let row = sqlx::query(&format!("SELECT {COLUMNS} FROM refunds WHERE id = $1"))
@@ -512,30 +518,62 @@ impl Store {
         .collect()
     }
 
-    /// The console's order list, newest first: all orders, or those with `status`, or
-    /// the one whose order id, PaymentIntent or account email is `search`.
+    /// The console's order list, newest first: all orders, those with a status or a
+    /// dispute, or the one a search finds (by order id, PaymentIntent, charge or the
+    /// account's email). Each filter is its own indexed query (no `$1 = '' OR …`).
     pub async fn merchant_orders(
         &self,
-        status: Option<OrderStatus>,
-        search: Option<&str>,
+        filter: OrderFilter,
+        search: Option<&OrderSearch>,
         page: u32,
         per_page: u32,
     ) -> Result<MerchantOrders, StoreError> {
         let page = page.max(1);
-        let rows = sqlx::query(
+        let mut conditions = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        match filter {
+            OrderFilter::All => {}
+            OrderFilter::Status(status) => {
+                binds.push(status.as_str().to_owned());
+                conditions.push(format!("o.status = ${}", binds.len()));
+            }
+            OrderFilter::Disputed => conditions
+                .push("EXISTS (SELECT 1 FROM disputes d WHERE d.order_id = o.id)".to_owned()),
+        }
+        if let Some(search) = search {
+            let (condition, value) = match search {
+                OrderSearch::Order(id) => ("o.id = $", id),
+                OrderSearch::PaymentIntent(id) => ("o.payment_intent_id = $", id),
+                OrderSearch::Charge(id) => ("o.charge_id = $", id),
+                OrderSearch::Email(email) => ("a.email = $", email),
+            };
+            binds.push(value.clone());
+            conditions.push(format!("{condition}{}", binds.len()));
+        }
+        let filter_sql = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
             "SELECT o.id, o.status, o.total_minor, o.currency, o.created_at, \
-             o.payment_intent_id, a.email FROM orders o \
-             LEFT JOIN accounts a ON a.id = o.account_id \
-             WHERE ($1 = '' OR o.status = $1) \
-             AND ($2 = '' OR o.id = $2 OR o.payment_intent_id = $2 OR a.email = $2) \
-             ORDER BY o.created_at DESC, o.id DESC LIMIT $3 OFFSET $4",
-        )
-        .bind(status.map_or("", |s| s.as_str()))
-        .bind(search.map(str::trim).unwrap_or_default().to_lowercase())
-        .bind(i64::from(per_page) + 1)
-        .bind(i64::from(page - 1) * i64::from(per_page))
-        .fetch_all(self.pool())
-        .await?;
+             o.payment_intent_id, a.email, \
+             CAST(CASE WHEN EXISTS (SELECT 1 FROM disputes d WHERE d.order_id = o.id) \
+             THEN 1 ELSE 0 END AS BIGINT) AS disputed FROM orders o \
+             LEFT JOIN accounts a ON a.id = o.account_id {filter_sql} \
+             ORDER BY o.created_at DESC, o.id DESC LIMIT ${} OFFSET ${}",
+            binds.len() + 1,
+            binds.len() + 2
+        );
+        let mut query = sqlx::query(&sql);
+        for value in &binds {
+            query = query.bind(value);
+        }
+        let rows = query
+            .bind(i64::from(per_page) + 1)
+            .bind(i64::from(page - 1) * i64::from(per_page))
+            .fetch_all(self.pool())
+            .await?;
         let has_more = rows.len() > per_page as usize;
         let orders = rows
             .iter()
@@ -549,6 +587,7 @@ impl Store {
                     created_at: r.try_get("created_at")?,
                     email: r.try_get("email")?,
                     payment_intent_id: r.try_get("payment_intent_id")?,
+                    disputed: r.try_get::<i64, _>("disputed")? != 0,
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
@@ -557,6 +596,22 @@ impl Store {
             page,
             has_more,
         })
+    }
+
+    /// Remembers the charge of a paid order (searchable in the console).
+    pub async fn set_order_charge(
+        &self,
+        payment_intent_id: &str,
+        charge_id: &str,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE orders SET charge_id = $1 WHERE payment_intent_id = $2 AND charge_id IS NULL",
+        )
+        .bind(charge_id)
+        .bind(payment_intent_id)
+        .execute(self.pool())
+        .await?;
+        Ok(())
     }
 
     /// The order's account email and PaymentIntent (the console's order page).
