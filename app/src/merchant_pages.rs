@@ -73,7 +73,20 @@ where
     error
 }
 
+/// `2026-12-02 14:05:09` (UTC).
 fn date_time(ms: i64) -> String {
+    let secs = ms.rem_euclid(86_400_000) / 1000;
+    format!(
+        "{} {:02}:{:02}:{:02}",
+        day(ms),
+        secs / 3600,
+        secs / 60 % 60,
+        secs % 60
+    )
+}
+
+/// `2026-12-02` (UTC).
+fn day(ms: i64) -> String {
     shop::account::date(ms)
 }
 
@@ -699,7 +712,7 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
         <section class="merchant-dashboard">
             <ConsoleNav/>
             <h1>"Dashboard"</h1>
-            <p class="period">"Since " {date_time(d.since)} " (UTC), each currency on its own."</p>
+            <p class="period">"Since " {day(d.since)} " (UTC), each currency on its own."</p>
             {charts}
             <div class="tiles">
                 <div class="tile" data-testid="success-rate">
@@ -755,24 +768,16 @@ fn MoneyChart(series: CurrencySeries) -> impl IntoView {
             }
         })
         .collect_view();
-    let first_day = series
-        .days
-        .first()
-        .map(|d| date_time(d.day))
-        .unwrap_or_default();
-    let last_day = series
-        .days
-        .last()
-        .map(|d| date_time(d.day))
-        .unwrap_or_default();
+    let first_day = series.days.first().map(|d| day(d.day)).unwrap_or_default();
+    let last_day = series.days.last().map(|d| day(d.day)).unwrap_or_default();
     let rows = series
         .days
         .iter()
         .rev()
         .map(|d| {
             view! {
-                <tr data-testid="chart-row" data-day=date_time(d.day)>
-                    <td>{date_time(d.day)}</td>
+                <tr data-testid="chart-row" data-day=day(d.day)>
+                    <td>{day(d.day)}</td>
                     <td class="amount" data-testid="chart-gross">{money(d.gross)}</td>
                     <td class="amount">{money(d.refunded)}</td>
                     <td class="amount">{money(d.disputed)}</td>
@@ -792,8 +797,8 @@ fn MoneyChart(series: CurrencySeries) -> impl IntoView {
                 <title id=title_id>{title.clone()}</title>
                 <desc id=desc_id>{desc.clone()}</desc>
                 <line class="axis" x1=frame.left y1=zero x2=frame.width y2=zero/>
-                <line class="axis" x1=frame.left y1=0 x2=frame.left y2=bottom/>
-                <text class="tick" x={frame.left - 4} y=10 text-anchor="end">{money(range.1)}</text>
+                <line class="axis" x1=frame.left y1=frame.top x2=frame.left y2=bottom/>
+                <text class="tick" x={frame.left - 4} y={frame.top + 4} text-anchor="end">{money(range.1)}</text>
                 <text class="tick" x={frame.left - 4} y={zero + 4} text-anchor="end">"0"</text>
                 {(range.0 < 0).then(|| view! { <text class="tick" x={frame.left - 4} y=bottom text-anchor="end">{money(range.0)}</text> })}
                 <text class="tick" x=frame.x(0, n) y={frame.height - 4}>{first_day}</text>
@@ -837,7 +842,7 @@ pub fn MerchantPayoutsPage() -> impl IntoView {
                                                 <td><code>{p.id.clone()}</code> {(!p.automatic).then_some(" (manual)")}</td>
                                                 <td class="amount">{p.amount.to_string()}</td>
                                                 <td class=format!("status status-{}", p.status)>{p.status.clone()}</td>
-                                                <td>{date_time(p.arrival_date * 1000)}</td>
+                                                <td>{day(p.arrival_date * 1000)}</td>
                                                 <td>{failure}</td>
                                             </tr>
                                         }

@@ -155,8 +155,9 @@ impl Measure {
 pub struct Frame {
     pub width: i64,
     pub height: i64,
-    /// Space left of the plot for the axis labels, and below it.
+    /// Space left of the plot for the axis labels, above it, and below it.
     pub left: i64,
+    pub top: i64,
     pub bottom: i64,
 }
 
@@ -165,6 +166,7 @@ impl Frame {
         width: 640,
         height: 220,
         left: 56,
+        top: 12,
         bottom: 24,
     };
 
@@ -178,11 +180,11 @@ impl Frame {
         (low, high)
     }
 
-    /// The y of a value, between the top (highest) and the plot's bottom (lowest).
+    /// The y of a value, between the plot's top (highest) and bottom (lowest).
     pub fn y(&self, value: i64, (low, high): (i64, i64)) -> i64 {
-        let plot = self.height - self.bottom;
+        let plot = self.height - self.bottom - self.top;
         let span = (high - low).max(1);
-        plot - (value - low) * plot / span
+        self.top + plot - (value - low) * plot / span
     }
 
     /// The x of the `i`th of `n` days.
@@ -343,13 +345,13 @@ mod tests {
         let range = Frame::range(&s);
         assert_eq!(range, (-1000, 4000));
         // The highest value at the top, the lowest at the plot's bottom.
-        assert_eq!(f.y(4000, range), 0);
+        assert_eq!(f.y(4000, range), f.top);
         assert_eq!(f.y(-1000, range), f.height - f.bottom);
         assert!(f.y(0, range) < f.height - f.bottom);
         let gross = f.points(&s, Measure::Gross);
         assert_eq!(gross.split(' ').count(), 3);
         assert!(gross.starts_with(&format!("{},", f.left)));
-        assert!(gross.contains(&format!("{},0", f.x(1, 3))));
+        assert!(gross.contains(&format!("{},{}", f.x(1, 3), f.top)));
     }
 
     #[test]
