@@ -64,6 +64,7 @@ export default defineConfig({
           ...(process.env as Record<string, string>),
           LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
           LEPTOS_ENV: "PROD",
+          STRIPE_SANDBOX: "1",
           DATA_DIR: process.env.E2E_DATA_DIR ?? "../target/e2e-data",
           DATABASE_URL: "",
           STRIPE_SANDBOX_ADDR: "127.0.0.1:0",

@@ -170,6 +170,22 @@ impl Settings {
             },
         };
 
+        let stripe = stripe_settings(&var, &data_dir)?;
+        // A forgotten key must not turn production into a fake processor.
+        let sandbox_on_purpose = match var("STRIPE_SANDBOX").as_deref() {
+            None | Some("0") => false,
+            Some("1") => true,
+            Some(v) => return Err(bad("STRIPE_SANDBOX", format!("`{v}` is neither 0 nor 1"))),
+        };
+        if !dev_mode && !stripe.uses_real_stripe() && !sandbox_on_purpose {
+            return Err(bad(
+                "STRIPE_SECRET_KEY",
+                "is required with LEPTOS_ENV=PROD: without it the server would take payments on \
+                 the offline sandbox, which charges nothing (set STRIPE_SANDBOX=1 to run the \
+                 sandbox in PROD on purpose: a demo, the tests, the benchmarks)",
+            ));
+        }
+
         Ok(Settings {
             reconcile_every,
             merchant,
@@ -180,7 +196,7 @@ impl Settings {
             output_name: var("LEPTOS_OUTPUT_NAME").unwrap_or_else(|| "checkout".into()),
             reload_port,
             dev_mode,
-            stripe: stripe_settings(&var, &data_dir)?,
+            stripe,
             data_dir,
             database,
             log_format,
@@ -350,6 +366,19 @@ mod tests {
             }
         );
         assert!(!s.stripe.uses_real_stripe());
+    }
+
+    #[test]
+    fn prod_refuses_the_sandbox_unless_asked_for_it() {
+        let error = settings(&[("LEPTOS_ENV", "PROD")]).unwrap_err();
+        assert_eq!(error.name, "STRIPE_SECRET_KEY");
+        assert!(error.to_string().contains("STRIPE_SANDBOX=1"), "{error}");
+        let s = settings(&[("LEPTOS_ENV", "PROD"), ("STRIPE_SANDBOX", "1")]).unwrap();
+        assert!(!s.dev_mode && !s.stripe.uses_real_stripe());
+        let error = settings(&[("LEPTOS_ENV", "PROD"), ("STRIPE_SANDBOX", "yes")]).unwrap_err();
+        assert_eq!(error.name, "STRIPE_SANDBOX");
+        // Development keeps the sandbox as the default.
+        assert!(settings(&[("LEPTOS_ENV", "DEV")]).is_ok());
     }
 
     #[test]

@@ -40,6 +40,8 @@ pub async fn spawn_app(options: SpawnOptions) -> anyhow::Result<SpawnedApp> {
     let mut vars: HashMap<&str, String> = HashMap::new();
     vars.insert("LEPTOS_SITE_ADDR", "127.0.0.1:0".into());
     vars.insert("LEPTOS_ENV", "PROD".into());
+    // The embedded sandbox in PROD mode, on purpose.
+    vars.insert("STRIPE_SANDBOX", "1".into());
     vars.insert("DATA_DIR", data_dir.path().display().to_string());
     // Pages render on the server; no built CSS/WASM is needed.
     vars.insert(

@@ -42,6 +42,22 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
             return reject("invalid signature or payload");
         }
     };
+    // An event of the other mode (a live event sent to a test-mode shop, or the reverse:
+    // one endpoint URL configured in both modes) concerns none of our objects: refused,
+    // logged, and acknowledged so that Stripe stops sending it.
+    let live_key = provider.client.key_mode() == stripe_client::KeyMode::Live;
+    if event.livemode != live_key {
+        tracing::error!(
+            event_id = %event.id,
+            livemode = event.livemode,
+            "webhook event of the other mode (live vs test) ignored: nothing stored or applied"
+        );
+        return (
+            StatusCode::OK,
+            Json(serde_json::json!({"received": true, "ignored": "livemode does not match the key's mode"})),
+        )
+            .into_response();
+    }
     match stripe_events::ingest(&state.store, &state.events, &body, &event).await {
         Ok(Ingested::New) => {
             (StatusCode::OK, Json(serde_json::json!({"received": true}))).into_response()

@@ -194,9 +194,7 @@ pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
     match outcome {
         Some(Err(error)) => {
             tracing::error!(%error, "cannot apply payment event; will retry");
-            let _ = store
-                .event_attempt_failed(&event.id, &error.to_string())
-                .await;
+            attempt_failed(store, event, error.to_string()).await;
             return;
         }
         Some(Ok((fact, applied))) => log_applied(&fact, &applied),
@@ -208,17 +206,13 @@ pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
             if let Some(charge) = pi.latest_charge_id() {
                 if let Err(error) = store.set_order_charge(&pi.id, charge).await {
                     tracing::error!(%error, "cannot record the order's charge; will retry");
-                    let _ = store
-                        .event_attempt_failed(&event.id, &error.to_string())
-                        .await;
+                    attempt_failed(store, event, error.to_string()).await;
                     return;
                 }
             }
             if let Err(error) = handlers.cards.saved_by_payment(&pi).await {
                 tracing::error!(%error, "cannot record the card this payment saved; will retry");
-                let _ = store
-                    .event_attempt_failed(&event.id, &error.to_string())
-                    .await;
+                attempt_failed(store, event, error.to_string()).await;
                 return;
             }
         }
@@ -258,11 +252,25 @@ async fn handled<E: std::fmt::Display>(
         }
         Err(error) => {
             tracing::error!(%error, "cannot apply {what} event; will retry");
-            let _ = store
-                .event_attempt_failed(&event.id, &error.to_string())
-                .await;
+            attempt_failed(store, event, error.to_string()).await;
             false
         }
+    }
+}
+
+/// Counts the failed attempt; the one that parks the event raises the alarm (an error
+/// naming it: it now waits for a merchant's "process again" on the console).
+async fn attempt_failed(store: &Store, event: &Event, error: String) {
+    match store.event_attempt_failed(&event.id, &error).await {
+        Ok(attempts) if attempts == MAX_ATTEMPTS => tracing::error!(
+            event_id = %event.id,
+            attempts,
+            %error,
+            "event PARKED after {MAX_ATTEMPTS} failed attempts: it is not processed until a \
+             merchant processes it again (/merchant/events?parked=1)"
+        ),
+        Ok(_) => {}
+        Err(store_error) => tracing::error!(%store_error, "cannot count the failed attempt"),
     }
 }
 

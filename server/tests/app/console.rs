@@ -172,6 +172,18 @@ async fn a_parked_event_is_processed_again(app: &TestApp) {
         .into_iter()
         .find(|e| e.object_id() == Some(pi.as_str()))
         .unwrap();
+    // (Stored and processed first: the order may be paid by `charge.succeeded` before.)
+    eventually("the event is processed", || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT COUNT(*) FROM stripe_events WHERE id = $1 AND processed_at IS NOT NULL",
+        )
+        .bind(&event.id)
+        .fetch_one(app.server.store.pool())
+        .await
+        .unwrap()
+            == 1
+    })
+    .await;
     sqlx::query(
         "UPDATE stripe_events SET processed_at = NULL, attempts = 10, last_error = 'db down' \
          WHERE id = $1",

@@ -63,6 +63,21 @@ async fn verified_events_are_stored_once() {
 }
 
 #[tokio::test]
+async fn an_event_of_the_other_mode_is_acknowledged_but_never_applied() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let secret = app.server.stripe.webhook_secret.clone();
+    // A live-mode event to this test-mode shop (the sandbox's keys are test keys).
+    let body = event("evt_live").replace("\"livemode\":false", "\"livemode\":true");
+    assert!(body.contains("\"livemode\":true"));
+    assert_eq!(
+        deliver(&app, &body, Some(signed(&body, &secret, now()))).await,
+        200
+    );
+    assert_eq!(app.count("stripe_events").await, 0);
+    app.stop().await;
+}
+
+#[tokio::test]
 async fn unverifiable_deliveries_are_refused_and_not_stored() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();
     let secret = app.server.stripe.webhook_secret.clone();

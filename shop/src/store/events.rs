@@ -69,16 +69,18 @@ impl Store {
         )
     }
 
-    /// Counts a failed processing attempt of a stored event, and why it failed.
-    pub async fn event_attempt_failed(&self, id: &str, error: &str) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE stripe_events SET attempts = attempts + 1, last_error = $1 WHERE id = $2",
+    /// Counts a failed processing attempt of a stored event, and why it failed; returns
+    /// the attempts so far.
+    pub async fn event_attempt_failed(&self, id: &str, error: &str) -> Result<i64, StoreError> {
+        let row = sqlx::query(
+            "UPDATE stripe_events SET attempts = attempts + 1, last_error = $1 WHERE id = $2 \
+             RETURNING attempts",
         )
         .bind(error)
         .bind(id)
-        .execute(self.pool())
+        .fetch_optional(self.pool())
         .await?;
-        Ok(())
+        Ok(row.map(|r| r.try_get("attempts")).transpose()?.unwrap_or(0))
     }
 
     /// Stored events not yet processed that arrived before `before_ms` and failed fewer

@@ -135,9 +135,11 @@ impl Store {
                 Box::pin(async move {
                     if conn.backend_name() == "SQLite" {
                         // WAL lets readers run beside the writer; writers wait for each
-                        // other instead of failing at once.
+                        // other instead of failing at once. `synchronous = FULL`: a commit
+                        // (an acknowledged webhook event) is on disk before it returns, and
+                        // survives a power loss (NORMAL may lose the last ones in WAL mode).
                         conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                              PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;",
                         )
                         .await?;
