@@ -13,6 +13,13 @@
 #      (Argon2id) beside it                              target < 2x bench 1's p99
 #   6. weight of the checkout of a signed-in shopper with two saved cards
 #                                                               target <= 200,000 bytes
+#   7. merchant console pages over a seeded history (100,000 orders over 60 days,
+#      300,000 stored events), 100 loads each by a signed-in merchant, SQLite and
+#      PostgreSQL: /merchant, orders filtered / paged / searched, events (all, parked)
+#                                                         target p95 < 200 ms per page
+#   8. "Reconcile now" after the webhook missed ~10,000 events (deliveries paused at the
+#      sandbox), SQLite: missed events applied per second; every order paid afterwards,
+#      one stored event per event read                              (figure reported)
 #
 # Usage (no Makefile needed; run from anywhere):
 #   scripts/bench.sh
@@ -21,13 +28,21 @@
 #   BENCH_CONCURRENCY=32  clients of benches 1 and 2
 #   BENCH_DUPLICATES=0.1  share of webhook deliveries that re-send an earlier event
 #   CARD_READY_RUNS=20    cold loads of bench 4
+#   CONSOLE_ORDERS=100000 orders seeded for bench 7
+#   CONSOLE_EVENTS=300000 stored Stripe events seeded for bench 7
+#   CONSOLE_LOADS=100     timed loads of each page in bench 7
+#   RECONCILE_EVENTS=10000  events the shop misses before bench 8's run
+#   BENCH_DATABASE_URL=postgres://…  the PostgreSQL database of bench 7 (default: a
+#                         fresh database on CHECKOUT_TEST_POSTGRES_URL when that is set,
+#                         else a throw-away server from scripts/pg.sh; BENCH_POSTGRES=0
+#                         measures SQLite only)
 #   SKIP_BUILD=1          use the binaries and target/site already built
 #   SERVER_BIN=path       server for 3, 4, 2b (default $CARGO_TARGET_DIR/release/server)
 #   SITE_ROOT=dir         its site (default target/site)
 #   BENCH_STRICT=1        exit 1 when a figure misses its target (default: report only)
 #   BENCH_OUT=dir         where the JSON lines go (default $CARGO_TARGET_DIR/bench)
-# Benches 1 and 2 run the server in the bench process, logs off (clients and server
-# share the cores); 3, 4 and 2b run the release server (`cargo leptos build --release`)
+# Benches 1, 2, 7 and 8 run the server in the bench process, logs off (clients and
+# server share the cores); 3, 4 and 2b run the release server (`cargo leptos build --release`)
 # on a free loopback port with a throw-away data directory and the offline sandbox.
 set -euo pipefail
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -40,6 +55,10 @@ SECONDS_PER_BENCH=${BENCH_SECONDS:-10}
 CONCURRENCY=${BENCH_CONCURRENCY:-32}
 DUPLICATES=${BENCH_DUPLICATES:-0.1}
 RUNS=${CARD_READY_RUNS:-20}
+CONSOLE_ORDERS=${CONSOLE_ORDERS:-100000}
+CONSOLE_EVENTS=${CONSOLE_EVENTS:-300000}
+CONSOLE_LOADS=${CONSOLE_LOADS:-100}
+RECONCILE_EVENTS=${RECONCILE_EVENTS:-10000}
 OUT=${BENCH_OUT:-$CARGO_TARGET_DIR/bench}
 mkdir -p "$OUT"
 RESULTS="$OUT/results.jsonl"
@@ -50,11 +69,20 @@ warn() { printf '\033[1;31m%s\033[0m\n' "$*" >&2; }
 
 DATA=$(mktemp -d /tmp/checkout-bench.XXXXXX)
 SERVER_PID=
+# Bench 7's PostgreSQL: a throw-away server (its directory), or a database made on
+# CHECKOUT_TEST_POSTGRES_URL (its admin URL and name), removed at exit.
+PG_DIR=
+PG_ADMIN=
+PG_DB=
 cleanup() {
   if [ -n "$SERVER_PID" ] && kill -0 "$SERVER_PID" 2>/dev/null; then
     kill "$SERVER_PID" 2>/dev/null || true
     wait "$SERVER_PID" 2>/dev/null || true
   fi
+  if [ -n "$PG_DB" ]; then
+    psql "$PG_ADMIN" -qc "DROP DATABASE IF EXISTS $PG_DB" >/dev/null 2>&1 || true
+  fi
+  if [ -n "$PG_DIR" ]; then scripts/pg.sh stop "$PG_DIR" || true; fi
   rm -rf "$DATA"
 }
 trap cleanup EXIT
@@ -104,7 +132,7 @@ PORT=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{
 BASE="http://127.0.0.1:$PORT"
 WEBHOOK_SECRET="whsec_bench_$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')"
 # Every Stripe variable set (empty) so a developer's .env cannot switch to real Stripe.
-env LEPTOS_SITE_ROOT="$SITE" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_ENV=PROD \
+env LEPTOS_SITE_ROOT="$SITE" LEPTOS_SITE_ADDR="127.0.0.1:$PORT" LEPTOS_ENV=PROD STRIPE_SANDBOX=1 \
   DATA_DIR="$DATA/site-data" DATABASE_URL= LOG_FORMAT=json \
   STRIPE_SECRET_KEY= STRIPE_PUBLISHABLE_KEY= STRIPE_WEBHOOK_SECRET="$WEBHOOK_SECRET" \
   STRIPE_API_BASE= STRIPE_JS_URL= \
@@ -139,13 +167,50 @@ kill "$SERVER_PID" 2>/dev/null || true
 wait "$SERVER_PID" 2>/dev/null || true
 SERVER_PID=
 
+step "7. merchant console pages ($CONSOLE_ORDERS orders, $CONSOLE_EVENTS events, $CONSOLE_LOADS loads each, SQLite)"
+run_bench console-sqlite "$BENCH" console --orders "$CONSOLE_ORDERS" --events "$CONSOLE_EVENTS" \
+  -n "$CONSOLE_LOADS"
+
+# The same on PostgreSQL: BENCH_DATABASE_URL, else a fresh database on the tests' server,
+# else a throw-away server.
+PG_URL=
+if [ "${BENCH_POSTGRES:-1}" = 0 ]; then
+  :
+elif [ -n "${BENCH_DATABASE_URL:-}" ]; then
+  PG_URL=$BENCH_DATABASE_URL
+elif [ -n "${CHECKOUT_TEST_POSTGRES_URL:-}" ]; then
+  name="checkout_bench_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+  if psql "$CHECKOUT_TEST_POSTGRES_URL" -qc "CREATE DATABASE $name" >/dev/null; then
+    PG_ADMIN=$CHECKOUT_TEST_POSTGRES_URL
+    PG_DB=$name
+    PG_URL="${CHECKOUT_TEST_POSTGRES_URL%/*}/$name"
+  else
+    warn "cannot create a database on CHECKOUT_TEST_POSTGRES_URL: bench 7 on SQLite only"
+  fi
+else
+  PG_DIR=$(mktemp -d /tmp/checkout-bench-pg.XXXXXX)
+  if ! PG_URL=$(scripts/pg.sh start "$PG_DIR"); then
+    warn "no throw-away PostgreSQL (scripts/pg.sh start failed): bench 7 on SQLite only"
+    PG_URL=
+  fi
+fi
+if [ -n "$PG_URL" ]; then
+  step "7. merchant console pages, PostgreSQL"
+  run_bench console-postgres "$BENCH" console --orders "$CONSOLE_ORDERS" \
+    --events "$CONSOLE_EVENTS" -n "$CONSOLE_LOADS" --database "$PG_URL"
+fi
+
+step "8. reconcile after $RECONCILE_EVENTS missed events (webhooks paused, SQLite)"
+run_bench reconcile "$BENCH" reconcile --events "$RECONCILE_EVENTS"
+
 step "summary (results in $RESULTS)"
 SUMMARY_STATUS=0
 RESULTS="$RESULTS" CONCURRENCY="$CONCURRENCY" node --input-type=module <<'EOF' || SUMMARY_STATUS=$?
 import { readFileSync } from "node:fs";
 const lines = readFileSync(process.env.RESULTS, "utf8").split("\n").filter(Boolean);
+const parsed = lines.map((l) => JSON.parse(l));
 const r = Object.fromEntries(
-  lines.map((l) => JSON.parse(l)).map((j) => [j.server === "external" ? `${j.bench}@external` : j.bench, j]),
+  parsed.map((j) => [j.server === "external" ? `${j.bench}@external` : j.bench, j]),
 );
 const rows = [];
 let missed = 0;
@@ -189,13 +254,31 @@ row("6. signed-in checkout, saved cards", ps ? `${(ps.total_gzip / 1000).toFixed
   ps && ps.total_gzip <= 200000 && ps.missing.length === 0,
   ps ? `${ps.total_gzip} B; kB: ` +
     Object.entries(ps.by_kind).map(([k, v]) => `${k} ${(v.gzip / 1000).toFixed(1)}`).join(", ") : "");
+for (const backend of ["sqlite", "postgres"]) {
+  const pages = parsed.filter((j) => j.bench === "console" && j.backend === backend);
+  if (!pages.length) {
+    if (backend === "sqlite") row("7. console pages p95 (sqlite)", "-", "< 200 ms", undefined);
+    continue;
+  }
+  const worst = pages.reduce((a, b) => (b.p95_ms > a.p95_ms ? b : a));
+  const errors = pages.reduce((n, j) => n + j.errors, 0);
+  row(`7. console pages p95 (${backend})`, `${worst.p95_ms} ms`, "< 200 ms",
+    pages.every((j) => j.p95_ms < 200 && j.errors === 0),
+    `worst ${worst.page}; ${pages.length} pages, ${worst.orders} orders, ${worst.events} events, ${errors} errors; ` +
+      pages.map((j) => `${j.page.replace("/merchant", "") || "/"} ${j.p95_ms}`).join(", "));
+}
+const rc = r["reconcile"];
+row("8. reconcile after missed webhooks", rc ? `${Math.round(rc.events_per_s)} events/s` : "-", "reported",
+  rc && rc.error === null && rc.orders_paid === rc.orders && rc.stored === rc.events_read,
+  rc ? `${rc.events} missed events in ${rc.seconds} s, ${rc.objects} objects checked, ${rc.drifts} drifts, ` +
+    `${rc.orders_paid}/${rc.orders} orders paid, ${rc.stored} stored / ${rc.events_read} read` : "");
 const w = [0, 1, 2, 3].map((i) => Math.max(...rows.map((x) => x[i].length)));
 for (const x of rows) {
   console.log(`${x[0].padEnd(w[0])}  ${x[1].padStart(w[1])}  ${x[2].padEnd(w[2])}  ${x[3].padEnd(w[3])}  ${x[4]}`);
 }
 process.exit(missed ? 3 : 0);
 EOF
-echo "(machine: $(nproc) cores, load average now $(cut -d' ' -f1-3 /proc/loadavg); benches 1-2 share the cores between clients and server)"
+echo "(machine: $(nproc) cores, load average now $(cut -d' ' -f1-3 /proc/loadavg); benches 1-2, 7-8 share the cores between clients and server)"
 
 if [ ${#FAILED[@]} -gt 0 ]; then
   warn "failed: ${FAILED[*]}"

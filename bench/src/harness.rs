@@ -36,7 +36,10 @@ impl Target {
         let store = match database {
             Some(db) => {
                 // `DATABASE_URL` parsed the way the server does (`postgres://…`, `sqlite:…`).
-                let vars = HashMap::from([("DATABASE_URL", db.to_owned())]);
+                let vars = HashMap::from([
+                    ("DATABASE_URL", db.to_owned()),
+                    ("STRIPE_SANDBOX", "1".to_owned()),
+                ]);
                 let settings = Settings::from_lookup(|k| vars.get(k).cloned())?;
                 Some(
                     Store::connect(&settings.database)
@@ -70,6 +73,34 @@ impl Target {
             store: Some(app.store.clone()),
             in_process: Some(app),
         })
+    }
+
+    /// The in-process server (`None` with `--url`).
+    pub fn app(&self) -> Option<&SpawnedApp> {
+        self.in_process.as_ref()
+    }
+
+    /// The in-process server's Stripe client and the embedded sandbox's base URL (for
+    /// its `/_sandbox/...` controls); an error with `--url` or real Stripe.
+    pub fn sandbox(&self) -> anyhow::Result<(&stripe_client::Client, String)> {
+        let app = self
+            .app()
+            .context("this bench runs the server in-process (no --url)")?;
+        let sandbox = app
+            .stripe
+            .sandbox
+            .as_ref()
+            .context("the server does not run the embedded sandbox")?;
+        Ok((&app.stripe.client, sandbox.url()))
+    }
+
+    /// `sqlite` or `postgres`: the database behind the server (as its description says).
+    pub fn backend(&self) -> &'static str {
+        if self.description.contains("Postgres(") || self.description.contains("postgres://") {
+            "postgres"
+        } else {
+            "sqlite"
+        }
     }
 
     /// "in-process" or "external", for the JSON lines.
@@ -113,6 +144,52 @@ pub fn client(concurrency: usize) -> reqwest::Client {
         .timeout(Duration::from_secs(30))
         .build()
         .expect("an HTTP client")
+}
+
+/// A browser-like client: its own cookie jar (the session cookie of a sign-in), redirects
+/// not followed.
+pub fn browser(timeout: Duration) -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .tcp_nodelay(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(timeout)
+        .build()
+        .expect("an HTTP client")
+}
+
+/// The password of the merchant a bench makes.
+const MERCHANT_PASSWORD: &str = "bench merchant password 0123";
+
+/// A new merchant account (`Accounts::ensure_merchant` in the server's database) and a
+/// browser signed in as it (`POST /api/sign_in`); `timeout` for each of its requests.
+pub async fn signed_in_merchant(
+    target: &Target,
+    timeout: Duration,
+) -> anyhow::Result<(String, reqwest::Client)> {
+    let store = target
+        .store
+        .as_ref()
+        .context("making a merchant needs the server's database")?;
+    let email = format!("bench-merchant-{:016x}@example.com", rand::random::<u64>());
+    shop::accounts::Accounts::new(store.clone())
+        .ensure_merchant(&email, MERCHANT_PASSWORD)
+        .await
+        .context("making the bench's merchant (ensure_merchant)")?;
+    let client = browser(timeout);
+    let response = client
+        .post(target.url("/api/sign_in"))
+        .form(&[("email", email.as_str()), ("password", MERCHANT_PASSWORD)])
+        .send()
+        .await
+        .context("sign_in")?;
+    let status = response.status();
+    let text = response.text().await.unwrap_or_default();
+    anyhow::ensure!(
+        status == reqwest::StatusCode::OK,
+        "sign_in as the merchant: HTTP {status}: {text}"
+    );
+    Ok((email, client))
 }
 
 pub fn cores() -> usize {

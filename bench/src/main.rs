@@ -6,20 +6,26 @@
 //!                 [--url http://127.0.0.1:3000] [--database postgres://…]
 //! bench webhook   [-c 32] [-d 10 | -n N] [--warmup 1] [--duplicates 0.1]
 //!                 [--url http://127.0.0.1:3000 --secret whsec_…] [--database postgres://…]
+//! bench console   [--orders 100000] [--events 300000] [-n 100] [--database postgres://…]
+//! bench reconcile [--events 10000] [-c 16] [--database postgres://…]
 //! ```
 //! Without `--url` the server runs in this process as the integration tests start it:
 //! port 0, a fresh SQLite file in a temporary directory (or `--database`), the embedded
 //! Stripe sandbox with its state in memory, a known webhook secret. With `--url`,
 //! `--database` is the external server's database, used for the webhook check.
+//! `console` (merchant pages over a seeded history) and `reconcile` (one "Reconcile
+//! now" after missed webhooks) always run the server in this process.
 //!
 //! Each bench prints a human summary and a JSON line (`{"bench":…,"rps":…}`) for
 //! scripts; it exits 1 on request errors or a failed consistency check. Figures are
 //! measured with the clients in the same process (and on the same cores) as the server.
 //! `BENCH_LOG=1` turns the server's logs on.
 
+mod console;
 mod create_pi;
 mod harness;
 mod orders;
+mod reconcile;
 mod stats;
 mod webhook;
 
@@ -28,9 +34,11 @@ use std::time::Duration;
 
 const USAGE: &str = "usage:
   bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3] [--sign-ins 0] [--url URL] [--database URL]
-  bench webhook   [-c 32] [-d 10 | -n N] [--warmup 1] [--duplicates 0.1] [--url URL --secret whsec_…] [--database URL]";
+  bench webhook   [-c 32] [-d 10 | -n N] [--warmup 1] [--duplicates 0.1] [--url URL --secret whsec_…] [--database URL]
+  bench console   [--orders 100000] [--events 300000] [-n 100] [--database URL]
+  bench reconcile [--events 10000] [-c 16] [--database URL]";
 
-/// The options both benches take.
+/// The options of the load benches (`create-pi`, `webhook`).
 pub struct Common {
     pub concurrency: usize,
     pub duration: Duration,
@@ -54,6 +62,8 @@ impl Common {
 enum Command {
     CreatePi(create_pi::Args),
     Webhook(webhook::Args),
+    Console(console::Args),
+    Reconcile(reconcile::Args),
 }
 
 fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
@@ -74,9 +84,15 @@ fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
 fn parse(args: Vec<String>) -> Result<Command, String> {
     let mut it = args.into_iter();
     let command = it.next().ok_or("no bench named")?;
-    if !matches!(command.as_str(), "create-pi" | "webhook") {
+    if !matches!(
+        command.as_str(),
+        "create-pi" | "webhook" | "console" | "reconcile"
+    ) {
         return Err(format!("unknown bench `{command}`"));
     }
+    // `console` and `reconcile` run the server in-process and take neither a duration
+    // nor a warm-up.
+    let load = matches!(command.as_str(), "create-pi" | "webhook");
     let mut common = Common {
         concurrency: 32,
         duration: Duration::from_secs(10),
@@ -90,15 +106,23 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
     let mut orders = None;
     let mut reuse = Duration::from_secs(3);
     let mut sign_ins = 0.0;
+    let mut concurrency = None;
+    let mut events = None;
     while let Some(flag) = it.next() {
         let mut value = || it.next().ok_or_else(|| format!("{flag} needs a value"));
         match (command.as_str(), flag.as_str()) {
-            (_, "-c" | "--concurrency") => common.concurrency = number(&flag, &value()?)?,
-            (_, "-d" | "--duration") => common.duration = seconds(&flag, &value()?)?,
-            (_, "-n" | "--requests") => common.requests = Some(number(&flag, &value()?)?),
-            (_, "--warmup") => common.warmup = seconds(&flag, &value()?)?,
-            (_, "--url") => common.url = Some(value()?),
+            (c, "-c" | "--concurrency") if c != "console" => {
+                concurrency = Some(number(&flag, &value()?)?)
+            }
+            (_, "-d" | "--duration") if load => common.duration = seconds(&flag, &value()?)?,
+            (c, "-n" | "--requests") if c != "reconcile" => {
+                common.requests = Some(number(&flag, &value()?)?)
+            }
+            (_, "--warmup") if load => common.warmup = seconds(&flag, &value()?)?,
+            (_, "--url") if load => common.url = Some(value()?),
             (_, "--database") => common.database = Some(value()?),
+            ("console" | "reconcile", "--events") => events = Some(number(&flag, &value()?)?),
+            ("console", "--orders") => orders = Some(number(&flag, &value()?)?),
             ("webhook", "--duplicates") => duplicates = number(&flag, &value()?)?,
             ("webhook", "--secret") => secret = Some(value()?),
             ("create-pi", "--orders") => orders = Some(number(&flag, &value()?)?),
@@ -111,8 +135,12 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
     if !(sign_ins >= 0.0 && f64::is_finite(sign_ins)) {
         return Err("--sign-ins must be a rate of 0 or more per second".into());
     }
+    common.concurrency = concurrency.unwrap_or(if command == "reconcile" { 16 } else { 32 });
     if common.concurrency == 0 {
         return Err("-c must be at least 1".into());
+    }
+    if common.requests == Some(0) && command == "console" {
+        return Err("-n must be at least 1".into());
     }
     if common.requests.is_none() && common.duration.is_zero() {
         return Err("-d must be above 0".into());
@@ -124,10 +152,21 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
             reuse,
             sign_ins,
         }),
-        _ => Command::Webhook(webhook::Args {
+        "webhook" => Command::Webhook(webhook::Args {
             common,
             duplicates,
             secret,
+        }),
+        "console" => Command::Console(console::Args {
+            orders: orders.unwrap_or(100_000),
+            events: events.unwrap_or(300_000),
+            requests: common.requests.map_or(100, |n| n as usize),
+            database: common.database,
+        }),
+        _ => Command::Reconcile(reconcile::Args {
+            events: events.unwrap_or(10_000),
+            concurrency: common.concurrency,
+            database: common.database,
         }),
     })
 }
@@ -151,6 +190,8 @@ fn main() -> ExitCode {
         match command {
             Command::CreatePi(args) => create_pi::run(args).await,
             Command::Webhook(args) => webhook::run(args).await,
+            Command::Console(args) => console::run(args).await,
+            Command::Reconcile(args) => reconcile::run(args).await,
         }
     });
     match outcome {
@@ -190,5 +231,27 @@ mod tests {
         assert!(parse(args("create-pi --duplicates 0.1")).is_err());
         assert!(parse(args("webhook -c 0")).is_err());
         assert!(parse(args("nothing")).is_err());
+    }
+
+    #[test]
+    fn parses_the_console_and_reconcile_benches() {
+        let Ok(Command::Console(c)) = parse(args("console --orders 2000 --events 6000 -n 20"))
+        else {
+            panic!("console")
+        };
+        assert_eq!((c.orders, c.events, c.requests), (2000, 6000, 20));
+        let Ok(Command::Console(c)) = parse(args("console")) else {
+            panic!("console defaults")
+        };
+        assert_eq!((c.orders, c.events, c.requests), (100_000, 300_000, 100));
+        let Ok(Command::Reconcile(r)) = parse(args("reconcile --database postgres://x/y")) else {
+            panic!("reconcile")
+        };
+        assert_eq!((r.events, r.concurrency), (10_000, 16));
+        assert_eq!(r.database.as_deref(), Some("postgres://x/y"));
+        assert!(parse(args("console --url http://x")).is_err());
+        assert!(parse(args("reconcile -n 5")).is_err());
+        assert!(parse(args("console -n 0")).is_err());
+        assert!(parse(args("webhook --events 5")).is_err());
     }
 }

@@ -66,6 +66,8 @@ pub struct Application {
     events: EventHandlers,
     /// The router's reconciliation, shared with its background job.
     reconciler: Reconciler,
+    /// The router's payments service, shared with the sweeper.
+    payments: Payments,
     reconcile_every: Option<std::time::Duration>,
 }
 
@@ -79,7 +81,7 @@ impl Application {
         let local = listener.local_addr()?;
         let stripe = Arc::new(StripeProvider::start(&settings, local).await?);
         let demo = ensure_merchant(&settings, &store, stripe.is_sandbox()).await?;
-        let (router, events, reconciler) =
+        let (router, events, reconciler, payments) =
             router(&settings, local, store.clone(), stripe.clone(), demo);
         Ok(Application {
             listener,
@@ -88,6 +90,7 @@ impl Application {
             stripe,
             events,
             reconciler,
+            payments,
             reconcile_every: settings.reconcile_every,
         })
     }
@@ -113,8 +116,13 @@ impl Application {
         tracing::info!("listening on http://{}", self.local_addr());
         let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
         let backlog = tokio::spawn(
-            process_backlog_forever(self.store.clone(), self.events.clone(), stopped)
-                .instrument(tracing::error_span!("job", name = "webhook_backlog")),
+            process_backlog_forever(
+                self.store.clone(),
+                self.events.clone(),
+                self.payments.clone(),
+                stopped,
+            )
+            .instrument(tracing::error_span!("job", name = "webhook_backlog")),
         );
         let reconciliation = self.reconcile_every.map(|every| {
             tokio::spawn(
@@ -170,7 +178,7 @@ fn router(
     store: Store,
     stripe: Arc<StripeProvider>,
     demo: Option<app::DemoMerchant>,
-) -> (Router, EventHandlers, Reconciler) {
+) -> (Router, EventHandlers, Reconciler, Payments) {
     let leptos_options = leptos_options(settings, addr);
     let routes = generate_route_list(App);
     let payments = Payments::new(store.clone(), stripe.client.clone());
@@ -191,6 +199,7 @@ fn router(
         events.clone(),
     );
     let handlers = events.clone();
+    let sweeper = payments.clone();
     let reconciler_in_context = reconciler.clone();
     let cookies = app::edge::CookiePolicy {
         secure: settings
@@ -263,7 +272,7 @@ fn router(
             HeaderValue::from_static("DENY"),
         ))
         .with_state(state);
-    (router, events, reconciler)
+    (router, events, reconciler, sweeper)
 }
 
 /// Loads the caller (cart, signed-in email) before a page renders (see
@@ -395,11 +404,13 @@ pub const DEMO_MERCHANT: &str = "merchant@example.com";
 
 /// Every few seconds, processes webhook events that were stored but not turned into
 /// order state (a crash or a database error in between); stops when told.
-/// Also, about once a minute, asks Stripe again about refunds it never answered, and
-/// purges expired sessions and old sign-in failures.
+/// Also, every 30 s, sweeps orders whose payment may have moved unheard (at most 20 a
+/// time: a bounded rate at Stripe), and about once a minute asks Stripe again about
+/// refunds it never answered and purges expired sessions and old sign-in failures.
 async fn process_backlog_forever(
     store: Store,
     handlers: EventHandlers,
+    payments: Payments,
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let mut tick = tokio::time::interval(std::time::Duration::from_secs(5));
@@ -415,6 +426,12 @@ async fn process_backlog_forever(
                     tracing::warn!(%error, "webhook backlog: database unavailable");
                 }
                 ticks += 1;
+                if ticks % 6 == 3 {
+                    // Pending or processing for a minute with a PaymentIntent: asked.
+                    if let Err(error) = payments.sweep(60_000, 20).await {
+                        tracing::warn!(%error, "sweeper: database unavailable");
+                    }
+                }
                 if ticks % 12 == 1 {
                     // Refunds whose create call got no answer: asked again (same keys).
                     if let Err(error) = handlers.refunds.retry_unanswered(60_000).await {

@@ -198,7 +198,9 @@ impl Payments {
     pub async fn order(&self, order_id: &OrderId, caller: &Caller) -> Result<OrderView, ShopError> {
         self.store.check_owner(order_id, caller).await?;
         let view = self.store.order(order_id).await?;
-        if view.status != OrderStatus::Processing {
+        // Processing, or pending with a PaymentIntent (paid in a tab the shopper closed,
+        // the webhook late or lost): Stripe is asked.
+        if !matches!(view.status, OrderStatus::Processing | OrderStatus::Pending) {
             return Ok(view);
         }
         let row = self.payment_row(order_id).await?;
@@ -216,10 +218,35 @@ impl Payments {
             Ok(pi) => {
                 self.apply_retrieved(&pi, asked_at).await?;
             }
-            // The page keeps showing `processing` and asks again later.
-            Err(error) => tracing::warn!(%error, "retrieve of a processing order failed"),
+            // The page keeps showing what it has and asks again later.
+            Err(error) => tracing::warn!(%error, "retrieve of an unsettled order failed"),
         }
         Ok(self.store.order(order_id).await?)
+    }
+
+    /// The sweeper: up to `limit` orders still `pending` or `processing` with a
+    /// PaymentIntent and quiet for `quiet_for_ms` ([`Store::orders_to_sweep`]) are
+    /// retrieved from Stripe and applied through the same state machine as webhooks —
+    /// a shopper who closed the tab right after paying, with the webhook lost, still gets
+    /// a paid order. Returns how many were asked about.
+    pub async fn sweep(&self, quiet_for_ms: i64, limit: i64) -> Result<usize, ShopError> {
+        let now = now_ms();
+        let due = self
+            .store
+            .orders_to_sweep(now, now - quiet_for_ms, limit)
+            .await?;
+        for (order_id, pi_id) in &due {
+            self.store.set_checked(order_id, now).await?;
+            let asked_at = unix_now() - CLOCK_SKEW_SECS;
+            match self.stripe.retrieve_payment_intent(pi_id, &[]).await {
+                Ok(pi) => {
+                    let applied = self.apply_retrieved(&pi, asked_at).await?;
+                    tracing::debug!(%order_id, ?applied, "swept");
+                }
+                Err(error) => tracing::warn!(%order_id, %error, "sweep: retrieve failed"),
+            }
+        }
+        Ok(due.len())
     }
 
     /// Brings an account order's PaymentIntent in line with the shopper's choice: its

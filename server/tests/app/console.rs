@@ -16,6 +16,7 @@ on_both_backends!(
     the_dashboard_adds_up_the_day_per_currency,
     one_reconciliation_catches_up_after_the_webhook_was_unreachable,
     only_merchants_see_payouts_events_and_reconciliation,
+    the_sweeper_settles_an_order_whose_webhook_was_lost,
 );
 
 fn sandbox(app: &TestApp) -> String {
@@ -501,4 +502,32 @@ async fn only_merchants_see_payouts_events_and_reconciliation(app: &TestApp) {
         }
     }
     assert_eq!(app.count("reconciliations").await, 0);
+}
+
+/// Paid at Stripe, the shopper gone, the webhook lost: the sweeper's retrieve settles it.
+async fn the_sweeper_settles_an_order_whose_webhook_was_lost(app: &TestApp) {
+    control(app, "webhooks/pause", json!({})).await;
+    let (order_id, _) = order_paid_with(app, "pm_card_visa").await;
+    let declined_id = declined_order(app).await;
+    let id = shop::OrderId::parse(&order_id).unwrap();
+    let store = &app.server.store;
+    assert_eq!(
+        store.order(&id).await.unwrap().status,
+        shop::OrderStatus::Pending
+    );
+    let payments = shop::payments::Payments::new(store.clone(), app.server.stripe.client.clone());
+    // Still busy (touched within the quiet time): left alone.
+    assert_eq!(payments.sweep(60_000, 20).await.unwrap(), 0);
+    assert_eq!(payments.sweep(0, 20).await.unwrap(), 2);
+    assert_eq!(
+        store.order(&id).await.unwrap().status,
+        shop::OrderStatus::Paid
+    );
+    let declined = shop::OrderId::parse(&declined_id).unwrap();
+    assert_eq!(
+        store.order(&declined).await.unwrap().status,
+        shop::OrderStatus::Failed
+    );
+    // Just checked: not asked again at once (a growing pause).
+    assert_eq!(payments.sweep(0, 20).await.unwrap(), 0);
 }

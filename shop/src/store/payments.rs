@@ -166,6 +166,40 @@ impl Store {
         Ok(())
     }
 
+    /// Orders whose payment may have moved at Stripe without the shop hearing of it
+    /// (`pending` or `processing`, with a PaymentIntent, untouched since `quiet_since_ms`),
+    /// least recently checked first. Each is checked again after a pause that grows with
+    /// its age (a quarter of it, at least a minute): a fresh order is swept every minute,
+    /// a day-old abandoned one every six hours.
+    pub async fn orders_to_sweep(
+        &self,
+        now_ms: i64,
+        quiet_since_ms: i64,
+        limit: i64,
+    ) -> Result<Vec<(OrderId, String)>, StoreError> {
+        sqlx::query(
+            "SELECT id, payment_intent_id FROM orders WHERE status IN ($1, $2) \
+             AND payment_intent_id IS NOT NULL AND updated_at < $3 \
+             AND checked_at < $4 - 60000 AND checked_at < $4 - ($4 - created_at) / 4 \
+             ORDER BY checked_at LIMIT $5",
+        )
+        .bind(OrderStatus::Pending.as_str())
+        .bind(OrderStatus::Processing.as_str())
+        .bind(quiet_since_ms)
+        .bind(now_ms)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                super::order_id(&r.try_get::<String, _>("id")?)?,
+                r.try_get("payment_intent_id")?,
+            ))
+        })
+        .collect()
+    }
+
     /// Applies one verified fact to its order through the state machine
     /// ([`crate::payment_state::decide`]). The only way an order becomes `paid`: webhooks
     /// and server-side retrieves both come here.
