@@ -62,6 +62,41 @@ async fn verified_events_are_stored_once() {
     app.stop().await;
 }
 
+/// Deliveries arriving together share a commit (group commit): each is still answered
+/// on its own, the same event delivered many times at once is stored once and answered
+/// "new" exactly once.
+#[tokio::test]
+async fn concurrent_deliveries_are_grouped_but_each_stored_once() {
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let secret = app.server.stripe.webhook_secret.clone();
+    let bodies: Vec<String> = (0..40)
+        .map(|i| event(if i % 2 == 0 { "evt_same" } else { "evt_other" }))
+        .chain((0..40).map(|i| event(&format!("evt_many_{i}"))))
+        .collect();
+    let answers = futures::future::join_all(bodies.iter().map(|body| {
+        let signature = signed(body, &secret, now());
+        let request = app
+            .client
+            .post(app.url("/webhook"))
+            .header("content-type", "application/json")
+            .header("stripe-signature", signature)
+            .body(body.clone());
+        async move {
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200);
+            response.json::<serde_json::Value>().await.unwrap()
+        }
+    }))
+    .await;
+    let new = answers
+        .iter()
+        .filter(|a| a.get("duplicate").is_none())
+        .count();
+    assert_eq!(new, 42, "evt_same, evt_other and 40 others: {answers:?}");
+    assert_eq!(app.count("stripe_events").await, 42);
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn an_event_of_the_other_mode_is_acknowledged_but_never_applied() {
     let app = spawn_app(Backend::Sqlite).await.unwrap();

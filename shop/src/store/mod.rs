@@ -70,6 +70,8 @@ fn redact_url(raw: &str) -> String {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
+    /// Group commit of stored events and their "processed" marks (see [`events`]).
+    event_writer: events::EventWriter,
 }
 
 /// Why the store could not be opened.
@@ -99,6 +101,10 @@ pub enum StoreError {
     /// Other writers kept changing the row (optimistic concurrency gave up).
     #[error("row kept changing: {0}")]
     Contended(&'static str),
+    /// A group commit this write was part of failed (the first error, as text: every
+    /// write of the batch gets it).
+    #[error("database error (group commit): {0}")]
+    Batch(String),
 }
 
 impl From<StoreError> for ShopError {
@@ -151,7 +157,8 @@ impl Store {
             .await
             .map_err(ConnectError::Connect)?;
         MIGRATOR.run(&pool).await?;
-        Ok(Store { pool })
+        let event_writer = events::EventWriter::start(pool.clone());
+        Ok(Store { pool, event_writer })
     }
 
     pub fn pool(&self) -> &AnyPool {
