@@ -35,6 +35,13 @@ async fn control(app: &TestApp, path: &str, body: serde_json::Value) -> serde_js
     r.json().await.unwrap()
 }
 
+/// A page's HTML as `client` sees it (answered 200).
+async fn html_as(app: &TestApp, client: &reqwest::Client, path: &str) -> String {
+    let page = client.get(app.url(path)).send().await.unwrap();
+    assert_eq!(page.status(), 200, "{path}");
+    page.text().await.unwrap()
+}
+
 /// Waits until `check` holds (the webhook is asynchronous).
 async fn eventually<F, Fut>(what: &str, mut check: F)
 where
@@ -129,14 +136,7 @@ async fn payouts_follow_stripe_and_failures_are_flagged(app: &TestApp) {
     let flagged = dashboard.body["failed_payouts"].as_array().unwrap();
     assert_eq!(flagged.len(), 1, "{flagged:?}");
     assert_eq!(flagged[0]["id"], failed_id.as_str());
-    let html = merchant
-        .get(app.url("/merchant/payouts"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = html_as(app, &merchant, "/merchant/payouts").await;
     assert!(html.contains(&format!(
         "data-status=\"failed\" data-payout=\"{failed_id}\""
     )));
@@ -205,14 +205,7 @@ async fn a_parked_event_is_processed_again(app: &TestApp) {
     assert_eq!(rows[0]["order_id"], order_id.as_str());
     let dashboard = app.call_as(&merchant, "merchant_dashboard", &[]).await;
     assert_eq!(dashboard.body["parked_events"], 1);
-    let html = merchant
-        .get(app.url("/merchant/events?parked=1"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = html_as(app, &merchant, "/merchant/events?parked=1").await;
     assert!(html.contains("data-testid=\"event-row\""), "{html}");
     assert!(html.contains("data-testid=\"event-retry\""));
 
@@ -324,14 +317,7 @@ async fn the_dashboard_adds_up_the_day_per_currency(app: &TestApp) {
     })
     .await;
     // The page: the SVG with its title and description, and the figures as a table.
-    let html = merchant
-        .get(app.url("/merchant"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = html_as(app, &merchant, "/merchant").await;
     assert!(html.contains("<svg"), "{html}");
     assert!(html.contains("<title id=\"chart-title-USD\">"));
     assert!(html.contains("<desc id=\"chart-desc-USD\">"));
@@ -438,14 +424,7 @@ async fn one_reconciliation_catches_up_after_the_webhook_was_unreachable(app: &T
     assert!(drift
         .iter()
         .any(|d| d["kind"] == "payout" && d["object_id"] == payout_id.as_str()));
-    let page = merchant
-        .get(app.url("/merchant/reconciliation"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = html_as(app, &merchant, "/merchant/reconciliation").await;
     assert!(page.contains("data-testid=\"drift-row\""));
     assert!(page.contains("data-testid=\"reconcile-now\""));
 
