@@ -181,7 +181,11 @@ fn router(
 ) -> (Router, EventHandlers, Reconciler, Payments) {
     let leptos_options = leptos_options(settings, addr);
     let routes = generate_route_list(App);
-    let payments = Payments::new(store.clone(), stripe.client.clone());
+    // The shopper waits on these calls (pay, the order page): short attempts, one retry.
+    let payments = Payments::new(
+        store.clone(),
+        stripe.client.interactive(INTERACTIVE_TIMEOUT, 1),
+    );
     let accounts = Accounts::new(store.clone());
     let events = EventHandlers::new(
         store.clone(),
@@ -398,6 +402,9 @@ pub async fn add_merchant(settings: &Settings, email: &str, password: &str) -> a
     store.close().await;
     Ok(())
 }
+
+/// How long one Stripe call may take while a shopper waits (one retry after it).
+pub const INTERACTIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(6);
 
 /// The demo merchant of development on the offline sandbox.
 pub const DEMO_MERCHANT: &str = "merchant@example.com";

@@ -17,6 +17,7 @@ on_both_backends!(
     unknown_orders_cannot_be_paid,
     pages_carry_the_csp_and_no_secret,
     a_stored_stripe_error_does_not_block_the_order,
+    a_slow_stripe_answers_the_shopper_within_seconds,
 );
 
 fn now() -> i64 {
@@ -348,4 +349,53 @@ async fn a_stored_stripe_error_does_not_block_the_order(app: &TestApp) {
         pay(app, &order_id).await["payment_intent_id"],
         paid["payment_intent_id"]
     );
+}
+
+/// Stripe hangs: the shopper waiting on "pay" gets an answer after two short attempts
+/// (server::INTERACTIVE_TIMEOUT each), not after the background budget of minutes; the
+/// next try, Stripe answering again, pays the same order with the same intent.
+async fn a_slow_stripe_answers_the_shopper_within_seconds(app: &TestApp) {
+    let order_id = order(app).await;
+    let sandbox = app.server.stripe.sandbox.as_ref().unwrap().url().to_owned();
+    let fault = app
+        .client
+        .post(format!("{sandbox}/_sandbox/faults"))
+        .json(&serde_json::json!({
+            "kind": "delay", "delay_ms": 15_000, "count": 2,
+            "path_prefix": "/v1/payment_intents", "method": "POST"
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert!(fault.status().is_success());
+    let started = Instant::now();
+    let r = app.call("pay", &[("order_id", &order_id)]).await;
+    let waited = started.elapsed();
+    assert!(r.status >= 500, "{}: {}", r.status, r.body);
+    let budget = server::INTERACTIVE_TIMEOUT * 2 + Duration::from_secs(3);
+    assert!(waited < budget, "the shopper waited {waited:?}");
+    assert!(waited >= server::INTERACTIVE_TIMEOUT, "{waited:?}");
+    // Stripe is back. While the delayed requests still run there, the same idempotency
+    // key is "in use" (Stripe's 409); once they ran, the same order gets one intent.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let again = loop {
+        let r = app.call("pay", &[("order_id", &order_id)]).await;
+        if r.status == 200 {
+            break r.body;
+        }
+        assert!(Instant::now() < deadline, "{}: {}", r.status, r.body);
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    assert!(again["payment_intent_id"]
+        .as_str()
+        .unwrap()
+        .starts_with("pi_"));
+    let intents: i64 = sqlx::query_scalar::<_, i64>(
+        "SELECT COUNT(*) FROM orders WHERE id = $1 AND payment_intent_id IS NOT NULL",
+    )
+    .bind(&order_id)
+    .fetch_one(app.server.store.pool())
+    .await
+    .unwrap();
+    assert_eq!(intents, 1);
 }

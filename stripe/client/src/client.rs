@@ -197,6 +197,28 @@ impl Client {
         ClientBuilder::new(key).build()
     }
 
+    /// The same client (connection pool, key, base URL) for requests a person waits on:
+    /// each attempt limited to `timeout`, at most `max_retries` retries, and the whole
+    /// call (attempts and backoff) to what those allow. Background work keeps the patient
+    /// default (40 s attempts, 2 retries, 120 s).
+    pub fn interactive(&self, timeout: Duration, max_retries: u32) -> Client {
+        let inner = &*self.inner;
+        let mut retry = inner.retry.clone();
+        retry.max_retries = max_retries;
+        retry.max_delay = retry.max_delay.min(Duration::from_secs(1));
+        retry.max_retry_after = retry.max_retry_after.min(Duration::from_secs(1));
+        retry.total_budget = timeout * (max_retries + 1) + Duration::from_secs(1);
+        Client {
+            inner: Arc::new(Inner {
+                http: inner.http.clone(),
+                key: inner.key.clone(),
+                base: inner.base.clone(),
+                timeout,
+                retry,
+            }),
+        }
+    }
+
     pub fn builder(key: SecretKey) -> ClientBuilder {
         ClientBuilder::new(key)
     }

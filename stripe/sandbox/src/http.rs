@@ -340,21 +340,44 @@ async fn stripe_api(AxState(sb): AxState<Sandbox>, req: Request) -> Response {
         Ok(x) => x,
         Err(response) => return *response,
     };
-    if let Some(f) = fault.as_ref().filter(|f| f.kind == FaultKind::Delay) {
-        tokio::time::sleep(Duration::from_millis(f.delay_ms)).await;
-    }
     let api_error = fault
         .as_ref()
         .is_some_and(|f| f.kind == FaultKind::ApiError);
-    let (status, body, should_retry) = execute(
-        &sb,
-        exec,
-        api_error,
-        &request_id,
-        idem_key.as_deref(),
-        scoped_key.as_deref(),
-        &base,
-    );
+    let (status, body, should_retry) = match fault.as_ref().filter(|f| f.kind == FaultKind::Delay) {
+        // A slow request runs to its end even when the client gives up and closes the
+        // connection, as at Stripe: its idempotency key is then answered, never left "in
+        // flight" for good (a dropped handler would leave it so).
+        Some(f) => {
+            let delay = Duration::from_millis(f.delay_ms);
+            let (sb, request_id, base) = (sb.clone(), request_id.clone(), base.clone());
+            let (idem_key, scoped_key) = (idem_key.clone(), scoped_key.clone());
+            let run = tokio::spawn(async move {
+                tokio::time::sleep(delay).await;
+                execute(
+                    &sb,
+                    exec,
+                    api_error,
+                    &request_id,
+                    idem_key.as_deref(),
+                    scoped_key.as_deref(),
+                    &base,
+                )
+            });
+            match run.await {
+                Ok(answer) => answer,
+                Err(_) => return dropped(),
+            }
+        }
+        None => execute(
+            &sb,
+            exec,
+            api_error,
+            &request_id,
+            idem_key.as_deref(),
+            scoped_key.as_deref(),
+            &base,
+        ),
+    };
     if fault
         .as_ref()
         .is_some_and(|f| f.kind == FaultKind::DropAfter)
