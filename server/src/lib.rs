@@ -181,10 +181,14 @@ fn router(
 ) -> (Router, EventHandlers, Reconciler, Payments) {
     let leptos_options = leptos_options(settings, addr);
     let routes = generate_route_list(App);
-    // The shopper waits on these calls (pay, the order page): short attempts, one retry.
+    // The shopper waits on these calls (pay, the order page): short attempts. Two
+    // retries, not one: a dropped connection fails at once and a retry under the same
+    // idempotency key is free (the fault drill drops two in a row and must still pay).
     let payments = Payments::new(
         store.clone(),
-        stripe.client.interactive(INTERACTIVE_TIMEOUT, 1),
+        stripe
+            .client
+            .interactive(INTERACTIVE_TIMEOUT, INTERACTIVE_RETRIES),
     );
     let accounts = Accounts::new(store.clone());
     let events = EventHandlers::new(
@@ -403,8 +407,10 @@ pub async fn add_merchant(settings: &Settings, email: &str, password: &str) -> a
     Ok(())
 }
 
-/// How long one Stripe call may take while a shopper waits (one retry after it).
+/// How long one Stripe call may take while a shopper waits…
 pub const INTERACTIVE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(6);
+/// …and how many times it is retried.
+pub const INTERACTIVE_RETRIES: u32 = 2;
 
 /// The demo merchant of development on the offline sandbox.
 pub const DEMO_MERCHANT: &str = "merchant@example.com";
