@@ -133,12 +133,7 @@ impl Reconciler {
             ),
             Some(error) => tracing::error!(%error, "reconciliation stopped"),
         }
-        let report = self.store.reconciliation_report(20).await?;
-        report
-            .runs
-            .into_iter()
-            .find(|r| r.id == id)
-            .ok_or(ShopError::Internal)
+        Ok(self.store.reconciliation_run(&id).await?)
     }
 
     async fn steps(&self, run_id: &str, totals: &mut RunTotals) -> Result<(), RunError> {
@@ -164,21 +159,16 @@ impl Reconciler {
                 self.store
                     .payments_in_flight(now_ms() - EVENTS_WINDOW_SECS * 1000)
                     .await?,
-                0,
+                Object::Payment as fn(String) -> Object,
             ),
-            (self.store.refunds_in_flight().await?, 1),
-            (self.store.disputes_in_flight().await?, 2),
-            (self.store.payouts_in_flight().await?, 3),
+            (self.store.refunds_in_flight().await?, Object::Refund),
+            (self.store.disputes_in_flight().await?, Object::Dispute),
+            (self.store.payouts_in_flight().await?, Object::Payout),
         ];
         let from_events = missed.iter().filter_map(|e| Object::of_event(e));
-        let still_moving = in_flight.into_iter().flat_map(|(ids, kind)| {
-            ids.into_iter().map(move |id| match kind {
-                0 => Object::Payment(id),
-                1 => Object::Refund(id),
-                2 => Object::Dispute(id),
-                _ => Object::Payout(id),
-            })
-        });
+        let still_moving = in_flight
+            .into_iter()
+            .flat_map(|(ids, object)| ids.into_iter().map(object));
         for object in from_events.chain(still_moving) {
             if seen.insert(object.clone()) {
                 objects.push(object);

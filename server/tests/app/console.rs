@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use stripe_client::{CreateRefund, IdempotencyKey, ListEvents};
 
-use crate::support::{browser, merchant, order_paid_with, spawn_app, Backend, TestApp};
+use crate::support::{
+    browser, merchant, order_confirmed_with, order_paid_with, spawn_app, Backend, TestApp,
+};
 
 on_both_backends!(
     payouts_follow_stripe_and_failures_are_flagged,
@@ -236,34 +238,7 @@ async fn a_parked_event_is_processed_again(app: &TestApp) {
 
 /// A guest's order whose payment was declined (4000 0000 0000 0002) at the sandbox.
 async fn declined_order(app: &TestApp) -> String {
-    let shopper = browser();
-    let added = app
-        .call_as(
-            &shopper,
-            "add_to_cart",
-            &[("sku", "ferris-mug"), ("quantity", "1")],
-        )
-        .await;
-    assert_eq!(added.status, 200, "{}", added.body);
-    let order = app
-        .call_as(&shopper, "checkout", &[("expected_total", "1250")])
-        .await;
-    let order_id = order.body.as_str().unwrap().to_owned();
-    let pay = app
-        .call_as(&shopper, "pay", &[("order_id", &order_id)])
-        .await;
-    let pi = pay.body["payment_intent_id"].as_str().unwrap().to_owned();
-    let params = stripe_client::ConfirmPaymentIntent {
-        payment_method: Some("pm_card_chargeDeclined".into()),
-        ..Default::default()
-    };
-    let key = IdempotencyKey::for_operation("test", &pi, "confirm", 1).unwrap();
-    let declined = app
-        .server
-        .stripe
-        .client
-        .confirm_payment_intent(&pi, &params, &key)
-        .await;
+    let (order_id, _, declined) = order_confirmed_with(app, "pm_card_chargeDeclined").await;
     assert!(declined.is_err());
     order_id
 }

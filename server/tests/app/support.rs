@@ -201,6 +201,21 @@ pub async fn merchant(app: &TestApp) -> reqwest::Client {
 /// A guest's order of two mugs ($25.00), its PaymentIntent confirmed at the sandbox with
 /// the test PaymentMethod `pm` (as Stripe.js would): the order id and the PaymentIntent.
 pub async fn order_paid_with(app: &TestApp, pm: &str) -> (String, String) {
+    let (order_id, pi, confirmed) = order_confirmed_with(app, pm).await;
+    confirmed.unwrap();
+    (order_id, pi)
+}
+
+/// [`order_paid_with`], the confirmation's answer left to the caller (a decline is an
+/// `Err`): the order id, the PaymentIntent and Stripe's answer.
+pub async fn order_confirmed_with(
+    app: &TestApp,
+    pm: &str,
+) -> (
+    String,
+    String,
+    Result<stripe_client::PaymentIntent, stripe_client::StripeError>,
+) {
     let shopper = browser();
     let added = app
         .call_as(
@@ -223,11 +238,11 @@ pub async fn order_paid_with(app: &TestApp, pm: &str) -> (String, String) {
         ..Default::default()
     };
     let key = stripe_client::IdempotencyKey::for_operation("test", &pi, "confirm", 1).unwrap();
-    app.server
+    let confirmed = app
+        .server
         .stripe
         .client
         .confirm_payment_intent(&pi, &params, &key)
-        .await
-        .unwrap();
-    (order_id, pi)
+        .await;
+    (order_id, pi, confirmed)
 }

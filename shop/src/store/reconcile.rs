@@ -23,6 +23,9 @@ pub struct RunTotals {
     pub cursor: Option<(String, i64)>,
 }
 
+const RUN_COLUMNS: &str = "id, started_by, started_at, finished_at, events_read, \
+                           events_missed, objects_checked, drifts, error";
+
 fn row_to_run(row: &AnyRow) -> Result<ReconciliationRun, StoreError> {
     Ok(ReconciliationRun {
         id: row.try_get("id")?,
@@ -110,16 +113,25 @@ impl Store {
         Ok(())
     }
 
+    /// One run, as it stands.
+    pub async fn reconciliation_run(&self, id: &str) -> Result<ReconciliationRun, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM reconciliations WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_one(self.pool())
+        .await?;
+        row_to_run(&row)
+    }
+
     /// The latest runs and the differences the latest of them found.
     pub async fn reconciliation_report(
         &self,
         runs: i64,
     ) -> Result<ReconciliationReport, StoreError> {
-        let runs = sqlx::query(
-            "SELECT id, started_by, started_at, finished_at, events_read, events_missed, \
-             objects_checked, drifts, error FROM reconciliations \
-             ORDER BY started_at DESC, id DESC LIMIT $1",
-        )
+        let runs = sqlx::query(&format!(
+            "SELECT {RUN_COLUMNS} FROM reconciliations ORDER BY started_at DESC, id DESC LIMIT $1"
+        ))
         .bind(runs)
         .fetch_all(self.pool())
         .await?
