@@ -65,6 +65,7 @@ impl Target {
         let app = spawn_app(SpawnOptions {
             database_url: database.map(str::to_owned),
             webhook_secret: Some(WEBHOOK_SECRET.to_owned()),
+            ..SpawnOptions::default()
         })
         .await?;
         Ok(Target {

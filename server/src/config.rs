@@ -76,6 +76,33 @@ pub struct Settings {
     /// `RECONCILE_INTERVAL_SECS` (default 900; `0` turns the job off): how often the
     /// reconciliation reads Stripe's Events API and fetches what is still moving.
     pub reconcile_every: Option<std::time::Duration>,
+    /// `TLS_CERT_FILE` + `TLS_KEY_FILE`: the server terminates HTTPS itself.
+    pub tls: Option<TlsSettings>,
+}
+
+/// HTTPS served by this process (rustls). Behind a reverse proxy that terminates TLS,
+/// leave these unset and set `PUBLIC_URL=https://…` instead.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsSettings {
+    /// PEM: the certificate chain (leaf first, as `fullchain.pem`).
+    pub cert_file: PathBuf,
+    /// PEM: the private key (PKCS#8, PKCS#1 or SEC1).
+    pub key_file: PathBuf,
+    /// `HTTP_REDIRECT_ADDR`: a plain-HTTP listener that redirects every request to the
+    /// HTTPS site (e.g. `0.0.0.0:80`); `None`: no plain-HTTP listener.
+    pub redirect_addr: Option<SocketAddr>,
+}
+
+impl Settings {
+    /// Cookies get `Secure` and the `__Host-` prefix, and responses HSTS, when shoppers
+    /// reach the site over HTTPS: terminated here or by a proxy in front (`PUBLIC_URL`).
+    pub fn served_over_https(&self) -> bool {
+        self.tls.is_some()
+            || self
+                .public_url
+                .as_ref()
+                .is_some_and(|u| u.scheme() == "https")
+    }
 }
 
 impl Settings {
@@ -170,6 +197,36 @@ impl Settings {
             },
         };
 
+        let tls = match (var("TLS_CERT_FILE"), var("TLS_KEY_FILE")) {
+            (Some(cert), Some(key)) => {
+                let redirect_addr = match var("HTTP_REDIRECT_ADDR") {
+                    None => None,
+                    Some(v) => Some(v.parse().map_err(|_| {
+                        bad(
+                            "HTTP_REDIRECT_ADDR",
+                            format!("`{v}` is not an address like 0.0.0.0:80"),
+                        )
+                    })?),
+                };
+                Some(TlsSettings {
+                    cert_file: cert.into(),
+                    key_file: key.into(),
+                    redirect_addr,
+                })
+            }
+            (None, None) => {
+                if var("HTTP_REDIRECT_ADDR").is_some() {
+                    return Err(bad(
+                        "HTTP_REDIRECT_ADDR",
+                        "redirects to HTTPS served here: it needs TLS_CERT_FILE and TLS_KEY_FILE",
+                    ));
+                }
+                None
+            }
+            (Some(_), None) => return Err(bad("TLS_KEY_FILE", "is needed with TLS_CERT_FILE")),
+            (None, Some(_)) => return Err(bad("TLS_CERT_FILE", "is needed with TLS_KEY_FILE")),
+        };
+
         let stripe = stripe_settings(&var, &data_dir)?;
         // A forgotten key must not turn production into a fake processor.
         let sandbox_on_purpose = match var("STRIPE_SANDBOX").as_deref() {
@@ -187,6 +244,7 @@ impl Settings {
         }
 
         Ok(Settings {
+            tls,
             reconcile_every,
             merchant,
             public_url,
@@ -475,5 +533,36 @@ mod tests {
             settings(&[("LOG_FORMAT", "xml")]).unwrap_err().name,
             "LOG_FORMAT"
         );
+    }
+
+    #[test]
+    fn tls_needs_both_files_and_makes_the_site_https() {
+        let s = settings(&[
+            ("TLS_CERT_FILE", "/etc/shop/fullchain.pem"),
+            ("TLS_KEY_FILE", "/etc/shop/key.pem"),
+            ("HTTP_REDIRECT_ADDR", "0.0.0.0:80"),
+        ])
+        .unwrap();
+        let tls = s.tls.as_ref().unwrap();
+        assert_eq!(tls.redirect_addr.unwrap().port(), 80);
+        assert!(s.served_over_https());
+        assert_eq!(
+            settings(&[("TLS_CERT_FILE", "c.pem")]).unwrap_err().name,
+            "TLS_KEY_FILE"
+        );
+        assert_eq!(
+            settings(&[("TLS_KEY_FILE", "k.pem")]).unwrap_err().name,
+            "TLS_CERT_FILE"
+        );
+        assert_eq!(
+            settings(&[("HTTP_REDIRECT_ADDR", "0.0.0.0:80")])
+                .unwrap_err()
+                .name,
+            "HTTP_REDIRECT_ADDR"
+        );
+        // A proxy terminating TLS in front: PUBLIC_URL says https.
+        let proxied = settings(&[("PUBLIC_URL", "https://shop.example")]).unwrap();
+        assert!(proxied.tls.is_none() && proxied.served_over_https());
+        assert!(!settings(&[]).unwrap().served_over_https());
     }
 }

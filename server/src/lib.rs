@@ -12,6 +12,7 @@ pub mod config;
 pub mod spawn;
 pub mod stripe_provider;
 pub mod telemetry;
+pub mod tls;
 pub mod webhook;
 
 use std::future::Future;
@@ -69,6 +70,10 @@ pub struct Application {
     /// The router's payments service, shared with the sweeper.
     payments: Payments,
     reconcile_every: Option<std::time::Duration>,
+    /// `Some`: HTTPS on `listener` (rustls).
+    tls: Option<axum_server::tls_rustls::RustlsConfig>,
+    /// The plain-HTTP listener that redirects to the HTTPS site.
+    redirect: Option<(tokio::net::TcpListener, Router)>,
 }
 
 impl Application {
@@ -79,6 +84,20 @@ impl Application {
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.site_addr))?;
         let local = listener.local_addr()?;
+        let tls = match &settings.tls {
+            Some(files) => Some(tls::rustls_config(files)?),
+            None => None,
+        };
+        let redirect = match settings.tls.as_ref().and_then(|t| t.redirect_addr) {
+            Some(addr) => {
+                let plain = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+                    anyhow::anyhow!("cannot listen on {addr} (HTTP_REDIRECT_ADDR): {e}")
+                })?;
+                let to = tls::RedirectTarget::new(settings.public_url.as_ref(), local.port());
+                Some((plain, tls::redirect_router(to)))
+            }
+            None => None,
+        };
         let stripe = Arc::new(StripeProvider::start(&settings, local).await?);
         let demo = ensure_merchant(&settings, &store, stripe.is_sandbox()).await?;
         let (router, events, reconciler, payments) =
@@ -92,7 +111,25 @@ impl Application {
             reconciler,
             payments,
             reconcile_every: settings.reconcile_every,
+            tls,
+            redirect,
         })
+    }
+
+    /// Where the plain-HTTP redirect listens (with `HTTP_REDIRECT_ADDR`).
+    pub fn redirect_addr(&self) -> Option<SocketAddr> {
+        self.redirect
+            .as_ref()
+            .and_then(|(listener, _)| listener.local_addr().ok())
+    }
+
+    /// `https` when this process terminates TLS.
+    pub fn scheme(&self) -> &'static str {
+        if self.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        }
     }
 
     pub fn local_addr(&self) -> SocketAddr {
@@ -113,7 +150,7 @@ impl Application {
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
-        tracing::info!("listening on http://{}", self.local_addr());
+        tracing::info!("listening on {}://{}", self.scheme(), self.local_addr());
         let (stop_jobs, stopped) = tokio::sync::watch::channel(false);
         let backlog = tokio::spawn(
             process_backlog_forever(
@@ -134,10 +171,41 @@ impl Application {
         let service = self
             .router
             .into_make_service_with_connect_info::<SocketAddr>();
-        let result = axum::serve(self.listener, service)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let redirect = self.redirect.map(|(listener, router)| {
+            let mut stop = stop_jobs.subscribe();
+            tracing::info!(addr = ?listener.local_addr().ok(), "plain HTTP redirects to HTTPS");
+            tokio::spawn(async move {
+                axum::serve(listener, router)
+                    .with_graceful_shutdown(async move {
+                        let _ = stop.changed().await;
+                    })
+                    .await
+            })
+        });
+        let result = match self.tls {
+            None => {
+                axum::serve(self.listener, service)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            Some(tls) => {
+                let handle = axum_server::Handle::new();
+                let stopper = handle.clone();
+                tokio::spawn(async move {
+                    shutdown.await;
+                    stopper.graceful_shutdown(Some(std::time::Duration::from_secs(10)));
+                });
+                let listener = self.listener.into_std()?;
+                axum_server::from_tcp_rustls(listener, tls)?
+                    .handle(handle)
+                    .serve(service)
+                    .await
+            }
+        };
         let _ = stop_jobs.send(true);
+        if let Some(redirect) = redirect {
+            let _ = redirect.await;
+        }
         let _ = backlog.await;
         if let Some(job) = reconciliation {
             let _ = job.await;
@@ -210,10 +278,7 @@ fn router(
     let sweeper = payments.clone();
     let reconciler_in_context = reconciler.clone();
     let cookies = app::edge::CookiePolicy {
-        secure: settings
-            .public_url
-            .as_ref()
-            .is_some_and(|u| u.scheme() == "https"),
+        secure: settings.served_over_https(),
     };
     let browser_config = stripe.browser_config();
     let state = AppState {
@@ -265,7 +330,10 @@ fn router(
             state.clone(),
             load_page_cart,
         ))
-        .layer(axum::middleware::from_fn(refuse_cross_site_posts))
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(SiteOrigin::new(settings.public_url.as_ref())),
+            refuse_cross_site_posts,
+        ))
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -278,6 +346,14 @@ fn router(
         .layer(SetResponseHeaderLayer::overriding(
             header::X_FRAME_OPTIONS,
             HeaderValue::from_static("DENY"),
+        ))
+        // Over HTTPS, the browser keeps to HTTPS for a year (never on plain HTTP, where
+        // browsers ignore it and a mistaken deployment would lock shoppers out).
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::STRICT_TRANSPORT_SECURITY,
+            settings
+                .served_over_https()
+                .then(|| HeaderValue::from_static(tls::HSTS)),
         ))
         .with_state(state);
     (router, events, reconciler, sweeper)
@@ -309,34 +385,61 @@ async fn load_page_cart(
     next.run(request).await
 }
 
-/// Refuses a `POST` another site's page made the browser send (403): a cross-site form
-/// could otherwise sign a shopper into the attacker's account (whose saved cards it
-/// would then collect) or change their cart. `/webhook` is Stripe's, not a browser's.
+/// Refuses a state-changing request (any method but `GET`, `HEAD`, `OPTIONS`) that
+/// another site's page made the browser send (403): a cross-site form could otherwise
+/// sign a shopper into the attacker's account (whose saved cards it would then collect)
+/// or change their cart. `/webhook` is Stripe's, not a browser's.
 async fn refuse_cross_site_posts(
+    State(site): State<Arc<SiteOrigin>>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    if request.method() == axum::http::Method::POST
+    if !request.method().is_safe()
         && request.uri().path() != "/webhook"
-        && is_cross_site(request.headers())
+        && is_cross_site(request.headers(), &site)
     {
-        tracing::warn!(path = request.uri().path(), "cross-site POST refused");
+        tracing::warn!(
+            path = request.uri().path(),
+            method = %request.method(),
+            "cross-site request refused"
+        );
         return (StatusCode::FORBIDDEN, "cross-site request refused").into_response();
     }
     next.run(request).await
 }
 
+/// Where this site is served from, for the `Origin` check: the configured `PUBLIC_URL`
+/// (behind a reverse proxy the `Host` header is the proxy's business), else the
+/// request's own `Host`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SiteOrigin {
+    /// `scheme://host[:port]` of `PUBLIC_URL`, lower case, default ports omitted.
+    public: Option<String>,
+}
+
+impl SiteOrigin {
+    pub fn new(public_url: Option<&url::Url>) -> SiteOrigin {
+        SiteOrigin {
+            public: public_url.map(|u| u.origin().ascii_serialization().to_ascii_lowercase()),
+        }
+    }
+}
+
 /// The browser says another site made this request: `Sec-Fetch-Site` other than
-/// `same-origin`/`none`, or (older browsers) an `Origin` whose host is not this one.
-/// Requests with neither (curl, server-to-server, tests) are not a browser's.
-fn is_cross_site(headers: &axum::http::HeaderMap) -> bool {
+/// `same-origin`/`none` (`same-site` too: a sibling subdomain or another port is not this
+/// origin), or (older browsers) an `Origin` that is not this site's. Requests with
+/// neither (curl, server-to-server, tests) are not a browser's.
+fn is_cross_site(headers: &axum::http::HeaderMap, site: &SiteOrigin) -> bool {
     let get = |name: header::HeaderName| headers.get(name).and_then(|v| v.to_str().ok());
-    if let Some(site) = get(header::HeaderName::from_static("sec-fetch-site")) {
-        return !matches!(site, "same-origin" | "none");
+    if let Some(fetch_site) = get(header::HeaderName::from_static("sec-fetch-site")) {
+        return !matches!(fetch_site, "same-origin" | "none");
     }
     let Some(origin) = get(header::ORIGIN) else {
         return false;
     };
+    if let Some(public) = &site.public {
+        return !origin.eq_ignore_ascii_case(public);
+    }
     let authority = origin
         .strip_prefix("https://")
         .or_else(|| origin.strip_prefix("http://"));
@@ -523,6 +626,7 @@ mod tests {
 
     #[test]
     fn cross_site_posts_are_recognised() {
+        let by_host = SiteOrigin::new(None);
         for same in [
             vec![],
             vec![("sec-fetch-site", "same-origin")],
@@ -533,7 +637,7 @@ mod tests {
             ],
             vec![("origin", "https://Shop.Example"), ("host", "shop.example")],
         ] {
-            assert!(!is_cross_site(&headers(&same)), "{same:?}");
+            assert!(!is_cross_site(&headers(&same), &by_host), "{same:?}");
         }
         for cross in [
             vec![("sec-fetch-site", "cross-site")],
@@ -548,7 +652,35 @@ mod tests {
                 ("host", "127.0.0.1:3000"),
             ],
         ] {
-            assert!(is_cross_site(&headers(&cross)), "{cross:?}");
+            assert!(is_cross_site(&headers(&cross), &by_host), "{cross:?}");
         }
+    }
+
+    #[test]
+    fn the_public_url_is_the_origin_behind_a_proxy() {
+        let url = url::Url::parse("https://Shop.Example:443/path").unwrap();
+        let site = SiteOrigin::new(Some(&url));
+        // The proxy's upstream Host does not matter; the browser's Origin does.
+        let same = headers(&[
+            ("origin", "https://shop.example"),
+            ("host", "10.0.0.5:3000"),
+        ]);
+        assert!(!is_cross_site(&same, &site));
+        for cross in [
+            vec![("origin", "http://shop.example"), ("host", "shop.example")],
+            vec![
+                ("origin", "https://shop.example:8443"),
+                ("host", "shop.example"),
+            ],
+            vec![("origin", "https://evil.example"), ("host", "shop.example")],
+        ] {
+            assert!(is_cross_site(&headers(&cross), &site), "{cross:?}");
+        }
+        // Sec-Fetch-Site still wins when the browser sends it.
+        let fetch = headers(&[
+            ("sec-fetch-site", "same-site"),
+            ("origin", "https://shop.example"),
+        ]);
+        assert!(is_cross_site(&fetch, &site));
     }
 }

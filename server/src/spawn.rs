@@ -20,12 +20,16 @@ pub struct SpawnOptions {
     pub database_url: Option<String>,
     /// `STRIPE_WEBHOOK_SECRET`; `None`: one is generated.
     pub webhook_secret: Option<String>,
+    /// More settings (`TLS_CERT_FILE`, limits…), set after the test defaults.
+    pub vars: Vec<(&'static str, String)>,
 }
 
 /// A running server. [`SpawnedApp::stop`] shuts it down gracefully.
 pub struct SpawnedApp {
-    /// `http://127.0.0.1:PORT`.
+    /// `http://127.0.0.1:PORT` (`https://localhost:PORT` with TLS).
     pub base: String,
+    /// `http://127.0.0.1:PORT` of the plain-HTTP redirect (with `HTTP_REDIRECT_ADDR`).
+    pub redirect: Option<String>,
     pub store: Store,
     pub stripe: Arc<StripeProvider>,
     pub description: String,
@@ -58,12 +62,18 @@ pub async fn spawn_app(options: SpawnOptions) -> anyhow::Result<SpawnedApp> {
     if let Some(url) = options.database_url {
         vars.insert("DATABASE_URL", url);
     }
+    vars.extend(options.vars);
     let settings = Settings::from_lookup(|k| vars.get(k).cloned())?;
     let database = format!("{:?}", settings.database);
     let app = Application::build(settings)
         .await
         .context("starting the server")?;
-    let base = format!("http://{}", app.local_addr());
+    let base = match app.scheme() {
+        // The certificate names `localhost`, not an address.
+        "https" => format!("https://localhost:{}", app.local_addr().port()),
+        scheme => format!("{scheme}://{}", app.local_addr()),
+    };
+    let redirect = app.redirect_addr().map(|addr| format!("http://{addr}"));
     let store = app.store().clone();
     let stripe = app.stripe().clone();
     let (shutdown, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -73,6 +83,7 @@ pub async fn spawn_app(options: SpawnOptions) -> anyhow::Result<SpawnedApp> {
     Ok(SpawnedApp {
         description: format!("{base} (in-process, {database}, embedded sandbox in memory)"),
         base,
+        redirect,
         store,
         stripe,
         _data_dir: data_dir,

@@ -80,9 +80,37 @@ impl StripeProvider {
             SandboxState::File(path) => Some(path.clone()),
             SandboxState::Memory => None,
         };
+        // The sandbox reaches the app's `/webhook` on its own listener: over HTTPS when
+        // the app terminates TLS, by the certificate's name resolved to this listener.
+        let (webhook_url, webhook_tls) = match &settings.tls {
+            None => (format!("http://{app_addr}/webhook"), None),
+            Some(tls) => {
+                let host = settings
+                    .public_url
+                    .as_ref()
+                    .and_then(|u| u.host_str())
+                    .unwrap_or("localhost")
+                    .to_owned();
+                let mut loopback = app_addr;
+                if loopback.ip().is_unspecified() {
+                    loopback.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+                }
+                let root_certificates_pem = std::fs::read(&tls.cert_file).map_err(|e| {
+                    anyhow::anyhow!("TLS_CERT_FILE {}: {e}", tls.cert_file.display())
+                })?;
+                (
+                    format!("https://{host}:{}/webhook", app_addr.port()),
+                    Some(stripe_sandbox::WebhookTls {
+                        root_certificates_pem,
+                        resolve: Some((host, loopback)),
+                    }),
+                )
+            }
+        };
         let sandbox = stripe_sandbox::start(SandboxConfig {
             addr: stripe.sandbox_addr,
             state_file,
+            webhook_tls,
             ..SandboxConfig::default()
         })
         .await
@@ -92,7 +120,6 @@ impl StripeProvider {
                 stripe.sandbox_addr
             )
         })?;
-        let webhook_url = format!("http://{app_addr}/webhook");
         sandbox.add_webhook_endpoint(&webhook_url, webhook_secret.expose());
         let base = sandbox.url();
         tracing::warn!(

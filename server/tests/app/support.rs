@@ -59,7 +59,7 @@ pub fn postgres_admin_url() -> Option<String> {
     }
 }
 
-async fn fresh_postgres_database(admin_url: &str) -> String {
+pub async fn fresh_postgres_database(admin_url: &str) -> String {
     let name = format!("checkout_test_{:016x}", rand::random::<u64>());
     let mut admin = sqlx::PgConnection::connect(admin_url)
         .await

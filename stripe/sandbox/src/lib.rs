@@ -51,6 +51,19 @@ pub struct SandboxConfig {
     pub persist_debounce: Duration,
     /// Timeout of one webhook delivery attempt.
     pub webhook_timeout: Duration,
+    /// Extra trust for `https://` webhook endpoints with a private certificate (an app
+    /// serving HTTPS itself in a demo or a test); `None`: the public web PKI only.
+    pub webhook_tls: Option<WebhookTls>,
+}
+
+/// How the sandbox reaches an `https://` webhook endpoint with a private certificate.
+#[derive(Debug, Clone, Default)]
+pub struct WebhookTls {
+    /// PEM certificates trusted as roots (e.g. the app's `fullchain.pem`).
+    pub root_certificates_pem: Vec<u8>,
+    /// `(host, address)`: the endpoint's host name resolves to this address (the
+    /// certificate's name, served on a loopback port).
+    pub resolve: Option<(String, SocketAddr)>,
 }
 
 impl Default for SandboxConfig {
@@ -62,6 +75,7 @@ impl Default for SandboxConfig {
             public_url: None,
             persist_debounce: Duration::from_millis(200),
             webhook_timeout: Duration::from_secs(10),
+            webhook_tls: None,
         }
     }
 }
@@ -123,8 +137,18 @@ impl Sandbox {
         for (url, secret) in &config.webhook_endpoints {
             webhooks::upsert_endpoint(&mut st, url, secret, None);
         }
-        let http = reqwest::Client::builder()
-            .timeout(config.webhook_timeout)
+        let mut http = reqwest::Client::builder().timeout(config.webhook_timeout);
+        if let Some(tls) = &config.webhook_tls {
+            let roots = reqwest::Certificate::from_pem_bundle(&tls.root_certificates_pem)
+                .map_err(|e| SandboxError::Io(std::io::Error::other(e)))?;
+            for root in roots {
+                http = http.add_root_certificate(root);
+            }
+            if let Some((host, addr)) = &tls.resolve {
+                http = http.resolve(host, *addr);
+            }
+        }
+        let http = http
             .build()
             .map_err(|e| SandboxError::Io(std::io::Error::other(e)))?;
         let (stop, _) = watch::channel(false);
