@@ -73,6 +73,11 @@ export default defineConfig({
           MERCHANT_PASSWORD: process.env.E2E_MERCHANT_PASSWORD!,
           // The tests start reconciliations themselves ("Reconcile now").
           RECONCILE_INTERVAL_SECS: "0",
+          // Every test browser is 127.0.0.1: limits per address far above a test run's
+          // (the integration tests check the limits themselves).
+          RATE_LIMIT_SIGN_IN_PER_MINUTE: "1000",
+          RATE_LIMIT_PAYMENTS_PER_MINUTE: "1000",
+          CARD_TESTING_FAILURES_PER_CLIENT_HOUR: "0",
         },
       },
 });

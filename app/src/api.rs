@@ -187,6 +187,7 @@ pub async fn start_payment(
                     pm => Some(PaymentMethodId::parse(pm)?),
                 },
                 save: matches!(save.as_str(), "on" | "true" | "1"),
+                client_ip: Some(edge::client_address().await).filter(|ip| ip != "unknown"),
             };
             let (caller, account) = edge::caller().await?;
             edge::payments()?

@@ -271,12 +271,23 @@ fn set_cookie(cookie: &str) -> Result<(), ShopError> {
     Ok(())
 }
 
-/// The client's address (for sign-in throttling): the TCP peer. (Behind a reverse proxy
-/// this is the proxy; trusting `X-Forwarded-For` is the hardening issue's.)
+/// The client's address, as the server's edge worked it out (the TCP peer, or the
+/// proxy's `X-Forwarded-For` entry when `TRUST_FORWARDED_FOR=1`): rate limits, sign-in
+/// throttling and the card-testing guard count per client with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientIp(pub std::net::IpAddr);
+
+/// [`ClientIp`] as text (`"unknown"` when the server did not set it: a test calling a
+/// server function without the router).
 pub async fn client_address() -> String {
-    match leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await {
-        Ok(axum::extract::ConnectInfo(addr)) => addr.ip().to_string(),
-        Err(_) => "unknown".to_owned(),
+    match leptos_axum::extract::<axum::Extension<ClientIp>>().await {
+        Ok(axum::Extension(ClientIp(ip))) => ip.to_string(),
+        Err(_) => {
+            match leptos_axum::extract::<axum::extract::ConnectInfo<std::net::SocketAddr>>().await {
+                Ok(axum::extract::ConnectInfo(addr)) => addr.ip().to_string(),
+                Err(_) => "unknown".to_owned(),
+            }
+        }
     }
 }
 

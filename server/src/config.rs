@@ -78,6 +78,10 @@ pub struct Settings {
     pub reconcile_every: Option<std::time::Duration>,
     /// `TLS_CERT_FILE` + `TLS_KEY_FILE`: the server terminates HTTPS itself.
     pub tls: Option<TlsSettings>,
+    /// Rate limits per client address, and how the client's address is found.
+    pub limits: crate::limits::LimitSettings,
+    /// The card-testing guard and the expiry of what shoppers abandon.
+    pub guard: shop::payments::GuardSettings,
 }
 
 /// HTTPS served by this process (rustls). Behind a reverse proxy that terminates TLS,
@@ -227,6 +231,49 @@ impl Settings {
             (None, Some(_)) => return Err(bad("TLS_CERT_FILE", "is needed with TLS_KEY_FILE")),
         };
 
+        let number = |name: &'static str, default: u32| -> Result<u32, ConfigError> {
+            match var(name) {
+                None => Ok(default),
+                Some(v) => v
+                    .parse()
+                    .map_err(|_| bad(name, format!("`{v}` is not a whole number"))),
+            }
+        };
+        let defaults = crate::limits::LimitSettings::default();
+        let limits = crate::limits::LimitSettings {
+            sign_in_per_minute: number(
+                "RATE_LIMIT_SIGN_IN_PER_MINUTE",
+                defaults.sign_in_per_minute,
+            )?,
+            payments_per_minute: number(
+                "RATE_LIMIT_PAYMENTS_PER_MINUTE",
+                defaults.payments_per_minute,
+            )?,
+            trust_forwarded_for: match var("TRUST_FORWARDED_FOR").as_deref() {
+                None | Some("0") => false,
+                Some("1") => true,
+                Some(v) => {
+                    return Err(bad(
+                        "TRUST_FORWARDED_FOR",
+                        format!("`{v}` is neither 0 nor 1"),
+                    ))
+                }
+            },
+        };
+        let guard_defaults = shop::payments::GuardSettings::default();
+        let guard = shop::payments::GuardSettings {
+            failures_per_order: number(
+                "CARD_TESTING_FAILURES_PER_ORDER",
+                guard_defaults.failures_per_order,
+            )?,
+            failures_per_client_hour: number(
+                "CARD_TESTING_FAILURES_PER_CLIENT_HOUR",
+                guard_defaults.failures_per_client_hour,
+            )?,
+            order_expiry_hours: number("ORDER_EXPIRY_HOURS", guard_defaults.order_expiry_hours)?,
+            cart_expiry_days: number("CART_EXPIRY_DAYS", guard_defaults.cart_expiry_days)?,
+        };
+
         let stripe = stripe_settings(&var, &data_dir)?;
         // A forgotten key must not turn production into a fake processor.
         let sandbox_on_purpose = match var("STRIPE_SANDBOX").as_deref() {
@@ -244,6 +291,8 @@ impl Settings {
         }
 
         Ok(Settings {
+            limits,
+            guard,
             tls,
             reconcile_every,
             merchant,
@@ -564,5 +613,30 @@ mod tests {
         let proxied = settings(&[("PUBLIC_URL", "https://shop.example")]).unwrap();
         assert!(proxied.tls.is_none() && proxied.served_over_https());
         assert!(!settings(&[]).unwrap().served_over_https());
+    }
+
+    #[test]
+    fn limits_have_defaults_and_name_bad_values() {
+        let s = settings(&[]).unwrap();
+        assert_eq!(s.limits, crate::limits::LimitSettings::default());
+        assert_eq!(s.guard, shop::payments::GuardSettings::default());
+        let s = settings(&[
+            ("RATE_LIMIT_PAYMENTS_PER_MINUTE", "0"),
+            ("TRUST_FORWARDED_FOR", "1"),
+            ("CARD_TESTING_FAILURES_PER_ORDER", "3"),
+        ])
+        .unwrap();
+        assert_eq!(s.limits.payments_per_minute, 0);
+        assert!(s.limits.trust_forwarded_for);
+        assert_eq!(s.guard.failures_per_order, 3);
+        for name in [
+            "RATE_LIMIT_SIGN_IN_PER_MINUTE",
+            "TRUST_FORWARDED_FOR",
+            "CARD_TESTING_FAILURES_PER_CLIENT_HOUR",
+            "ORDER_EXPIRY_HOURS",
+            "CART_EXPIRY_DAYS",
+        ] {
+            assert_eq!(settings(&[(name, "-1")]).unwrap_err().name, name);
+        }
     }
 }

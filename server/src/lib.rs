@@ -9,6 +9,7 @@
 #![recursion_limit = "256"]
 
 pub mod config;
+pub mod limits;
 pub mod spawn;
 pub mod stripe_provider;
 pub mod telemetry;
@@ -258,12 +259,14 @@ fn router(
             .client
             .interactive(INTERACTIVE_TIMEOUT, INTERACTIVE_RETRIES),
     );
+    let payments = payments.with_guard(settings.guard);
     let accounts = Accounts::new(store.clone());
-    let events = EventHandlers::new(
+    let mut events = EventHandlers::new(
         store.clone(),
         stripe.client.clone(),
         payments.cards().clone(),
     );
+    events.guard = shop::guard::Guard::new(store.clone(), stripe.client.clone(), settings.guard);
     let refunds = events.refunds.clone();
     let disputes = events.disputes.clone();
     let fraud_warnings = events.fraud_warnings.clone();
@@ -334,6 +337,13 @@ fn router(
             Arc::new(SiteOrigin::new(settings.public_url.as_ref())),
             refuse_cross_site_posts,
         ))
+        // Who the client is (and its rate limits), then the body limit: both before any
+        // handler reads a byte.
+        .layer(axum::middleware::from_fn_with_state(
+            Arc::new(limits::Limits::new(settings.limits)),
+            limits::enforce,
+        ))
+        .layer(axum::middleware::from_fn(limits::limit_body))
         .layer(TraceLayer::new_for_http())
         .layer(SetResponseHeaderLayer::overriding(
             header::X_CONTENT_TYPE_OPTIONS,
@@ -555,6 +565,14 @@ async fn process_backlog_forever(
                     }
                     if let Err(error) = accounts.purge().await {
                         tracing::warn!(%error, "session purge failed");
+                    }
+                    // Orders never paid and carts abandoned: closed and deleted.
+                    match handlers.guard.expire(50).await {
+                        Ok(done) if done.orders > 0 || done.carts > 0 => {
+                            tracing::info!(orders = done.orders, carts = done.carts, "expired what shoppers abandoned");
+                        }
+                        Ok(_) => {}
+                        Err(error) => tracing::warn!(%error, "expiry failed"),
                     }
                 }
             }

@@ -54,6 +54,10 @@ pub async fn spawn_app(options: SpawnOptions) -> anyhow::Result<SpawnedApp> {
     );
     vars.insert("STRIPE_SANDBOX_ADDR", "127.0.0.1:0".into());
     vars.insert("STRIPE_SANDBOX_STATE", "memory".into());
+    // Every test and benchmark client is 127.0.0.1: no per-address rate limit (a test
+    // that checks the limits sets them).
+    vars.insert("RATE_LIMIT_SIGN_IN_PER_MINUTE", "0".into());
+    vars.insert("RATE_LIMIT_PAYMENTS_PER_MINUTE", "0".into());
     // Tests and benchmarks start reconciliations themselves.
     vars.insert("RECONCILE_INTERVAL_SECS", "0".into());
     if let Some(secret) = options.webhook_secret {

@@ -72,6 +72,16 @@ pub enum ShopError {
     NotRefundable { status: String },
     #[error("invalid amount {input:?}")]
     InvalidAmount { input: String },
+    /// Too many requests of this kind from the client's address (the rate limits).
+    #[error("rate limited for {seconds} more second(s)")]
+    RateLimited { seconds: String },
+    /// The card-testing guard closed the order: too many failed payment attempts.
+    #[error("order closed after too many failed payment attempts")]
+    OrderAttemptsExhausted,
+    /// The card-testing guard: too many failed payments from this client's address in
+    /// the last hour.
+    #[error("too many failed payment attempts from this client")]
+    ClientAttemptsExhausted,
     #[error("internal error (see the server log)")]
     Internal,
     #[error("the server could not be reached")]
@@ -117,6 +127,9 @@ impl ShopError {
             } => messages::refund_too_large(requested, refundable),
             ShopError::NotRefundable { status } => messages::not_refundable(status),
             ShopError::InvalidAmount { input } => messages::invalid_amount(input),
+            ShopError::RateLimited { seconds } => messages::rate_limited(seconds),
+            ShopError::OrderAttemptsExhausted => messages::ORDER_ATTEMPTS_EXHAUSTED.into(),
+            ShopError::ClientAttemptsExhausted => messages::CLIENT_ATTEMPTS_EXHAUSTED.into(),
             ShopError::Internal => messages::SHOP_INTERNAL.into(),
             ShopError::Unreachable => messages::SHOP_UNREACHABLE.into(),
             ShopError::BadRequest(detail) => messages::bad_request(detail),
@@ -138,7 +151,9 @@ impl ShopError {
             | ShopError::InvalidAmount { .. }
             | ShopError::BadRequest(_) => 400,
             ShopError::SignInFailed | ShopError::SignInRequired => 401,
-            ShopError::Throttled { .. } => 429,
+            ShopError::Throttled { .. }
+            | ShopError::RateLimited { .. }
+            | ShopError::ClientAttemptsExhausted => 429,
             ShopError::UnknownProduct { .. }
             | ShopError::NotInCart { .. }
             | ShopError::UnknownOrder { .. }
@@ -149,7 +164,8 @@ impl ShopError {
             | ShopError::NotPayable { .. }
             | ShopError::EmailTaken
             | ShopError::NoSavedCard
-            | ShopError::NotRefundable { .. } => 409,
+            | ShopError::NotRefundable { .. }
+            | ShopError::OrderAttemptsExhausted => 409,
             ShopError::Payment { .. } | ShopError::Unreachable => 502,
             ShopError::Internal => 500,
         }
@@ -251,6 +267,11 @@ impl<'de> Deserialize<'de> for ShopError {
             "invalid_amount" => ShopError::InvalidAmount {
                 input: field("input"),
             },
+            "rate_limited" => ShopError::RateLimited {
+                seconds: field("seconds"),
+            },
+            "order_attempts_exhausted" => ShopError::OrderAttemptsExhausted,
+            "client_attempts_exhausted" => ShopError::ClientAttemptsExhausted,
             "internal" => ShopError::Internal,
             "unreachable" => ShopError::Unreachable,
             _ => ShopError::BadRequest(detail.text.unwrap_or(kind)),
@@ -305,6 +326,11 @@ mod tests {
             ShopError::InvalidAmount {
                 input: "5,00".into(),
             },
+            ShopError::RateLimited {
+                seconds: "12".into(),
+            },
+            ShopError::OrderAttemptsExhausted,
+            ShopError::ClientAttemptsExhausted,
             ShopError::Internal,
             ShopError::Unreachable,
             ShopError::BadRequest("missing field".into()),

@@ -39,6 +39,8 @@ pub mod cards;
 #[cfg(feature = "server")]
 pub mod disputes;
 #[cfg(feature = "server")]
+pub mod guard;
+#[cfg(feature = "server")]
 pub mod payment_state;
 #[cfg(feature = "server")]
 pub mod payments;

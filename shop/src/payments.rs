@@ -14,6 +14,8 @@ use stripe_types::{messages, Money, PaymentIntentStatus};
 use crate::account::{BuyAgain, Caller, PaymentMethodId, RequestId};
 use crate::cards::{stripe_failure, Cards};
 use crate::error::ShopError;
+use crate::guard::Guard;
+pub use crate::guard::GuardSettings;
 use crate::ids::OrderId;
 use crate::order::{OrderStatus, OrderView, PaymentStart};
 use crate::payment_state::fact_from_payment_intent;
@@ -37,6 +39,8 @@ pub(crate) const CLOCK_SKEW_SECS: i64 = 5;
 pub struct PayWith {
     pub payment_method: Option<PaymentMethodId>,
     pub save: bool,
+    /// The client's address (the card-testing guard counts failures per address).
+    pub client_ip: Option<String>,
 }
 
 #[derive(Clone)]
@@ -44,16 +48,30 @@ pub struct Payments {
     store: Store,
     stripe: Client,
     cards: Cards,
+    guard: Guard,
 }
 
 impl Payments {
     pub fn new(store: Store, stripe: Client) -> Payments {
         let cards = Cards::new(store.clone(), stripe.clone());
+        let guard = Guard::new(store.clone(), stripe.clone(), GuardSettings::default());
         Payments {
             store,
             stripe,
             cards,
+            guard,
         }
+    }
+
+    /// The same service with other card-testing and expiry thresholds.
+    pub fn with_guard(mut self, settings: GuardSettings) -> Payments {
+        self.guard = Guard::new(self.store.clone(), self.stripe.clone(), settings);
+        self
+    }
+
+    /// The card-testing guard and the expiry, on the same store and client.
+    pub fn guard(&self) -> &Guard {
+        &self.guard
     }
 
     /// The saved-cards service on the same store and client.
@@ -79,6 +97,17 @@ impl Payments {
         self.store.check_owner(order_id, caller).await?;
         let row = self.payment_row(order_id).await?;
         let total = row.payment.total;
+        // Card testing: too many failed attempts on this order or from this client (an
+        // order the shop closed says so, rather than just "canceled").
+        if !row.payment.status.was_paid() {
+            self.guard
+                .before_payment(
+                    order_id,
+                    row.payment.payment_intent_id.as_deref(),
+                    with.client_ip.as_deref(),
+                )
+                .await?;
+        }
         match row.payment.status {
             s if s.was_paid() => return Err(ShopError::AlreadyPaid),
             OrderStatus::Canceled => {

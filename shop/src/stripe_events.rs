@@ -23,6 +23,8 @@ use crate::store::{now_ms, Store, StoreError};
 #[derive(Clone)]
 pub struct EventHandlers {
     pub cards: Cards,
+    /// Closes an order whose intent had too many failed attempts (card testing).
+    pub guard: crate::guard::Guard,
     pub refunds: Refunds,
     pub disputes: Disputes,
     pub fraud_warnings: FraudWarnings,
@@ -34,6 +36,11 @@ impl EventHandlers {
     pub fn new(store: Store, stripe: Client, cards: Cards) -> EventHandlers {
         let refunds = Refunds::new(store.clone(), stripe.clone());
         EventHandlers {
+            guard: crate::guard::Guard::new(
+                store.clone(),
+                stripe.clone(),
+                crate::guard::GuardSettings::default(),
+            ),
             cards,
             fraud_warnings: FraudWarnings::new(store.clone(), refunds.clone()),
             refunds,
@@ -197,7 +204,29 @@ pub async fn process(store: &Store, handlers: &EventHandlers, event: &Event) {
             attempt_failed(store, event, error.to_string()).await;
             return;
         }
-        Some(Ok((fact, applied))) => log_applied(&fact, &applied),
+        Some(Ok((fact, applied))) => {
+            log_applied(&fact, &applied);
+            // Card testing: one failed attempt too many closes the order.
+            if *kind == EventType::PaymentIntentPaymentFailed {
+                let order = match &applied {
+                    Applied::Changed { order_id, .. } | Applied::Ignored { order_id, .. } => {
+                        Some(order_id)
+                    }
+                    Applied::UnknownOrder => None,
+                };
+                if let Some(order) = order {
+                    if let Err(error) = handlers
+                        .guard
+                        .after_failure(order, &fact.payment_intent_id)
+                        .await
+                    {
+                        tracing::error!(%error, "card-testing guard: cannot close the order; will retry");
+                        attempt_failed(store, event, error.to_string()).await;
+                        return;
+                    }
+                }
+            }
+        }
         None => {}
     }
     // A payment that saved its card (`setup_future_usage`): record the card from Stripe.

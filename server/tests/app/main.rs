@@ -9,6 +9,7 @@ mod accounts;
 mod console;
 mod disputes;
 mod fraud;
+mod hardening;
 mod https;
 mod merchant;
 mod payments;

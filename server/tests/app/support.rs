@@ -75,7 +75,18 @@ pub async fn fresh_postgres_database(admin_url: &str) -> String {
 
 /// Starts the app; `None` when the backend is PostgreSQL and none is configured.
 pub async fn spawn_app(backend: Backend) -> Option<TestApp> {
-    let mut options = SpawnOptions::default();
+    spawn_app_with(backend, Vec::new()).await
+}
+
+/// [`spawn_app`] with more settings (limits, TLS…).
+pub async fn spawn_app_with(
+    backend: Backend,
+    vars: Vec<(&'static str, String)>,
+) -> Option<TestApp> {
+    let mut options = SpawnOptions {
+        vars,
+        ..SpawnOptions::default()
+    };
     if let Backend::Postgres = backend {
         let admin = postgres_admin_url()?;
         options.database_url = Some(fresh_postgres_database(&admin).await);

@@ -17,6 +17,7 @@ pub mod console;
 pub mod disputes;
 pub mod events;
 pub mod fraud;
+pub mod guard;
 pub mod orders;
 pub mod payments;
 pub mod payouts;

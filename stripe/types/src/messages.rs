@@ -115,6 +115,17 @@ pub fn sign_in_throttled(minutes: &str) -> String {
     let unit = if minutes == "1" { "minute" } else { "minutes" };
     format!("Too many sign-in attempts. Try again in {minutes} {unit}.")
 }
+/// A rate limit (per client address) was reached.
+pub fn rate_limited(seconds: &str) -> String {
+    let unit = if seconds == "1" { "second" } else { "seconds" };
+    format!("Too many requests from your connection. Please wait {seconds} {unit} and try again.")
+}
+pub const ORDER_ATTEMPTS_EXHAUSTED: &str =
+    "This order had too many declined payment attempts, so for \
+your security it can no longer be paid. Please start a new order, or contact us if you need help.";
+pub const CLIENT_ATTEMPTS_EXHAUSTED: &str =
+    "Too many declined payments came from your connection in \
+the last hour. Please try again later, or contact us if you need help.";
 pub const SIGN_IN_REQUIRED: &str = "Please sign in first.";
 pub const UNKNOWN_CARD: &str = "That card is not saved on your account.";
 pub const NO_SAVED_CARD: &str = "You have no saved card to pay with. Choose a card at checkout.";
