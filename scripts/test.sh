@@ -44,3 +44,7 @@ cargo leptos build $LEPTOS_ARGS
 step "Playwright (headless Chromium)"
 export SERVER_BIN="$CARGO_TARGET_DIR/debug/server" E2E_DATA_DIR="$E2E_DATA" LEPTOS_SITE_ROOT="$ROOT/target/site"
 (cd end2end && npx playwright test)
+
+step "Drills, short (bench drill: two servers on one PostgreSQL; kill -9; 30 % sandbox faults)"
+cargo build -p bench --bin bench
+SKIP_BUILD=1 DRILL_SHOPPERS=40 DRILL_DATABASE="$CHECKOUT_TEST_POSTGRES_URL" scripts/drill.sh

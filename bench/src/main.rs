@@ -8,13 +8,17 @@
 //!                 [--url http://127.0.0.1:3000 --secret whsec_…] [--database postgres://…]
 //! bench console   [--orders 100000] [--events 300000] [-n 100] [--database postgres://…]
 //! bench reconcile [--events 10000] [-c 16] [--database postgres://…]
+//! bench drill     [--shoppers 200] [--only instances|kill|faults] [--database postgres://…]
 //! ```
 //! Without `--url` the server runs in this process as the integration tests start it:
 //! port 0, a fresh SQLite file in a temporary directory (or `--database`), the embedded
 //! Stripe sandbox with its state in memory, a known webhook secret. With `--url`,
 //! `--database` is the external server's database, used for the webhook check.
 //! `console` (merchant pages over a seeded history) and `reconcile` (one "Reconcile
-//! now" after missed webhooks) always run the server in this process.
+//! now" after missed webhooks) always run the server in this process. `drill` (the
+//! fault drills: two server processes on one PostgreSQL behind the standalone sandbox,
+//! kill -9, sandbox faults) runs the built `server` and `stripe-sandbox` binaries; see
+//! `drill.rs`.
 //!
 //! Each bench prints a human summary and a JSON line (`{"bench":…,"rps":…}`) for
 //! scripts; it exits 1 on request errors or a failed consistency check. Figures are
@@ -23,6 +27,7 @@
 
 mod console;
 mod create_pi;
+mod drill;
 mod harness;
 mod orders;
 mod reconcile;
@@ -36,7 +41,9 @@ const USAGE: &str = "usage:
   bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3] [--sign-ins 0] [--url URL] [--database URL]
   bench webhook   [-c 32] [-d 10 | -n N] [--warmup 1] [--duplicates 0.1] [--url URL --secret whsec_…] [--database URL]
   bench console   [--orders 100000] [--events 300000] [-n 100] [--database URL]
-  bench reconcile [--events 10000] [-c 16] [--database URL]";
+  bench reconcile [--events 10000] [-c 16] [--database URL]
+  bench drill     [--shoppers 200] [--only instances|kill|faults[,…]] [--database ADMIN_URL] [--settle 60]
+                  [--fault-rate 0.3] [--server-bin PATH] [--sandbox-bin PATH] [--keep] [--sabotage no-webhooks|duplicate-charge]";
 
 /// The options of the load benches (`create-pi`, `webhook`).
 pub struct Common {
@@ -64,6 +71,7 @@ enum Command {
     Webhook(webhook::Args),
     Console(console::Args),
     Reconcile(reconcile::Args),
+    Drill(drill::Args),
 }
 
 fn seconds(flag: &str, value: &str) -> Result<Duration, String> {
@@ -84,6 +92,9 @@ fn number<T: std::str::FromStr>(flag: &str, value: &str) -> Result<T, String> {
 fn parse(args: Vec<String>) -> Result<Command, String> {
     let mut it = args.into_iter();
     let command = it.next().ok_or("no bench named")?;
+    if command == "drill" {
+        return drill::parse(it).map(Command::Drill);
+    }
     if !matches!(
         command.as_str(),
         "create-pi" | "webhook" | "console" | "reconcile"
@@ -192,6 +203,7 @@ fn main() -> ExitCode {
             Command::Webhook(args) => webhook::run(args).await,
             Command::Console(args) => console::run(args).await,
             Command::Reconcile(args) => reconcile::run(args).await,
+            Command::Drill(args) => drill::run(args).await,
         }
     });
     match outcome {
