@@ -212,6 +212,7 @@ fn OrderLedger(order: MerchantOrder) -> impl IntoView {
         disputes,
         events,
         audit,
+        review_reason,
     } = order;
     let id = order.id.to_string();
     // One id per rendering of the form: a double click or a resent form is one refund.
@@ -236,6 +237,11 @@ fn OrderLedger(order: MerchantOrder) -> impl IntoView {
                 " · " {date_time(order.created_at)}
                 " · " <code>{payment_intent_id.unwrap_or_else(|| "no PaymentIntent".into())}</code>
             </p>
+            {review_reason.map(|why| view! {
+                <p class="error" role="alert" data-testid="review-reason">
+                    "Needs your review: " {why}
+                </p>
+            })}
             <crate::pages::OrderLines lines=order.lines total=order.total.to_string()/>
             <h2>"Money"</h2>
             <dl class="ledger-summary">
@@ -729,6 +735,7 @@ fn DashboardView(d: Dashboard) -> impl IntoView {
                         <li data-testid="actionable-warnings"><a href="/merchant/fraud-warnings">"Actionable fraud warnings"</a> ": " {d.actionable_warnings}</li>
                         <li data-testid="failed-refunds"><a href="/merchant/refunds">"Failed refunds"</a> ": " {d.failed_refunds}</li>
                         <li data-testid="parked-events"><a href="/merchant/events?parked=1">"Parked events"</a> ": " {d.parked_events}</li>
+                        <li data-testid="needs-review"><a href="/merchant/orders?status=needs_review">"Orders to review"</a> ": " {d.needs_review}</li>
                         {failed_payouts}
                     </ul>
                 </div>

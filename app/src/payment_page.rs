@@ -279,6 +279,8 @@ pub(crate) mod browser {
 
     /// How long Stripe.js may take to load before the shopper is told.
     const LOAD_TIMEOUT_MS: u32 = 15_000;
+    /// How long a paid shopper waits for the "submitted" hint before the order page.
+    const SUBMITTED_WAIT_MS: u32 = 3_000;
 
     /// Stripe.js objects of the mounted form. Dropping it destroys the element (and
     /// frees its event callbacks).
@@ -391,7 +393,7 @@ pub(crate) mod browser {
     fn pay(
         state: FormState,
         mounted: StoredValue<Option<Rc<Card>>, LocalStorage>,
-        navigate: impl Fn(&str) + 'static,
+        navigate: impl Fn(&str) + Clone + 'static,
     ) {
         // Checked and set before anything awaits: a double click starts one payment.
         let selected = state.selected.get_untracked();
@@ -444,9 +446,28 @@ pub(crate) mod browser {
             };
             match settle(&card.stripe, &payment.client_secret, result).await {
                 Ok(()) => {
-                    // Only a display hint: the order is paid when Stripe says so.
-                    let _ = payment_submitted(payment.order_id.to_string()).await;
-                    navigate(&format!("/orders/{}", payment.order_id));
+                    // Only a display hint: the order is paid when Stripe says so. The
+                    // money is on its way, so the shopper moves on to the order page
+                    // when the hint is recorded or after a few seconds, whichever is
+                    // first (the order page asks Stripe itself).
+                    let page = format!("/orders/{}", payment.order_id);
+                    let gone = Rc::new(std::cell::Cell::new(false));
+                    let leave = {
+                        let gone = gone.clone();
+                        move || {
+                            if !gone.replace(true) {
+                                navigate(&page);
+                            }
+                        }
+                    };
+                    let order_id = payment.order_id.to_string();
+                    let after_hint = leave.clone();
+                    spawn_local(async move {
+                        let _ = payment_submitted(order_id).await;
+                        after_hint();
+                    });
+                    stripe_js::delay(SUBMITTED_WAIT_MS).await;
+                    leave();
                 }
                 Err(message) => {
                     let _ = state.payment_error.try_set(Some(message));

@@ -104,6 +104,8 @@ pub struct Dashboard {
     pub actionable_warnings: i64,
     pub failed_refunds: i64,
     pub parked_events: i64,
+    /// Orders Stripe said something unfulfillable about (`orders.review_reason`).
+    pub needs_review: i64,
     pub failed_payouts: Vec<PayoutView>,
 }
 
@@ -275,6 +277,7 @@ pub mod service {
             actionable_warnings: store.actionable_warning_count().await?,
             failed_refunds: store.refund_queue_len().await?,
             parked_events: store.parked_event_count().await?,
+            needs_review: store.review_count().await?,
             failed_payouts: store.failed_payouts(since).await?,
         })
     }
@@ -374,6 +377,7 @@ mod tests {
             actionable_warnings: 0,
             failed_refunds: 0,
             parked_events: 0,
+            needs_review: 0,
             failed_payouts: vec![],
         };
         assert_eq!(d.success_percent(), None);

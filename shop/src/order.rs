@@ -18,6 +18,9 @@ stripe_types::wire_enum!(
         /// Paid, and part of the money refunded (succeeded refunds, per the ledger).
         PartiallyRefunded = "partially_refunded",
         Refunded = "refunded",
+        /// Stripe says something the shop will not fulfil on (an amount or currency that
+        /// is not the order's): the merchant looks at it (`orders.review_reason`).
+        NeedsReview = "needs_review",
     }
 );
 
@@ -45,6 +48,7 @@ impl OrderStatus {
             OrderStatus::Canceled => messages::ORDER_CANCELED,
             OrderStatus::PartiallyRefunded => messages::ORDER_PARTIALLY_REFUNDED,
             OrderStatus::Refunded => messages::ORDER_REFUNDED,
+            OrderStatus::NeedsReview => messages::ORDER_NEEDS_REVIEW,
         }
     }
 }

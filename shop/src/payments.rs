@@ -110,12 +110,22 @@ impl Payments {
         }
         match row.payment.status {
             s if s.was_paid() => return Err(ShopError::AlreadyPaid),
-            OrderStatus::Canceled => {
+            // Canceled at Stripe, not by the shop (the guard refused those): a new attempt
+            // below, when its intent is canceled or gone.
+            OrderStatus::Canceled if row.payment.payment_intent_id.is_none() => {
                 return Err(ShopError::NotPayable {
                     status: OrderStatus::Canceled.as_str().into(),
                 })
             }
-            OrderStatus::Pending | OrderStatus::Processing | OrderStatus::Failed => {}
+            OrderStatus::Pending
+            | OrderStatus::Processing
+            | OrderStatus::Failed
+            | OrderStatus::Canceled => {}
+            OrderStatus::NeedsReview => {
+                return Err(ShopError::NotPayable {
+                    status: OrderStatus::NeedsReview.as_str().into(),
+                })
+            }
             _ => return Err(ShopError::AlreadyPaid),
         }
         // The order's Customer: an account's order only, and only its own account.
@@ -144,26 +154,53 @@ impl Payments {
                 tracing::Span::current().record("payment_intent", id.as_str());
                 // Reuse: a server-side retrieve, which also tells whether it was paid.
                 let asked_at = unix_now() - CLOCK_SKEW_SECS;
-                let pi = self
-                    .stripe
-                    .retrieve_payment_intent(id, &[])
-                    .await
-                    .map_err(|e| stripe_failure("retrieve PaymentIntent", e))?;
-                // Settled at Stripe already: record it (same path as webhooks) and say so.
-                let settled = match pi.status() {
-                    Some(PaymentIntentStatus::Succeeded) => Some(ShopError::AlreadyPaid),
-                    Some(
-                        status @ (PaymentIntentStatus::Processing | PaymentIntentStatus::Canceled),
-                    ) => Some(ShopError::NotPayable {
-                        status: status.as_str().into(),
-                    }),
-                    _ => None,
-                };
-                if let Some(error) = settled {
-                    self.apply_retrieved(&pi, asked_at).await?;
-                    return Err(error);
+                match self.stripe.retrieve_payment_intent(id, &[]).await {
+                    // Gone at Stripe (a sandbox reset, other keys on the same database):
+                    // the order would be stuck forever; a new attempt.
+                    Err(error) if error.code() == Some("resource_missing") => {
+                        tracing::warn!(old = %id, "PaymentIntent no longer exists at Stripe: new attempt");
+                        self.replace_intent(
+                            order_id,
+                            id,
+                            total,
+                            row.pi_attempt,
+                            customer.as_deref(),
+                        )
+                        .await?
+                    }
+                    Err(error) => return Err(stripe_failure("retrieve PaymentIntent", error)),
+                    // Canceled (in the Dashboard, say): no money was taken; a new attempt.
+                    Ok(pi) if pi.status() == Some(PaymentIntentStatus::Canceled) => {
+                        self.apply_retrieved(&pi, asked_at).await?;
+                        tracing::warn!(old = %id, "PaymentIntent canceled at Stripe: new attempt");
+                        self.replace_intent(
+                            order_id,
+                            id,
+                            total,
+                            row.pi_attempt,
+                            customer.as_deref(),
+                        )
+                        .await?
+                    }
+                    Ok(pi) => {
+                        // Settled at Stripe already: record it (same path as webhooks) and
+                        // say so.
+                        let settled = match pi.status() {
+                            Some(PaymentIntentStatus::Succeeded) => Some(ShopError::AlreadyPaid),
+                            Some(status @ PaymentIntentStatus::Processing) => {
+                                Some(ShopError::NotPayable {
+                                    status: status.as_str().into(),
+                                })
+                            }
+                            _ => None,
+                        };
+                        if let Some(error) = settled {
+                            self.apply_retrieved(&pi, asked_at).await?;
+                            return Err(error);
+                        }
+                        pi
+                    }
                 }
-                pi
             }
             None => {
                 self.create_attached_intent(order_id, total, row.pi_attempt, customer.as_deref())
@@ -478,6 +515,29 @@ impl Payments {
             tracing::error!(stored = ?attached, "order has another PaymentIntent");
             return Err(ShopError::Internal);
         }
+        Ok(pi)
+    }
+
+    /// Puts a new intent (the next key version) in place of `old` on the order.
+    async fn replace_intent(
+        &self,
+        order_id: &OrderId,
+        old: &str,
+        total: Money,
+        attempt: i64,
+        customer: Option<&str>,
+    ) -> Result<PaymentIntent, ShopError> {
+        let next = attempt + 1;
+        let pi = self.create_intent(order_id, total, next, customer).await?;
+        let now = self
+            .store
+            .replace_payment_intent(order_id, old, &pi.id, next)
+            .await?;
+        if now.as_deref() != Some(pi.id.as_str()) {
+            tracing::error!(stored = ?now, new = %pi.id, "order has another PaymentIntent than the new attempt's");
+            return Err(ShopError::Internal);
+        }
+        tracing::info!(payment_intent = %pi.id, attempt = next, "new payment attempt on the order");
         Ok(pi)
     }
 

@@ -249,6 +249,10 @@ pub struct MerchantOrder {
     /// Every stored Stripe event of the order's payment, oldest first.
     pub events: Vec<crate::console::EventRow>,
     pub audit: Vec<AuditEntry>,
+    /// Why the order needs the merchant's review (status `needs_review`, or a second
+    /// payment on a paid order).
+    #[serde(default)]
+    pub review_reason: Option<String>,
 }
 
 /// The status a paid order takes from what its succeeded refunds add up to.

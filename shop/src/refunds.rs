@@ -81,7 +81,9 @@ impl Refunds {
             Some(pi) => self.store.payment_events(pi).await?,
             None => Vec::new(),
         };
+        let review_reason = self.store.review_reason(order_id).await?;
         Ok(MerchantOrder {
+            review_reason,
             disputes,
             events,
             ledger: Ledger::new(order.status, order.total, refunds),

@@ -47,6 +47,9 @@ on_both_backends!(
     card_testing_on_one_order_closes_it_and_cancels_its_intent,
     card_testing_from_one_client_is_refused_for_an_hour,
     never_paid_orders_and_abandoned_carts_expire,
+    an_intent_canceled_at_stripe_gets_a_new_attempt_on_the_same_order,
+    an_intent_gone_at_stripe_gets_a_new_attempt_on_the_same_order,
+    money_taken_with_another_amount_lands_the_order_in_review,
 );
 
 async fn post_from(
@@ -195,7 +198,11 @@ async fn bodies_over_the_limit_are_refused_before_anything_is_read(app: &TestApp
 /// A guest's order of one mug and its intent (from `pay`).
 async fn order_and_intent(app: &TestApp, shopper: &reqwest::Client) -> (String, String) {
     let added = app
-        .call_as(shopper, "add_to_cart", &[("sku", "ferris-mug"), ("quantity", "1")])
+        .call_as(
+            shopper,
+            "add_to_cart",
+            &[("sku", "ferris-mug"), ("quantity", "1")],
+        )
         .await;
     assert_eq!(added.status, 200, "{}", added.body);
     let order = app
@@ -327,8 +334,12 @@ async fn card_testing_from_one_client_is_refused_for_an_hour(app: &TestApp) {
     assert_eq!(pay.body["kind"], "client_attempts_exhausted");
     // A new order from the same address too; nothing was created for it at Stripe.
     let fresh = browser();
-    app.call_as(&fresh, "add_to_cart", &[("sku", "ferris-mug"), ("quantity", "1")])
-        .await;
+    app.call_as(
+        &fresh,
+        "add_to_cart",
+        &[("sku", "ferris-mug"), ("quantity", "1")],
+    )
+    .await;
     let order = app
         .call_as(&fresh, "checkout", &[("expected_total", "1250")])
         .await;
@@ -367,8 +378,12 @@ async fn never_paid_orders_and_abandoned_carts_expire(app: &TestApp) {
     let with_intent = browser();
     let (old_with_intent, pi) = order_and_intent(app, &with_intent).await;
     let without = browser();
-    app.call_as(&without, "add_to_cart", &[("sku", "ferris-mug"), ("quantity", "1")])
-        .await;
+    app.call_as(
+        &without,
+        "add_to_cart",
+        &[("sku", "ferris-mug"), ("quantity", "1")],
+    )
+    .await;
     let order = app
         .call_as(&without, "checkout", &[("expected_total", "1250")])
         .await;
@@ -384,8 +399,12 @@ async fn never_paid_orders_and_abandoned_carts_expire(app: &TestApp) {
     let (fresh, _) = order_and_intent(app, &recent).await;
     // An abandoned guest cart (never checked out) and one still in use.
     let abandoned = browser();
-    app.call_as(&abandoned, "add_to_cart", &[("sku", "async-socks"), ("quantity", "1")])
-        .await;
+    app.call_as(
+        &abandoned,
+        "add_to_cart",
+        &[("sku", "async-socks"), ("quantity", "1")],
+    )
+    .await;
     let carts_before = app.count("carts").await;
     let long_ago = shop::store::now_ms() - 31 * 24 * 3_600_000;
     for id in [&old_with_intent, &old_without_intent, &old_paid] {
@@ -402,8 +421,12 @@ async fn never_paid_orders_and_abandoned_carts_expire(app: &TestApp) {
         .await
         .unwrap();
     let in_use = browser();
-    app.call_as(&in_use, "add_to_cart", &[("sku", "async-socks"), ("quantity", "1")])
-        .await;
+    app.call_as(
+        &in_use,
+        "add_to_cart",
+        &[("sku", "async-socks"), ("quantity", "1")],
+    )
+    .await;
 
     let done = guard.expire(50).await.unwrap();
     assert_eq!(done.orders, 2, "{done:?}");
@@ -435,4 +458,155 @@ async fn never_paid_orders_and_abandoned_carts_expire(app: &TestApp) {
         guard.expire(50).await.unwrap(),
         shop::guard::Expired::default()
     );
+}
+
+async fn an_intent_canceled_at_stripe_gets_a_new_attempt_on_the_same_order(app: &TestApp) {
+    let shopper = browser();
+    let (order_id, first) = order_and_intent(app, &shopper).await;
+    // Canceled in the Dashboard (not by the shop): the webhook makes the order canceled.
+    let params = stripe_client::CancelPaymentIntent {
+        cancellation_reason: Some(stripe_client::CancellationReason::RequestedByCustomer),
+    };
+    app.server
+        .stripe
+        .client
+        .cancel_payment_intent(&first, &params, &IdempotencyKey::random())
+        .await
+        .unwrap();
+    wait_until("canceled", || async {
+        order_status(app, &order_id).await == "canceled"
+    })
+    .await;
+    // Paying again: a new intent on the same order, the same amount; a double click gets
+    // the same one.
+    let pay = app
+        .call_as(&shopper, "pay", &[("order_id", &order_id)])
+        .await;
+    assert_eq!(pay.status, 200, "{}", pay.body);
+    let second = pay.body["payment_intent_id"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+    assert_eq!(order_status(app, &order_id).await, "pending");
+    let again = app
+        .call_as(&shopper, "pay", &[("order_id", &order_id)])
+        .await;
+    assert_eq!(
+        again.body["payment_intent_id"].as_str(),
+        Some(second.as_str())
+    );
+    let intent = app
+        .server
+        .stripe
+        .client
+        .retrieve_payment_intent(&second, &[])
+        .await
+        .unwrap();
+    assert_eq!(intent.amount, 1250);
+    assert_eq!(
+        intent.metadata.get("order_id").map(String::as_str),
+        Some(order_id.as_str())
+    );
+    // Paid on the new intent; the old one's events change nothing.
+    confirm(app, &second, "pm_card_visa").await.unwrap();
+    wait_until("paid", || async {
+        order_status(app, &order_id).await == "paid"
+    })
+    .await;
+    let row = app
+        .server
+        .store
+        .order_payment(&OrderId::parse(&order_id).unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        row.payment.payment_intent_id.as_deref(),
+        Some(second.as_str())
+    );
+    assert_eq!(row.pi_attempt, 2);
+}
+
+async fn an_intent_gone_at_stripe_gets_a_new_attempt_on_the_same_order(app: &TestApp) {
+    let shopper = browser();
+    let (order_id, first) = order_and_intent(app, &shopper).await;
+    // The sandbox forgets everything (as a switch to other keys on the same database).
+    let sandbox = app.server.stripe.sandbox.as_ref().unwrap().url();
+    let reset = app
+        .client
+        .post(format!("{sandbox}/_sandbox/reset"))
+        .json(&serde_json::json!({"keep_endpoints": true}))
+        .send()
+        .await
+        .unwrap();
+    assert!(reset.status().is_success());
+    let pay = app
+        .call_as(&shopper, "pay", &[("order_id", &order_id)])
+        .await;
+    assert_eq!(pay.status, 200, "{}", pay.body);
+    let second = pay.body["payment_intent_id"].as_str().unwrap().to_owned();
+    assert_ne!(second, first);
+    confirm(app, &second, "pm_card_visa").await.unwrap();
+    wait_until("paid", || async {
+        order_status(app, &order_id).await == "paid"
+    })
+    .await;
+}
+
+async fn money_taken_with_another_amount_lands_the_order_in_review(app: &TestApp) {
+    let shopper = browser();
+    let (order_id, pi) = order_and_intent(app, &shopper).await;
+    // Someone changes the amount at Stripe (a bug, a Dashboard edit) and it is paid.
+    let wrong = stripe_types::Money::new(999, stripe_types::Currency::USD);
+    app.server
+        .stripe
+        .client
+        .update_payment_intent(
+            &pi,
+            &stripe_client::UpdatePaymentIntent::amount(wrong),
+            &IdempotencyKey::random(),
+        )
+        .await
+        .unwrap();
+    confirm(app, &pi, "pm_card_visa").await.unwrap();
+    wait_until("in review", || async {
+        order_status(app, &order_id).await == "needs_review"
+    })
+    .await;
+    // Never fulfilled, never payable, and the merchant is told why.
+    let pay = app
+        .call_as(&shopper, "pay", &[("order_id", &order_id)])
+        .await;
+    assert_eq!(pay.status, 409, "{}", pay.body);
+    let merchant = crate::support::merchant(app).await;
+    let page = merchant
+        .get(app.url(&format!("/merchant/orders/{order_id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains(r#"data-testid="review-reason""#), "{page}");
+    assert!(
+        page.contains(&format!("$9.99 received on {pi} for an order of $12.50")),
+        "{page}"
+    );
+    let dashboard = merchant
+        .get(app.url("/merchant"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let text = dashboard.replace("<!>", "").replace("<!-- -->", "");
+    assert!(text.contains("Orders to review</a>: 1<"), "{text}");
+    let listed = merchant
+        .get(app.url("/merchant/orders?status=needs_review"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(listed.contains(&order_id));
 }

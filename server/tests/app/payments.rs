@@ -259,14 +259,23 @@ async fn money_that_does_not_match_the_order_is_not_fulfilled(app: &TestApp) {
         100,
     );
     assert_eq!(deliver(app, &short).await, 200);
-    assert_eq!(status(app, &order_id).await["status"], "pending");
+    // Never paid on it, and not left pending either: the merchant looks at it.
+    assert_eq!(status(app, &order_id).await["status"], "needs_review");
+    let id = shop::OrderId::parse(&order_id).unwrap();
+    let reason = app.server.store.review_reason(&id).await.unwrap();
+    assert_eq!(
+        reason.as_deref(),
+        Some("$1.00 received on pi_short for an order of $25.00")
+    );
     // Another currency, same number.
     let eur = short
         .replace("evt_short", "evt_eur")
         .replace("\"usd\"", "\"eur\"")
         .replace("\"amount_received\":100", "\"amount_received\":2500");
     assert_eq!(deliver(app, &eur).await, 200);
-    assert_eq!(status(app, &order_id).await["status"], "pending");
+    assert_eq!(status(app, &order_id).await["status"], "needs_review");
+    // The first reason stays.
+    assert_eq!(app.server.store.review_reason(&id).await.unwrap(), reason);
 }
 
 async fn unknown_orders_cannot_be_paid(app: &TestApp) {

@@ -9,7 +9,9 @@ use stripe_types::Money;
 use super::{currency, now_ms, order_id, order_status, Store, StoreError};
 use crate::ids::OrderId;
 use crate::order::OrderStatus;
-use crate::payment_state::{decide, Change, Decision, Ignored, OrderPayment, PaymentFact};
+use crate::payment_state::{
+    decide, Change, Decision, FactKind, Ignored, OrderPayment, PaymentFact,
+};
 
 /// An order's payment row.
 #[derive(Debug, Clone)]
@@ -120,6 +122,41 @@ impl Store {
             .and_then(|row| row.payment.payment_intent_id))
     }
 
+    /// A new attempt on the same order: the intent `old` is gone at Stripe or was canceled
+    /// (not by the shop), so `new` (created under the next key version, `attempt`) takes
+    /// its place, and the order is payable again. Compare-and-set on `old`: of two
+    /// concurrent callers (who created the same `new`: same key), one swaps, the other
+    /// finds it done. Returns the order's intent afterwards.
+    pub async fn replace_payment_intent(
+        &self,
+        order_id: &OrderId,
+        old: &str,
+        new: &str,
+        attempt: i64,
+    ) -> Result<Option<String>, StoreError> {
+        sqlx::query(
+            "UPDATE orders SET payment_intent_id = $1, pi_attempt = $2, status = $3, \
+             failure_code = NULL, revision = revision + 1, updated_at = $4 \
+             WHERE id = $5 AND payment_intent_id = $6 AND closed_reason IS NULL \
+             AND status IN ($3, $7, $8, $9)",
+        )
+        .bind(new)
+        .bind(attempt)
+        .bind(OrderStatus::Pending.as_str())
+        .bind(now_ms())
+        .bind(order_id.as_str())
+        .bind(old)
+        .bind(OrderStatus::Processing.as_str())
+        .bind(OrderStatus::Failed.as_str())
+        .bind(OrderStatus::Canceled.as_str())
+        .execute(self.pool())
+        .await?;
+        Ok(self
+            .order_payment(order_id)
+            .await?
+            .and_then(|row| row.payment.payment_intent_id))
+    }
+
     /// The browser reports that the shopper's confirmation went through: the order shows
     /// `processing` until Stripe's word (webhook or retrieve) arrives. Nothing is
     /// fulfilled on this basis.
@@ -216,10 +253,13 @@ impl Store {
             let change = match decide(&row.payment, fact) {
                 Decision::Apply(change) => change,
                 Decision::Ignore(reason) => {
+                    if let Some(why) = needs_review(&reason, fact) {
+                        self.flag_for_review(&row.order_id, &why).await?;
+                    }
                     return Ok(Applied::Ignored {
                         order_id: row.order_id,
                         reason,
-                    })
+                    });
                 }
             };
             if self.write_change(&row, &change).await? {
@@ -239,6 +279,59 @@ impl Store {
         Err(StoreError::Contended(
             "order kept changing while a payment fact was applied",
         ))
+    }
+
+    /// An order Stripe said something unfulfillable about: `needs_review` (with the
+    /// reason) when it was never paid; a paid one keeps its status and gets the reason
+    /// (a second payment: the merchant refunds one). Once: the first reason stays.
+    async fn flag_for_review(&self, order: &OrderId, why: &str) -> Result<(), StoreError> {
+        let now = now_ms();
+        sqlx::query(
+            "UPDATE orders SET review_reason = $1, revision = revision + 1, updated_at = $2 \
+             WHERE id = $3 AND review_reason IS NULL",
+        )
+        .bind(why)
+        .bind(now)
+        .bind(order.as_str())
+        .execute(self.pool())
+        .await?;
+        let flagged = sqlx::query(
+            "UPDATE orders SET status = $1, revision = revision + 1, updated_at = $2 \
+             WHERE id = $3 AND status IN ($4, $5, $6, $7)",
+        )
+        .bind(OrderStatus::NeedsReview.as_str())
+        .bind(now)
+        .bind(order.as_str())
+        .bind(OrderStatus::Pending.as_str())
+        .bind(OrderStatus::Processing.as_str())
+        .bind(OrderStatus::Failed.as_str())
+        .bind(OrderStatus::Canceled.as_str())
+        .execute(self.pool())
+        .await?;
+        tracing::error!(order_id = %order, reason = why, status_changed = flagged.rows_affected() == 1, "order needs the merchant's review");
+        Ok(())
+    }
+
+    /// Why the order needs review, in the merchant's words.
+    pub async fn review_reason(&self, order: &OrderId) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query("SELECT review_reason FROM orders WHERE id = $1")
+            .bind(order.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row
+            .map(|r| r.try_get::<Option<String>, _>("review_reason"))
+            .transpose()?
+            .flatten())
+    }
+
+    /// Orders waiting for the merchant's review (status or flag).
+    pub async fn review_count(&self) -> Result<i64, StoreError> {
+        Ok(
+            sqlx::query("SELECT COUNT(*) AS n FROM orders WHERE review_reason IS NOT NULL")
+                .fetch_one(self.pool())
+                .await?
+                .try_get("n")?,
+        )
     }
 
     async fn write_change(
@@ -266,5 +359,24 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)
+    }
+}
+
+/// What the state machine refused that a person must look at: money taken with an
+/// amount or currency that is not the order's, or taken on another PaymentIntent than the
+/// order's (a second payment for one order). Stale or duplicate facts are not.
+fn needs_review(reason: &Ignored, fact: &PaymentFact) -> Option<String> {
+    match reason {
+        Ignored::AmountMismatch { expected, got } => Some(format!(
+            "{} received on {} for an order of {}",
+            got, fact.payment_intent_id, expected
+        )),
+        Ignored::OtherPaymentIntent if matches!(fact.kind, FactKind::Succeeded { .. }) => {
+            Some(format!(
+                "a second PaymentIntent {} succeeded for this order",
+                fact.payment_intent_id
+            ))
+        }
+        _ => None,
     }
 }

@@ -39,7 +39,7 @@ use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
 pub use card::{CardChange, CardElement, ValidationError};
-pub use load::{load, LoadError, SCRIPT_ID};
+pub use load::{delay, load, LoadError, SCRIPT_ID};
 pub use options::{BillingDetails, CardOptions, CardStyle, StyleRules};
 pub use result::{PaymentError, PaymentIntentInfo, SetupIntentInfo};
 pub use stripe_types::{ErrorType, PaymentIntentStatus, SetupIntentStatus};

@@ -187,6 +187,21 @@ async fn wait(window: &Window, script: &HtmlScriptElement, timeout_ms: u32) -> R
     JsFuture::from(promise).await.map(drop)
 }
 
+/// Resolves after `ms` milliseconds (`setTimeout`): a bound on waits the shopper should
+/// not sit through, raced against the work.
+pub async fn delay(ms: u32) {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let promise = Promise::new(&mut |resolve: Function, _reject: Function| {
+        let _ = window.set_timeout_with_callback_and_timeout_and_arguments_0(
+            &resolve,
+            i32::try_from(ms).unwrap_or(i32::MAX),
+        );
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -161,6 +161,8 @@ pub const ORDER_PROCESSING: &str =
 pub const ORDER_PAID: &str = "Paid. Thank you! Your order is on its way.";
 pub const ORDER_FAILED: &str = "The last payment attempt failed. You can try again.";
 pub const ORDER_CANCELED: &str = "This order was canceled.";
+pub const ORDER_NEEDS_REVIEW: &str =
+    "We are checking this payment by hand before we ship. We will be in touch; there is nothing you need to do.";
 pub const ORDER_REFUNDED: &str = "This order was refunded.";
 pub const ORDER_PARTIALLY_REFUNDED: &str = "Part of this order was refunded.";
 
