@@ -14,6 +14,7 @@ on_both_backends!(
     a_dispute_is_answered_with_staged_then_submitted_evidence_and_won,
     an_accepted_dispute_is_lost,
     only_merchants_see_or_answer_disputes,
+    a_late_echo_within_the_same_second_never_moves_a_dispute_back,
 );
 
 /// A guest's order of two mugs paid with a card whose payment gets disputed (0259);
@@ -228,4 +229,41 @@ async fn only_merchants_see_or_answer_disputes(app: &TestApp) {
         .unwrap();
     assert_eq!(at_stripe.status.to_string(), "needs_response");
     assert_eq!(app.count("merchant_audit").await, 0);
+}
+
+/// The echo of "save evidence" (`needs_response`) arriving after the submission's answer
+/// (`under_review`) stamped with the same second: the dispute stays under review.
+async fn a_late_echo_within_the_same_second_never_moves_a_dispute_back(app: &TestApp) {
+    use shop::store::disputes::Funds;
+    let (_, dp) = disputed_order(app).await;
+    let stripe = app
+        .server
+        .stripe
+        .client
+        .retrieve_dispute(&dp)
+        .await
+        .unwrap();
+    let with_status = |status: &str| {
+        let mut json = serde_json::to_value(&stripe).unwrap();
+        json["status"] = status.into();
+        serde_json::from_value::<stripe_client::Dispute>(json).unwrap()
+    };
+    let at = shop::store::now_ms() / 1000 + 60;
+    let store = &app.server.store;
+    let apply = |status: &str, at: i64| {
+        let dispute = with_status(status);
+        async move {
+            store
+                .apply_dispute(&dispute, at, Funds::None)
+                .await
+                .unwrap()
+        }
+    };
+    assert!(apply("under_review", at).await);
+    assert!(!apply("needs_response", at).await);
+    assert_eq!(store.dispute(&dp).await.unwrap().status, "under_review");
+    // A later second still moves it on (won), and the same second back is refused.
+    assert!(apply("won", at + 1).await);
+    assert!(!apply("under_review", at + 1).await);
+    assert_eq!(store.dispute(&dp).await.unwrap().status, "won");
 }

@@ -360,7 +360,7 @@ async fn a_stored_stripe_error_does_not_block_the_order(app: &TestApp) {
     );
 }
 
-/// Stripe hangs: the shopper waiting on "pay" gets an answer after three short attempts
+/// Stripe hangs: the shopper waiting on "pay" gets an answer after two short attempts
 /// (server::INTERACTIVE_TIMEOUT each), not after the background budget of minutes; the
 /// next try, Stripe answering again, pays the same order with the same intent.
 async fn a_slow_stripe_answers_the_shopper_within_seconds(app: &TestApp) {
@@ -370,7 +370,7 @@ async fn a_slow_stripe_answers_the_shopper_within_seconds(app: &TestApp) {
         .client
         .post(format!("{sandbox}/_sandbox/faults"))
         .json(&serde_json::json!({
-            "kind": "delay", "delay_ms": 15_000, "count": 3,
+            "kind": "delay", "delay_ms": 15_000, "count": server::INTERACTIVE_RETRIES + 1,
             "path_prefix": "/v1/payment_intents", "method": "POST"
         }))
         .send()

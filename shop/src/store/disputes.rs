@@ -77,7 +77,10 @@ impl Store {
              evidence_text = COALESCE(excluded.evidence_text, disputes.evidence_text), \
              order_id = COALESCE(disputes.order_id, excluded.order_id), \
              fact_at = excluded.fact_at, updated_at = excluded.updated_at \
-             WHERE disputes.fact_at <= excluded.fact_at",
+             WHERE disputes.fact_at < excluded.fact_at OR (disputes.fact_at = excluded.fact_at \
+             AND (CASE disputes.status WHEN 'won' THEN 2 WHEN 'lost' THEN 2 \
+                  WHEN 'warning_closed' THEN 2 WHEN 'under_review' THEN 1 \
+                  WHEN 'warning_under_review' THEN 1 ELSE 0 END) <= $16)",
         )
         .bind(&dispute.id)
         .bind(&order_id)
@@ -94,6 +97,9 @@ impl Store {
         .bind(&text)
         .bind(at)
         .bind(now)
+        // Within one second (a save's echo arriving after the submission's answer), the
+        // lifecycle decides: a status never moves back.
+        .bind(status_rank(&dispute.status.to_string()))
         .execute(self.pool())
         .await?
         .rows_affected()
@@ -206,5 +212,15 @@ impl Store {
         .iter()
         .map(row_to_dispute)
         .collect()
+    }
+}
+
+/// Where a dispute status stands in its lifecycle (the same as the upsert's `CASE`):
+/// waiting for evidence, under review, decided.
+pub fn status_rank(status: &str) -> i64 {
+    match status {
+        "won" | "lost" | "warning_closed" => 2,
+        "under_review" | "warning_under_review" => 1,
+        _ => 0,
     }
 }
