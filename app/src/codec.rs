@@ -134,11 +134,17 @@ fn decode_component(text: &str) -> Result<String, FormError> {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' => {
+                // Two hex digits exactly (`from_str_radix` alone takes `+1`).
                 let hex = bytes
                     .get(i + 1..i + 3)
+                    .filter(|h| h.iter().all(u8::is_ascii_hexdigit))
                     .and_then(|h| std::str::from_utf8(h).ok())
                     .and_then(|h| u8::from_str_radix(h, 16).ok())
                     .ok_or_else(|| FormError(format!("bad percent escape in `{text}`")))?;
+                // No text argument holds a NUL (PostgreSQL text cannot store one).
+                if hex == 0 {
+                    return Err(FormError("a NUL character in a form field".into()));
+                }
                 out.push(hex);
                 i += 2;
             }
@@ -348,6 +354,17 @@ mod tests {
             sku: sku.into(),
             quantity: quantity.into(),
         }
+    }
+
+    #[test]
+    fn escapes_are_two_hex_digits_and_never_a_nul() {
+        assert!(parse_pairs("a=%+1").is_err());
+        assert!(parse_pairs("a=%-1").is_err());
+        assert!(parse_pairs("a=x%00y").is_err());
+        assert_eq!(
+            parse_pairs("a=%41%62").unwrap(),
+            vec![("a".to_owned(), "Ab".to_owned())]
+        );
     }
 
     #[test]

@@ -157,6 +157,15 @@ pub const MAX_REQUEST_BODY: usize = 256 * 1024;
 /// Every route's body limit: `413` up front when `Content-Length` says more, and a body
 /// that grows past it mid-stream fails to read (the server function answers 400).
 pub async fn limit_body(request: Request, next: Next) -> Response {
+    // No path or query of this site holds a NUL (PostgreSQL text cannot store one): 400
+    // here, before a page hands it to a query.
+    let uri = request.uri();
+    if [uri.path(), uri.query().unwrap_or_default()]
+        .iter()
+        .any(|part| part.to_ascii_lowercase().contains("%00"))
+    {
+        return (StatusCode::BAD_REQUEST, "a NUL character in the URL").into_response();
+    }
     let limit = if request.uri().path() == "/webhook" {
         crate::webhook::MAX_BODY
     } else {

@@ -139,7 +139,9 @@ impl Cards {
         }
         let si = match self.stripe.retrieve_setup_intent(setup_intent_id).await {
             Ok(si) => si,
+            // Not there, or not even shaped like an id (refused before any request).
             Err(e) if e.is_not_found() => return Err(not_found()),
+            Err(stripe_client::StripeError::InvalidArgument { .. }) => return Err(not_found()),
             Err(e) => return Err(stripe_failure("retrieve SetupIntent", e)),
         };
         let ours = account.stripe_customer_id.is_some()
