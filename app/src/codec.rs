@@ -148,6 +148,7 @@ fn decode_component(text: &str) -> Result<String, FormError> {
                 out.push(hex);
                 i += 2;
             }
+            0 => return Err(FormError("a NUL character in a form field".into())),
             b => out.push(b),
         }
         i += 1;
@@ -361,6 +362,7 @@ mod tests {
         assert!(parse_pairs("a=%+1").is_err());
         assert!(parse_pairs("a=%-1").is_err());
         assert!(parse_pairs("a=x%00y").is_err());
+        assert!(parse_pairs("a=x\0y").is_err());
         assert_eq!(
             parse_pairs("a=%41%62").unwrap(),
             vec![("a".to_owned(), "Ab".to_owned())]
