@@ -110,13 +110,14 @@ mod tests {
             OrderStatus::Canceled,
             OrderStatus::PartiallyRefunded,
             OrderStatus::Refunded,
+            OrderStatus::NeedsReview,
         ] {
             assert_eq!(OrderStatus::parse(s.as_str()), Some(s));
             let json = serde_json::to_string(&s).unwrap();
             assert_eq!(json, format!("\"{}\"", s.as_str()));
         }
         assert_eq!(OrderStatus::parse("PAID"), None);
-        assert_eq!(OrderStatus::ALL.len(), 7);
+        assert_eq!(OrderStatus::ALL.len(), 8);
     }
 
     #[test]
