@@ -48,3 +48,6 @@ export SERVER_BIN="$CARGO_TARGET_DIR/debug/server" E2E_DATA_DIR="$E2E_DATA" LEPT
 step "Drills, short (bench drill: two servers on one PostgreSQL; kill -9; 30 % sandbox faults)"
 cargo build -p bench --bin bench
 SKIP_BUILD=1 DRILL_SHOPPERS=40 DRILL_DATABASE="$CHECKOUT_TEST_POSTGRES_URL" scripts/drill.sh
+
+step "Benchmark harness, short (bench create-pi beside the Node baseline: both answer, 0 errors)"
+"$CARGO_TARGET_DIR/debug/bench" create-pi -c 8 -n 200 --warmup 0.5 --reuse 0 --node "$ROOT/bench/node-baseline"

@@ -110,7 +110,7 @@ if [ "$("$TOOLS/npm/node_modules/.bin/wasm-opt" --version 2>/dev/null | awk '{pr
 fi
 
 # --- Node packages of the tests (Playwright uses Debian's chromium, never downloads one) ---
-for dir in end2end stripe/sandbox/npm-check; do
+for dir in end2end stripe/sandbox/npm-check bench/node-baseline; do
     if [ ! -d "$ROOT/$dir/node_modules" ] || [ "$ROOT/$dir/package-lock.json" -nt "$ROOT/$dir/node_modules/.package-lock.json" ]; then
         log "npm ci in $dir"
         (cd "$ROOT/$dir" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --silent --no-fund --no-audit >/dev/null)

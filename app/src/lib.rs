@@ -9,7 +9,9 @@
 //! - `pages`: shop, cart and order pages; `payment_page`: the card payment page;
 //! - `account_pages`: sign up/in, the shopper's orders and saved cards, header links;
 //! - [`merchant_api`] and `merchant_pages`: the merchant console (orders, ledger, refunds);
-//! - [`security`] (ssr): the Content-Security-Policy of every page.
+//! - [`security`] (ssr): the Content-Security-Policy of every page;
+//! - `hydration`: the script that hydrates the islands at once, and Stripe.js
+//!   started from `<head>` on the pages with a card form.
 
 mod account_pages;
 pub mod api;
@@ -23,6 +25,7 @@ pub use pages::DemoMerchant;
 mod payment_page;
 #[cfg(feature = "ssr")]
 pub mod security;
+mod hydration;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
@@ -42,7 +45,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options islands=true/>
+                <hydration::HydrationScripts options/>
                 <MetaTags/>
             </head>
             <body>

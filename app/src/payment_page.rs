@@ -130,6 +130,8 @@ fn CheckoutForm(
         })
         .collect();
     view! {
+        // Stripe.js starts downloading now, beside the WASM, not after it hydrated.
+        <crate::hydration::StartStripeJs url=config.js_url.clone()/>
         <h1>"Checkout"</h1>
         <div class="checkout">
             <section class="summary" aria-labelledby="summary-heading">

@@ -4,7 +4,17 @@
 //! warm-up's rate needs); each timed call is the first for its order (a real
 //! PaymentIntent creation). Then, optionally, the
 //! "reuse" figure: calls again on orders that already have their intent.
+//!
+//! `--node DIR` also measures the baseline in the same run: Stripe's integration-guide
+//! server (`bench/node-baseline`: express + the `stripe` package, `POST
+//! /create-payment-intent`) started with `node` against this process's embedded sandbox,
+//! driven by the same client with the same connections. The two take turns (ours, Node,
+//! ours, Node; half the duration each) so that neither gets a quieter machine or a
+//! smaller sandbox; the ratio of their rates is printed.
 
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,7 +23,7 @@ use anyhow::Context;
 
 use crate::harness::{self, Target};
 use crate::orders::{self, Order};
-use crate::stats::{Samples, Summary, Window};
+use crate::stats::{Samples, Summary, Tally, Window};
 use crate::Common;
 
 pub struct Args {
@@ -26,6 +36,107 @@ pub struct Args {
     /// Sign-ins per second run beside the timed payments (0: none): Argon2id hashing
     /// must not stall payments.
     pub sign_ins: f64,
+    /// The Node baseline's directory (`bench/node-baseline`), measured beside ours.
+    pub node: Option<PathBuf>,
+}
+
+/// The Node baseline's server, killed when dropped.
+struct NodeBaseline {
+    child: Child,
+    url: String,
+}
+
+impl NodeBaseline {
+    /// Starts `node server.mjs` in `dir` on a free port, talking to the sandbox at
+    /// `stripe_api`; waits for its `listening on URL` line.
+    fn start(dir: &Path, stripe_api: &str) -> anyhow::Result<NodeBaseline> {
+        anyhow::ensure!(
+            dir.join("node_modules").is_dir(),
+            "{}: no node_modules (run `npm ci` there; scripts/toolchain.sh does)",
+            dir.display()
+        );
+        let mut child = Command::new("node")
+            .arg("server.mjs")
+            .current_dir(dir)
+            .env("NODE_ENV", "production")
+            // The sandbox takes any well-formed test key.
+            .env("STRIPE_SECRET_KEY", "sk_test_node_baseline_0000000000")
+            .env("STRIPE_API_BASE", stripe_api)
+            .env("PORT", "0")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .context("starting `node server.mjs` (is Node.js on PATH?)")?;
+        let stdout = child.stdout.take().context("node's stdout")?;
+        let mut line = String::new();
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .context("reading node's first line")?;
+        let Some(url) = line.trim().strip_prefix("listening on ") else {
+            let _ = child.kill();
+            anyhow::bail!("the Node baseline did not start (it printed {line:?})");
+        };
+        Ok(NodeBaseline {
+            url: url.to_owned(),
+            child,
+        })
+    }
+}
+
+impl Drop for NodeBaseline {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `POST /create-payment-intent` of the Node baseline, as the guide's page sends it (the
+/// cart's items in JSON); the client secret.
+async fn create_at_node(client: &reqwest::Client, url: &str) -> Result<String, String> {
+    let response = client
+        .post(url)
+        .json(&serde_json::json!({ "items": [{ "id": orders::SKU, "amount": 1250 }] }))
+        .send()
+        .await
+        .map_err(|e| format!("request: {e}"))?;
+    let status = response.status();
+    let text = response
+        .text()
+        .await
+        .map_err(|e| format!("reading the answer: {e}"))?;
+    if !status.is_success() {
+        return Err(format!("HTTP {status}: {text}"));
+    }
+    let body: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("not JSON ({e}): {text}"))?;
+    match body["clientSecret"].as_str() {
+        Some(secret) if secret.starts_with("pi_") && secret.contains("_secret_") => {
+            Ok(secret.to_owned())
+        }
+        _ => Err(format!("unexpected answer: {text}")),
+    }
+}
+
+/// Calls to the Node baseline until the window closes.
+async fn node_calls(
+    client: &reqwest::Client,
+    url: &str,
+    window: Arc<Window>,
+    concurrency: usize,
+) -> anyhow::Result<Phase> {
+    run_workers(concurrency, window.clone(), || {
+        let (client, url, window) = (client.clone(), url.to_owned(), window.clone());
+        async move {
+            let mut out = WorkerResult::default();
+            while let Some(measured) = window.take() {
+                let t0 = Instant::now();
+                let outcome = create_at_node(&client, &url).await;
+                out.samples.record(measured, t0, outcome);
+            }
+            out
+        }
+    })
+    .await
 }
 
 /// Sign-ins of one account at a steady rate until `stop`; (succeeded, failed).
@@ -173,9 +284,9 @@ async fn first_calls(
     orders: Arc<Vec<Order>>,
     window: Arc<Window>,
     concurrency: usize,
+    next: Arc<AtomicUsize>,
     ran_out: Arc<AtomicBool>,
 ) -> anyhow::Result<Phase> {
-    let next = Arc::new(AtomicUsize::new(0));
     run_workers(concurrency, window.clone(), || {
         let (client, url, orders, window, next, ran_out) = (
             client.clone(),
@@ -276,6 +387,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             Arc::new(orders),
             window,
             c.concurrency,
+            Arc::new(AtomicUsize::new(0)),
             ran_out,
         )
         .await?;
@@ -302,18 +414,56 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             stopped,
         ))
     });
+    // With the Node baseline: it starts now and warms up too.
+    let node = match &args.node {
+        Some(dir) => {
+            let (_, sandbox) = target.sandbox()?;
+            let node = NodeBaseline::start(dir, &sandbox)?;
+            let url = format!("{}/create-payment-intent", node.url);
+            let mut warm = node_calls(
+                &client,
+                &url,
+                Arc::new(Window::new(Duration::ZERO, c.warmup.max(Duration::from_secs(1)), None)),
+                c.concurrency,
+            )
+            .await?;
+            let (summary, errors) = warm.summary();
+            println!("  node warm-up: {}; {errors} errors", summary.human());
+            ok &= errors == 0;
+            Some((node, url))
+        }
+        None => None,
+    };
+    // Turns: ours alone, or ours and Node's in turn, twice, half the extent each.
+    let rounds: u32 = if node.is_some() { 2 } else { 1 };
+    let phase_duration = c.duration / rounds;
+    let phase_requests = c.requests.map(|n| n.div_ceil(rounds as u64));
+
     let ran_out = Arc::new(AtomicBool::new(false));
-    let window = Arc::new(Window::new(Duration::ZERO, c.duration, c.requests));
-    let mut first = first_calls(
-        &client,
-        &url,
-        Arc::new(orders),
-        window,
-        c.concurrency,
-        ran_out.clone(),
-    )
-    .await?;
-    let (summary, errors) = first.summary();
+    let next = Arc::new(AtomicUsize::new(0));
+    let orders = Arc::new(orders);
+    let (mut ours, mut theirs) = (Tally::default(), Tally::default());
+    for _ in 0..rounds {
+        let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
+        let mut phase = first_calls(
+            &client,
+            &url,
+            orders.clone(),
+            window,
+            c.concurrency,
+            next.clone(),
+            ran_out.clone(),
+        )
+        .await?;
+        paid.extend(phase.take_paid());
+        ours.add(phase.results.iter_mut().map(|r| &mut r.samples), phase.measure_from);
+        if let Some((_, node_url)) = &node {
+            let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
+            let mut phase = node_calls(&client, node_url, window, c.concurrency).await?;
+            theirs.add(phase.results.iter_mut().map(|r| &mut r.samples), phase.measure_from);
+        }
+    }
+    let (summary, errors) = ours.finish();
     let _ = stop_sign_ins.send(true);
     let sign_ins = match sign_ins {
         Some(load) => Some(load.await.context("the sign-in load panicked")??),
@@ -335,9 +485,28 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     } else {
         "create-pi"
     };
-    let mut json = summary.json(name, first.concurrency, errors);
+    let mut json = summary.json(name, c.concurrency, errors);
     json["ran_out_of_orders"] = ran_out.into();
     json["server"] = target.kind().into();
+    if let Some((node, _)) = node {
+        drop(node);
+        let (baseline, node_errors) = theirs.finish();
+        let ratio = summary.rps() / baseline.rps().max(1e-9);
+        println!(
+            "create-pi-node: {}; {node_errors} errors (Stripe's guide: express + stripe-node, storing nothing)",
+            baseline.human()
+        );
+        println!("  ours / node: {ratio:.2}x the requests per second, in turns in one run");
+        let mut line = baseline.json("create-pi-node", c.concurrency, node_errors);
+        line["server"] = "node".into();
+        println!("{line}");
+        json["node_rps"] = line["rps"].clone();
+        json["node_p50_ms"] = line["p50_ms"].clone();
+        json["node_p99_ms"] = line["p99_ms"].clone();
+        json["node_errors"] = node_errors.into();
+        json["ratio_to_node"] = ((ratio * 100.0).round() / 100.0).into();
+        ok &= node_errors == 0;
+    }
     if let Some((signed_in, failed)) = sign_ins {
         let per_s = signed_in as f64 / summary.elapsed.as_secs_f64().max(1e-9);
         println!("  beside it: {signed_in} sign-ins ({per_s:.1}/s, Argon2id), {failed} failed");
@@ -347,7 +516,6 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     }
     println!("{json}");
     ok &= errors == 0 && summary.requests > 0;
-    paid.extend(first.take_paid());
     if !args.reuse.is_zero() && !paid.is_empty() {
         let mut reuse =
             reuse_calls(&client, &url, Arc::new(paid), args.reuse, c.concurrency).await?;

@@ -3,7 +3,7 @@
 //! ```text
 //! cargo build --release -p bench
 //! bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3] [--sign-ins 20]
-//!                 [--url http://127.0.0.1:3000] [--database postgres://…]
+//!                 [--node bench/node-baseline] [--url http://127.0.0.1:3000] [--database postgres://…]
 //! bench webhook   [-c 32] [-d 10 | -n N] [--warmup 1] [--duplicates 0.1]
 //!                 [--url http://127.0.0.1:3000 --secret whsec_…] [--database postgres://…]
 //! bench console   [--orders 100000] [--events 300000] [-n 100] [--database postgres://…]
@@ -38,7 +38,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str = "usage:
-  bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3] [--sign-ins 0] [--url URL] [--database URL]
+  bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3] [--sign-ins 0] [--node DIR] [--url URL] [--database URL]
   bench webhook   [-c 32] [-d 10 | -n N] [--warmup 1] [--duplicates 0.1] [--url URL --secret whsec_…] [--database URL]
   bench console   [--orders 100000] [--events 300000] [-n 100] [--database URL]
   bench reconcile [--events 10000] [-c 16] [--database URL]
@@ -117,6 +117,7 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
     let mut orders = None;
     let mut reuse = Duration::from_secs(3);
     let mut sign_ins = 0.0;
+    let mut node = None;
     let mut concurrency = None;
     let mut events = None;
     while let Some(flag) = it.next() {
@@ -139,12 +140,16 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
             ("create-pi", "--orders") => orders = Some(number(&flag, &value()?)?),
             ("create-pi", "--reuse") => reuse = seconds(&flag, &value()?)?,
             ("create-pi", "--sign-ins") => sign_ins = number(&flag, &value()?)?,
+            ("create-pi", "--node") => node = Some(std::path::PathBuf::from(value()?)),
             (_, "-h" | "--help") => return Err(String::new()),
             _ => return Err(format!("{command}: unknown argument `{flag}`")),
         }
     }
     if !(sign_ins >= 0.0 && f64::is_finite(sign_ins)) {
         return Err("--sign-ins must be a rate of 0 or more per second".into());
+    }
+    if node.is_some() && (sign_ins > 0.0 || common.url.is_some()) {
+        return Err("--node measures against the embedded sandbox: no --sign-ins, no --url".into());
     }
     common.concurrency = concurrency.unwrap_or(if command == "reconcile" { 16 } else { 32 });
     if common.concurrency == 0 {
@@ -162,6 +167,7 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
             orders,
             reuse,
             sign_ins,
+            node,
         }),
         "webhook" => Command::Webhook(webhook::Args {
             common,
@@ -239,6 +245,11 @@ mod tests {
         assert_eq!(p.common.requests, Some(500));
         assert_eq!(p.sign_ins, 20.0);
         assert!(parse(args("create-pi --sign-ins -1")).is_err());
+        let Ok(Command::CreatePi(p)) = parse(args("create-pi --node bench/node-baseline")) else {
+            panic!("create-pi --node")
+        };
+        assert_eq!(p.node.as_deref(), Some(std::path::Path::new("bench/node-baseline")));
+        assert!(parse(args("create-pi --node x --sign-ins 5")).is_err());
         assert!(p.reuse.is_zero());
         assert!(parse(args("create-pi --duplicates 0.1")).is_err());
         assert!(parse(args("webhook -c 0")).is_err());

@@ -88,19 +88,43 @@ impl Samples {
         all: impl Iterator<Item = &'a mut Samples>,
         measure_from: Instant,
     ) -> (Summary, u64) {
-        let (mut latencies, mut last_end, mut errors) = (Vec::new(), None, 0);
-        let mut first_error = None;
+        let mut tally = Tally::default();
+        tally.add(all, measure_from);
+        tally.finish()
+    }
+}
+
+/// Several measured phases of one kind of request as one summary: their latencies
+/// together, their durations added.
+#[derive(Default)]
+pub struct Tally {
+    latencies: Vec<Duration>,
+    elapsed: Duration,
+    errors: u64,
+    first_error: Option<String>,
+}
+
+impl Tally {
+    /// Adds one phase: its workers' samples, measured from `measure_from`.
+    pub fn add<'a>(&mut self, all: impl Iterator<Item = &'a mut Samples>, measure_from: Instant) {
+        let mut last_end = None;
         for samples in all {
-            latencies.append(&mut samples.latencies);
+            self.latencies.append(&mut samples.latencies);
             last_end = last_end.max(samples.last_end);
-            errors += samples.errors;
-            first_error = first_error.or(samples.first_error.take());
+            self.errors += samples.errors;
+            if self.first_error.is_none() {
+                self.first_error = samples.first_error.take();
+            }
         }
-        if let Some(e) = first_error {
+        self.elapsed += last_end.map_or(Duration::ZERO, |t: Instant| t - measure_from);
+    }
+
+    /// The summary and the error count; the first error is printed.
+    pub fn finish(self) -> (Summary, u64) {
+        if let Some(e) = &self.first_error {
             eprintln!("first error: {e}");
         }
-        let elapsed = last_end.map_or(Duration::ZERO, |t: Instant| t - measure_from);
-        (Summary::new(latencies, elapsed), errors)
+        (Summary::new(self.latencies, self.elapsed), self.errors)
     }
 }
 
@@ -235,6 +259,23 @@ mod tests {
         );
         let warm = Window::new(Duration::from_secs(60), Duration::ZERO, None);
         assert_eq!(warm.take(), Some(false));
+    }
+
+    #[test]
+    fn a_tally_adds_phases_up() {
+        let t0 = Instant::now();
+        let mut a = Samples::default();
+        a.record(true, t0, Ok::<(), String>(()));
+        a.record(false, t0, Err::<(), String>("warm-up error".into()));
+        let mut b = Samples::default();
+        b.record(true, t0, Ok::<(), String>(()));
+        b.record(true, t0, Ok::<(), String>(()));
+        let mut tally = Tally::default();
+        tally.add([&mut a].into_iter(), t0);
+        tally.add([&mut b].into_iter(), t0);
+        let (summary, errors) = tally.finish();
+        assert_eq!((summary.requests, errors), (3, 1));
+        assert!(summary.elapsed >= summary.max);
     }
 
     #[test]

@@ -79,6 +79,14 @@ export async function signedInWithCards(base, cards = 2) {
   return cookie;
 }
 
+/** Signs in (`POST /api/sign_in`); returns the `session=…` cookie. */
+export async function signIn(base, email, password) {
+  const { response } = await post(`${base}/api/sign_in`, { email, password });
+  const cookie = setCookie(response, "session");
+  if (!cookie) throw new Error(`sign_in as ${email} set no session cookie`);
+  return cookie;
+}
+
 /** Median (mean of the middle two for an even count) of numbers. */
 export function median(values) {
   const s = [...values].sort((a, b) => a - b);

@@ -1,33 +1,33 @@
 #!/usr/bin/env node
-// Weight of the checkout page as a browser first loads it: the HTML and every
-// same-origin stylesheet, script (with its static imports) and WebAssembly module it
-// references or that Chromium fetched while hydrating it (the lazy islands' split
-// modules), each compressed with gzip -9. Stripe.js (any other origin, or a URL
-// containing "/v3/") is excluded and listed as such.
+// Weight of a page as a browser first loads it: the HTML and every same-origin
+// stylesheet, script (with its static imports) and WebAssembly module it references or
+// that Chromium fetched while hydrating it (the lazy islands' split modules), each
+// compressed with gzip -9. Stripe.js (any other origin, or a URL containing "/v3/") is
+// excluded and listed as such.
 //
-//   node end2end/bench/page-weight.mjs [BASE_URL] [PATH | --signed-in]
+//   node end2end/bench/page-weight.mjs [BASE_URL] [PATH | --signed-in | --all]
 //
 // BASE_URL defaults to $BASE_URL or http://127.0.0.1:3000. Without PATH an order is
 // created through the API and /checkout/<order id> is weighed (as the guest whose cart
 // placed it); `--signed-in` weighs the checkout of a signed-in shopper with two saved
-// cards (offline sandbox only); give a PATH (e.g. /) to weigh another page. Prints a
-// table and a JSON line ({"bench":"page-weight",…}; "page-weight-signed-in").
+// cards (offline sandbox only); give a PATH (e.g. /) to weigh another page. `--all`
+// weighs every page of the shop, the account and the console (the console as the
+// merchant of $MERCHANT_EMAIL / $MERCHANT_PASSWORD) and prints the heaviest. Prints a
+// table and a JSON line ({"bench":"page-weight",…}; "page-weight-signed-in";
+// "page-weights" for --all).
 import { gzipSync, constants } from "node:zlib";
-import { baseUrl, createOrder, signedInWithCards } from "./lib.mjs";
-
-const base = baseUrl(process.argv[2]);
-const origin = new URL(base).origin;
-let path = process.argv[3];
-const signedIn = path === "--signed-in";
-let cookie;
-if (!path || signedIn) {
-  const order = await createOrder(base, signedIn ? await signedInWithCards(base) : undefined);
-  path = `/checkout/${order.id}`;
-  cookie = order.cookie;
-}
-const pageUrl = new URL(path, base).href;
+import { baseUrl, createOrder, signedInWithCards, signIn } from "./lib.mjs";
 
 const gzip = (buf) => gzipSync(buf, { level: constants.Z_BEST_COMPRESSION }).length;
+
+/**
+ * Weighs `path` as the holder of `cookie` (or nobody); `expect`: a `data-testid` the
+ * page must show (else it is not the page meant). Returns { url, files, byKind, total,
+ * excluded, missing }.
+ */
+async function weigh(base, path, cookie, expect) {
+const origin = new URL(base).origin;
+const pageUrl = new URL(path, base).href;
 
 async function get(url) {
   const headers = { "accept-encoding": "identity" };
@@ -79,11 +79,8 @@ function consider(ref, from, why) {
 }
 
 const html = await get(pageUrl);
-if (signedIn && !html.body.toString("utf8").includes('data-testid="saved-card"')) {
-  throw new Error(`${pageUrl} shows no saved card: not the signed-in checkout`);
-}
-if (cookie && !html.body.toString("utf8").includes('data-testid="card-element"')) {
-  throw new Error(`${pageUrl} has no card form: not a payable checkout`);
+if (expect && !html.body.toString("utf8").includes(`data-testid="${expect}"`)) {
+  throw new Error(`${pageUrl} shows no ${expect}: not the page meant`);
 }
 files.push({ url: pageUrl, kind: "html", raw: html.body.length, gzip: gzip(html.body) });
 const text = html.body.toString("utf8");
@@ -220,10 +217,15 @@ for (const f of files) {
   byKind[f.kind].gzip += f.gzip;
 }
 
+return { url: pageUrl, files, byKind, total, excluded, missing, show };
+}
+
 const kib = (n) => (n / 1024).toFixed(1);
-const show = (u) => (u.startsWith(origin) ? u.slice(origin.length) : u);
+
+function printTable(w) {
+const { files, total, excluded, missing, show } = w;
 const width = Math.max(12, ...files.map((f) => show(f.url).length));
-console.log(`page weight of ${pageUrl} (gzip -9 per file; KiB = 1024 bytes)`);
+console.log(`page weight of ${w.url} (gzip -9 per file; KiB = 1024 bytes)`);
 console.log(`${"file".padEnd(width)}  kind   ${"raw KiB".padStart(9)}  ${"gzip KiB".padStart(9)}`);
 for (const f of files) {
   console.log(
@@ -234,18 +236,78 @@ console.log(`${"total".padEnd(width)}         ${kib(total.raw).padStart(9)}  ${k
 for (const e of excluded) console.log(`excluded: ${e.url} (${e.why})`);
 for (const m of missing) console.log(`MISSING: ${m.error}`);
 if (!files.some((f) => f.kind === "wasm")) console.log("note: no .wasm found on this page");
-console.log(
-  JSON.stringify({
-    bench: signedIn ? "page-weight-signed-in" : "page-weight",
-    url: pageUrl,
-    total_raw: total.raw,
-    total_gzip: total.gzip,
-    total_gzip_kib: Math.round((total.gzip / 1024) * 10) / 10,
-    by_kind: byKind,
-    files: files.map((f) => ({ path: show(f.url), kind: f.kind, raw: f.raw, gzip: f.gzip })),
-    excluded: excluded.map((e) => e.url),
-    missing: missing.map((m) => m.url),
-  }),
-);
-// A page that references files the server cannot serve is not a valid measurement.
-if (missing.length) process.exitCode = 1;
+}
+
+const base = baseUrl(process.argv[2]);
+const mode = process.argv[3];
+
+if (mode === "--all") {
+  // Every page a shopper or the merchant opens, each with the session it needs.
+  const guest = await createOrder(base);
+  const shopper = await signedInWithCards(base, 1);
+  const own = await createOrder(base, shopper);
+  const email = process.env.MERCHANT_EMAIL;
+  const password = process.env.MERCHANT_PASSWORD;
+  if (!email || !password) throw new Error("--all weighs the console: set MERCHANT_EMAIL and MERCHANT_PASSWORD");
+  const merchant = await signIn(base, email, password);
+  const pages = [
+    ["/", undefined, "add-to-cart-ferris-mug"],
+    ["/cart", guest.cookie, undefined],
+    [`/checkout/${guest.id}`, guest.cookie, "card-element"],
+    [`/orders/${guest.id}`, guest.cookie, undefined],
+    ["/account/sign-in", undefined, undefined],
+    ["/account/sign-up", undefined, undefined],
+    ["/account/orders", shopper, undefined],
+    ["/account/cards", shopper, undefined],
+    [`/checkout/${own.id}`, shopper, "saved-card"],
+    ["/merchant", merchant, undefined],
+    ["/merchant/orders", merchant, undefined],
+    [`/merchant/orders/${guest.id}`, merchant, undefined],
+    ["/merchant/disputes", merchant, undefined],
+    ["/merchant/refunds", merchant, undefined],
+    ["/merchant/fraud-warnings", merchant, undefined],
+    ["/merchant/payouts", merchant, undefined],
+    ["/merchant/events", merchant, undefined],
+    ["/merchant/reconciliation", merchant, undefined],
+  ];
+  const results = [];
+  for (const [path, cookie, expect] of pages) {
+    const w = await weigh(base, path, cookie, expect);
+    const shown = path.replace(/ord_[A-Za-z0-9]+/, "ord_…");
+    results.push({ path: shown, total_gzip: w.total.gzip, wasm_gzip: w.byKind.wasm?.gzip ?? 0, missing: w.missing.length });
+    console.log(`${shown.padEnd(28)} ${String(w.total.gzip).padStart(8)} B gzip  (wasm ${w.byKind.wasm?.gzip ?? 0}, ${w.files.length} files)`);
+  }
+  const heaviest = results.reduce((a, b) => (b.total_gzip > a.total_gzip ? b : a));
+  console.log(`heaviest: ${heaviest.path} ${heaviest.total_gzip} B`);
+  console.log(JSON.stringify({ bench: "page-weights", pages: results, heaviest }));
+  if (results.some((r) => r.missing)) process.exitCode = 1;
+} else {
+  let path = mode;
+  const signedIn = path === "--signed-in";
+  let cookie;
+  let expect;
+  if (!path || signedIn) {
+    const order = await createOrder(base, signedIn ? await signedInWithCards(base) : undefined);
+    path = `/checkout/${order.id}`;
+    cookie = order.cookie;
+    expect = signedIn ? "saved-card" : "card-element";
+  }
+  const w = await weigh(base, path, cookie, expect);
+  printTable(w);
+  const { files, total, byKind, excluded, missing, show } = w;
+  console.log(
+    JSON.stringify({
+      bench: signedIn ? "page-weight-signed-in" : "page-weight",
+      url: w.url,
+      total_raw: total.raw,
+      total_gzip: total.gzip,
+      total_gzip_kib: Math.round((total.gzip / 1024) * 10) / 10,
+      by_kind: byKind,
+      files: files.map((f) => ({ path: show(f.url), kind: f.kind, raw: f.raw, gzip: f.gzip })),
+      excluded: excluded.map((e) => e.url),
+      missing: missing.map((m) => m.url),
+    }),
+  );
+  // A page that references files the server cannot serve is not a valid measurement.
+  if (missing.length) process.exitCode = 1;
+}

@@ -17,6 +17,7 @@ use crate::error::ShopError;
 use crate::ids::OrderId;
 use crate::payment_state::fact_from_payment_intent;
 use crate::store::guard::ClosedReason;
+use crate::store::payments::OrderPaymentRow;
 use crate::store::{now_ms, Store};
 
 /// The guard's and the expiry's thresholds (0 turns one off).
@@ -74,14 +75,15 @@ impl Guard {
 
     /// Before an order's payment starts (`pay`): refused when the shop closed the order,
     /// when its intent had too many failed attempts (the order is closed now), or when
-    /// the client address had too many in the last hour. Records the address.
+    /// the client address had too many in the last hour. Takes the order's row as `pay`
+    /// read it (no second read); the address is recorded with the order's intent.
     pub async fn before_payment(
         &self,
-        order: &OrderId,
-        payment_intent: Option<&str>,
+        order: &OrderPaymentRow,
         client_ip: Option<&str>,
     ) -> Result<(), ShopError> {
-        match self.store.closed_reason(order).await? {
+        let order_id = &order.order_id;
+        match order.closed_reason {
             Some(ClosedReason::CardTesting) => return Err(ShopError::OrderAttemptsExhausted),
             Some(ClosedReason::Expired) => {
                 return Err(ShopError::NotPayable {
@@ -99,14 +101,19 @@ impl Guard {
                     .await?
                     >= limit
             {
-                tracing::warn!(client = ip, order_id = %order, "card-testing guard: client over its failed attempts");
+                tracing::warn!(client = ip, order_id = %order_id, "card-testing guard: client over its failed attempts");
                 return Err(ShopError::ClientAttemptsExhausted);
             }
-            self.store.set_order_client(order, ip).await?;
+            // An order without an intent gets its address with the intent (one write);
+            // one paid from elsewhere since is moved to the new address.
+            let intent = order.payment.payment_intent_id.is_some();
+            if intent && order.client_ip.as_deref() != Some(ip) {
+                self.store.set_order_client(order_id, ip).await?;
+            }
         }
-        if let Some(pi) = payment_intent {
+        if let Some(pi) = order.payment.payment_intent_id.as_deref() {
             if self.over_order_limit(pi).await? {
-                self.close(order, ClosedReason::CardTesting).await?;
+                self.close(order_id, ClosedReason::CardTesting).await?;
                 return Err(ShopError::OrderAttemptsExhausted);
             }
         }

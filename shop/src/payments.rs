@@ -94,18 +94,19 @@ impl Payments {
         account: Option<&AccountRow>,
         with: &PayWith,
     ) -> Result<PaymentStart, ShopError> {
-        self.store.check_owner(order_id, caller).await?;
+        // One read of the order: its owner, its payment, and the guard's columns.
         let row = self.payment_row(order_id).await?;
+        if !caller.owns(row.account_id.as_deref(), &row.cart_id) {
+            return Err(ShopError::UnknownOrder {
+                id: order_id.to_string(),
+            });
+        }
         let total = row.payment.total;
         // Card testing: too many failed attempts on this order or from this client (an
         // order the shop closed says so, rather than just "canceled").
         if !row.payment.status.was_paid() {
             self.guard
-                .before_payment(
-                    order_id,
-                    row.payment.payment_intent_id.as_deref(),
-                    with.client_ip.as_deref(),
-                )
+                .before_payment(&row, with.client_ip.as_deref())
                 .await?;
         }
         match row.payment.status {
@@ -203,8 +204,14 @@ impl Payments {
                 }
             }
             None => {
-                self.create_attached_intent(order_id, total, row.pi_attempt, customer.as_deref())
-                    .await?
+                self.create_attached_intent(
+                    order_id,
+                    total,
+                    row.pi_attempt,
+                    customer.as_deref(),
+                    with.client_ip.as_deref(),
+                )
+                .await?
             }
         };
         // The order is the truth: an intent for another amount is brought in line.
@@ -424,6 +431,7 @@ impl Payments {
                 row.payment.total,
                 row.pi_attempt,
                 Some(&customer),
+                None,
             )
             .await?;
         // 2. Confirmed while the shopper is away.
@@ -496,19 +504,24 @@ impl Payments {
     }
 
     /// Creates the order's PaymentIntent ([`Payments::create_intent`]) and records it on
-    /// the order; the order must end up with exactly this intent.
+    /// the order, with the client address it is paid from; the order must end up with
+    /// exactly this intent.
     async fn create_attached_intent(
         &self,
         order_id: &OrderId,
         total: Money,
         attempt: i64,
         customer: Option<&str>,
+        client_ip: Option<&str>,
     ) -> Result<PaymentIntent, ShopError> {
         let pi = self
             .create_intent(order_id, total, attempt, customer)
             .await?;
         tracing::Span::current().record("payment_intent", pi.id.as_str());
-        let attached = self.store.attach_payment_intent(order_id, &pi.id).await?;
+        let attached = self
+            .store
+            .attach_payment_intent(order_id, &pi.id, client_ip)
+            .await?;
         if attached.as_deref() != Some(pi.id.as_str()) {
             // Same idempotency key, so this cannot be another intent unless one was
             // attached by hand; never hand out an intent the order does not know.

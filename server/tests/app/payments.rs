@@ -18,6 +18,7 @@ on_both_backends!(
     pages_carry_the_csp_and_no_secret,
     a_stored_stripe_error_does_not_block_the_order,
     a_slow_stripe_answers_the_shopper_within_seconds,
+    concurrent_payments_share_commits_and_a_bad_write_fails_alone,
 );
 
 fn now() -> i64 {
@@ -408,4 +409,54 @@ async fn a_slow_stripe_answers_the_shopper_within_seconds(app: &TestApp) {
     .await
     .unwrap();
     assert_eq!(intents, 1);
+}
+
+/// `pay` records each new intent through the group commit, beside webhook events:
+/// concurrent first payments each record their own intent (and a second call finds it),
+/// and a write the database refuses (an intent already on another order: unique) fails
+/// alone, never the writes that shared its transaction.
+async fn concurrent_payments_share_commits_and_a_bad_write_fails_alone(app: &TestApp) {
+    let mut orders = Vec::new();
+    for _ in 0..12 {
+        orders.push(order(app).await);
+    }
+    let pis =
+        futures::future::join_all(orders.iter().map(|o| payment_intent_of(app, o))).await;
+    let distinct: std::collections::HashSet<&String> = pis.iter().collect();
+    assert_eq!(distinct.len(), orders.len(), "{pis:?}");
+    for (order_id, pi) in orders.iter().zip(&pis) {
+        assert_eq!(&payment_intent_of(app, order_id).await, pi);
+        let stored: Option<String> =
+            sqlx::query_scalar("SELECT payment_intent_id FROM orders WHERE id = $1")
+                .bind(order_id)
+                .fetch_one(app.server.store.pool())
+                .await
+                .unwrap();
+        assert_eq!(stored.as_deref(), Some(pi.as_str()));
+    }
+
+    let store = &app.server.store;
+    let other = order(app).await;
+    let other_id = shop::OrderId::parse(&other).unwrap();
+    let ids: Vec<String> = (0..8).map(|i| format!("evt_beside_{i}")).collect();
+    let (bad, good) = tokio::join!(
+        store.attach_payment_intent(&other_id, &pis[0], Some("203.0.113.9")),
+        futures::future::join_all(ids.iter().map(|id| {
+            let record = shop::store::events::EventRecord {
+                id,
+                kind: "charge.updated",
+                created: now(),
+                object_id: None,
+                payment_intent_id: None,
+            };
+            async move { store.record_event(&record, "{}", true).await }
+        })),
+    );
+    assert!(bad.is_err(), "an intent on two orders: {bad:?}");
+    for (id, stored) in ids.iter().zip(&good) {
+        assert!(matches!(stored, Ok(true)), "{id}: {stored:?}");
+    }
+    // The refused order is untouched and pays on its own intent.
+    let pi = payment_intent_of(app, &other).await;
+    assert!(!pis.contains(&pi));
 }

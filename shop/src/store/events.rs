@@ -1,9 +1,9 @@
 //! Verified Stripe events, stored once by id before they are acknowledged, and the
 //! bookkeeping of turning them into order state (processed, attempts, the backlog).
 
-use sqlx::{AnyPool, Row};
-use tokio::sync::{mpsc, oneshot};
+use sqlx::Row;
 
+use super::writer::{NewEvent, Write};
 use super::{now_ms, Store, StoreError};
 
 /// What the events table keeps of an event besides its payload.
@@ -31,7 +31,7 @@ impl Store {
         processed: bool,
     ) -> Result<bool, StoreError> {
         let now = now_ms();
-        self.event_writer
+        self.writer
             .write(Write::Insert(Box::new(NewEvent {
                 id: event.id.to_owned(),
                 kind: event.kind.to_owned(),
@@ -47,7 +47,7 @@ impl Store {
 
     /// Marks a stored event as turned into order state (through the group commit).
     pub async fn mark_event_processed(&self, id: &str) -> Result<(), StoreError> {
-        self.event_writer
+        self.writer
             .write(Write::Processed {
                 id: id.to_owned(),
                 at: now_ms(),
@@ -105,118 +105,4 @@ impl Store {
             .map(|row| Ok((row.try_get("id")?, row.try_get("payload")?)))
             .collect()
     }
-}
-
-/// An event row to insert.
-#[derive(Debug)]
-struct NewEvent {
-    id: String,
-    kind: String,
-    created: i64,
-    payload: String,
-    received_at: i64,
-    processed_at: Option<i64>,
-    object_id: Option<String>,
-    payment_intent_id: Option<String>,
-}
-
-/// A write the group commit makes.
-#[derive(Debug)]
-enum Write {
-    /// `true` when the row is new (not a duplicate delivery).
-    Insert(Box<NewEvent>),
-    Processed {
-        id: String,
-        at: i64,
-    },
-}
-
-/// Writes per transaction, at most.
-const GROUP: usize = 64;
-
-/// Group commit: one task writes the events table's inserts and "processed" marks,
-/// taking every write that arrived while the previous transaction committed into the
-/// next one. Under load, many webhook deliveries share one commit (one fsync with
-/// `synchronous=FULL`) instead of paying one each; alone, a write commits at once.
-/// Each caller gets its own answer once the transaction holding its write committed.
-///
-/// Written here rather than taken from a library: no crate does group commit over
-/// sqlx, and the loop is a dozen lines.
-#[derive(Clone, Debug)]
-pub(crate) struct EventWriter {
-    queue: mpsc::Sender<(Write, Reply)>,
-}
-
-type Reply = oneshot::Sender<Result<bool, StoreError>>;
-
-impl EventWriter {
-    /// Starts the writer task (it ends when the last [`Store`] is dropped).
-    pub(crate) fn start(pool: AnyPool) -> EventWriter {
-        let (queue, mut incoming) = mpsc::channel::<(Write, Reply)>(1024);
-        tokio::spawn(async move {
-            let mut batch = Vec::with_capacity(GROUP);
-            while incoming.recv_many(&mut batch, GROUP).await > 0 {
-                let writes: Vec<_> = std::mem::take(&mut batch);
-                let (ops, replies): (Vec<Write>, Vec<Reply>) = writes.into_iter().unzip();
-                match commit(&pool, &ops).await {
-                    Ok(results) => {
-                        for (reply, result) in replies.into_iter().zip(results) {
-                            let _ = reply.send(Ok(result));
-                        }
-                    }
-                    Err(error) => {
-                        let text = error.to_string();
-                        for reply in replies {
-                            let _ = reply.send(Err(StoreError::Batch(text.clone())));
-                        }
-                    }
-                }
-            }
-        });
-        EventWriter { queue }
-    }
-
-    async fn write(&self, op: Write) -> Result<bool, StoreError> {
-        let (reply, answer) = oneshot::channel();
-        let closed = || StoreError::Batch("the event writer has stopped".into());
-        self.queue.send((op, reply)).await.map_err(|_| closed())?;
-        answer.await.map_err(|_| closed())?
-    }
-}
-
-/// One transaction for a batch of writes; for each, whether it changed a row.
-async fn commit(pool: &AnyPool, ops: &[Write]) -> Result<Vec<bool>, StoreError> {
-    let mut tx = pool.begin().await?;
-    let mut results = Vec::with_capacity(ops.len());
-    for op in ops {
-        let done = match op {
-            Write::Insert(e) => {
-                sqlx::query(
-                    "INSERT INTO stripe_events (id, type, created, payload, received_at, \
-                     processed_at, object_id, payment_intent_id) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(&e.id)
-                .bind(&e.kind)
-                .bind(e.created)
-                .bind(&e.payload)
-                .bind(e.received_at)
-                .bind(e.processed_at)
-                .bind(&e.object_id)
-                .bind(&e.payment_intent_id)
-                .execute(&mut *tx)
-                .await?
-            }
-            Write::Processed { id, at } => {
-                sqlx::query("UPDATE stripe_events SET processed_at = $1 WHERE id = $2")
-                    .bind(at)
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?
-            }
-        };
-        results.push(done.rows_affected() == 1);
-    }
-    tx.commit().await?;
-    Ok(results)
 }

@@ -83,20 +83,6 @@ impl Store {
         Ok(())
     }
 
-    /// Why the shop closed the order, if it did.
-    pub async fn closed_reason(&self, order: &OrderId) -> Result<Option<ClosedReason>, StoreError> {
-        let row = sqlx::query("SELECT closed_reason FROM orders WHERE id = $1")
-            .bind(order.as_str())
-            .fetch_optional(self.pool())
-            .await?;
-        Ok(row
-            .map(|r| r.try_get::<Option<String>, _>("closed_reason"))
-            .transpose()?
-            .flatten()
-            .as_deref()
-            .and_then(ClosedReason::parse))
-    }
-
     /// Marks the order closed by the shop (the first reason stays). Without a
     /// PaymentIntent there is nothing at Stripe to cancel: a payable order becomes
     /// `canceled` here at once. Returns the order's PaymentIntent, to cancel at Stripe.

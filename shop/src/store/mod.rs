@@ -3,7 +3,8 @@
 //! shop, one module per concept: [`accounts`] (accounts, sessions, sign-in failures,
 //! ownership), [`cards`] (saved cards), [`catalogue`], [`carts`], [`orders`], [`payments`]
 //! (an order's PaymentIntent and the one path by which Stripe's word changes an order),
-//! [`events`] (verified Stripe events, stored once), [`refunds`] (refunds by `re_` id, the
+//! [`events`] (verified Stripe events, stored once; their writes and `pay`'s go through
+//! one group commit, `writer`), [`refunds`] (refunds by `re_` id, the
 //! refundable amount, the merchant audit trail).
 //!
 //! Queries return [`StoreError`]; [`From<StoreError> for ShopError`](StoreError) is the
@@ -23,6 +24,7 @@ pub mod payments;
 pub mod payouts;
 pub mod reconcile;
 pub mod refunds;
+mod writer;
 
 use std::fmt;
 use std::path::PathBuf;
@@ -71,8 +73,9 @@ fn redact_url(raw: &str) -> String {
 #[derive(Clone)]
 pub struct Store {
     pool: AnyPool,
-    /// Group commit of stored events and their "processed" marks (see [`events`]).
-    event_writer: events::EventWriter,
+    /// Group commit of stored events, their "processed" marks and the intents `pay`
+    /// records (see `writer`).
+    writer: writer::Writer,
 }
 
 /// Why the store could not be opened.
@@ -158,8 +161,8 @@ impl Store {
             .await
             .map_err(ConnectError::Connect)?;
         MIGRATOR.run(&pool).await?;
-        let event_writer = events::EventWriter::start(pool.clone());
-        Ok(Store { pool, event_writer })
+        let writer = writer::Writer::start(pool.clone());
+        Ok(Store { pool, writer })
     }
 
     pub fn pool(&self) -> &AnyPool {

@@ -6,6 +6,8 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 use stripe_types::Money;
 
+use super::guard::ClosedReason;
+use super::writer::Write;
 use super::{currency, now_ms, order_id, order_status, Store, StoreError};
 use crate::ids::OrderId;
 use crate::order::OrderStatus;
@@ -25,6 +27,12 @@ pub struct OrderPaymentRow {
     pub pi_attempt: i64,
     /// The account that placed the order (`None`: a guest).
     pub account_id: Option<String>,
+    /// The cart that placed it (a guest's order belongs to its cookie).
+    pub cart_id: String,
+    /// Why the shop closed the order, if it did.
+    pub closed_reason: Option<ClosedReason>,
+    /// The address it was last paid from (the card-testing guard counts by it).
+    pub client_ip: Option<String>,
     revision: i64,
 }
 
@@ -44,7 +52,8 @@ pub enum Applied {
 }
 
 const SELECT: &str = "SELECT id, status, currency, total_minor, payment_intent_id, last_fact_at, \
-                      refunded_minor, failure_code, checked_at, pi_attempt, account_id, revision FROM orders";
+                      refunded_minor, failure_code, checked_at, pi_attempt, account_id, cart_id, \
+                      closed_reason, client_ip, revision FROM orders";
 
 fn row_to_payment(row: &AnyRow) -> Result<OrderPaymentRow, StoreError> {
     Ok(OrderPaymentRow {
@@ -63,6 +72,12 @@ fn row_to_payment(row: &AnyRow) -> Result<OrderPaymentRow, StoreError> {
         checked_at: row.try_get("checked_at")?,
         pi_attempt: row.try_get("pi_attempt")?,
         account_id: row.try_get("account_id")?,
+        cart_id: row.try_get("cart_id")?,
+        closed_reason: row
+            .try_get::<Option<String>, _>("closed_reason")?
+            .as_deref()
+            .and_then(ClosedReason::parse),
+        client_ip: row.try_get("client_ip")?,
         revision: row.try_get("revision")?,
     })
 }
@@ -100,22 +115,27 @@ impl Store {
         }
     }
 
-    /// Records the order's PaymentIntent unless it already has one; returns the one the
-    /// order now has.
+    /// Records the order's PaymentIntent unless it already has one, and where it is paid
+    /// from; returns the one the order now has. Through the group commit: durable when
+    /// it returns, and concurrent payments share one commit.
     pub async fn attach_payment_intent(
         &self,
         order_id: &OrderId,
         payment_intent_id: &str,
+        client_ip: Option<&str>,
     ) -> Result<Option<String>, StoreError> {
-        sqlx::query(
-            "UPDATE orders SET payment_intent_id = $1, revision = revision + 1, updated_at = $2 \
-             WHERE id = $3 AND payment_intent_id IS NULL",
-        )
-        .bind(payment_intent_id)
-        .bind(now_ms())
-        .bind(order_id.as_str())
-        .execute(self.pool())
-        .await?;
+        let recorded = self
+            .writer
+            .write(Write::AttachIntent {
+                order_id: order_id.as_str().to_owned(),
+                payment_intent_id: payment_intent_id.to_owned(),
+                client_ip: client_ip.map(str::to_owned),
+                at: now_ms(),
+            })
+            .await?;
+        if recorded {
+            return Ok(Some(payment_intent_id.to_owned()));
+        }
         Ok(self
             .order_payment(order_id)
             .await?

@@ -1,0 +1,108 @@
+//! What `<head>` asks the browser to fetch and run, server only: the WASM module that
+//! hydrates the islands (in place of Leptos' `<HydrationScripts islands=true/>`), and
+//! Stripe.js started before any WASM on the pages with a card form.
+//!
+//! Why not Leptos' own script: in islands mode it waits for `requestIdleCallback` before
+//! it even imports the JS that fetches the WASM, so the payment form hydrated (and the
+//! card form started loading) only once Chromium found the page idle — 100 ms and more
+//! after the module had arrived. This one imports at once and then walks the islands
+//! exactly as Leptos' does (in document order, each `leptos-children` callback before the
+//! islands inside it), so lazy islands, `window.__hydrateIsland` and the payment form
+//! behave as before, only sooner.
+
+use leptos::prelude::*;
+
+/// The module script and its preloads: `/pkg/{output}.js` (wasm-bindgen's glue) and
+/// the `.wasm` it instantiates.
+#[component]
+pub fn HydrationScripts(options: LeptosOptions) -> impl IntoView {
+    let pkg = format!("/{}", options.site_pkg_dir);
+    let js = format!("{pkg}/{}.js", options.output_name);
+    // cargo-leptos names the module `{output}.wasm` (and says so at build time); a plain
+    // wasm-bindgen build names it `{output}_bg.wasm`, as Leptos' own component assumes.
+    let suffix = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+        ""
+    } else {
+        "_bg"
+    };
+    let wasm = format!("{pkg}/{}{suffix}.wasm", options.output_name);
+    let script = module_script(&js, &wasm);
+    let nonce = leptos::nonce::use_nonce();
+    // Islands mode: outside its islands the page never hydrates, so the rest renders
+    // without hydration markers (as Leptos' own component arranges).
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
+    view! {
+        <link rel="modulepreload" href=js.clone() crossorigin=""/>
+        <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        <script type="module" nonce=nonce>{script}</script>
+    }
+}
+
+/// A JavaScript string literal of `text`, safe inside an HTML `<script>` element.
+fn js_string(text: &str) -> String {
+    serde_json::to_string(text)
+        .unwrap_or_else(|_| "\"\"".into())
+        .replace('<', "\\u003c")
+        .replace('>', "\\u003e")
+        .replace('&', "\\u0026")
+}
+
+/// The module script: import the glue, instantiate the WASM, then hydrate the islands in
+/// document order (awaiting each, as a lazy island fetches its own module first).
+fn module_script(js: &str, wasm: &str) -> String {
+    format!(
+        r#"const stack=[];
+const island=async(el,id,mod)=>{{const f=mod[id];if(!f){{console.warn("no WASM function for the island "+id);return}}const cb=stack[stack.length-1];if(cb)cb();const r=f(el);if(r&&r.then)await r}};
+const walk=async(node,mod)=>{{for(const el of node.children){{const tag=el.tagName;if(tag==="LEPTOS-ISLAND"){{await island(el,el.dataset.component||null,mod);await walk(el,mod)}}else if(tag==="LEPTOS-CHILDREN"){{stack.push(el.$$on_hydrate);await walk(el,mod);stack.pop()}}else await walk(el,mod)}}}};
+const mod=await import({js});
+window.__hydrateIsland=(el,id)=>island(el,id,mod);
+await mod.default({{module_or_path:{wasm}}});
+mod.hydrate();
+await walk(document.body,mod);"#,
+        js = js_string(js),
+        wasm = js_string(wasm),
+    )
+}
+
+/// Starts Stripe.js from `<head>`, before the WASM that mounts the card form has even
+/// arrived: a nonce'd inline script adds `<script id="stripe-js" async>` and records how
+/// it fared in `data-load-state` (`loading`, `loaded`, `failed`), which is what
+/// `stripe_js::load` reads — it waits for a script still loading, uses a loaded one, and
+/// replaces one that failed.
+#[component]
+pub fn StartStripeJs(url: String) -> impl IntoView {
+    let script = format!(
+        r#"(()=>{{const s=document.createElement("script");s.id="stripe-js";s.async=true;s.src={url};s.setAttribute("data-load-state","loading");s.addEventListener("load",()=>s.setAttribute("data-load-state","loaded"));s.addEventListener("error",()=>s.setAttribute("data-load-state","failed"));document.head.appendChild(s)}})()"#,
+        url = js_string(&url),
+    );
+    view! { <leptos_meta::Script>{script}</leptos_meta::Script> }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_cannot_close_the_script_element() {
+        let s = js_string("https://x/</script><script>alert(1)</script>&\"");
+        assert!(!s.contains('<') && !s.contains('>') && !s.contains('&'));
+        assert!(s.starts_with('"') && s.ends_with('"'));
+        assert!(s.contains("\\u003c/script\\u003e"));
+        assert!(s.contains("\\\""));
+    }
+
+    #[test]
+    fn the_module_script_imports_at_once_and_hydrates_in_order() {
+        let script = module_script("/pkg/checkout.js", "/pkg/checkout.wasm");
+        assert!(script.contains(r#"await import("/pkg/checkout.js")"#));
+        assert!(script.contains(r#"module_or_path:"/pkg/checkout.wasm""#));
+        assert!(!script.contains("requestIdleCallback"));
+        let (hydrate, walk) = (
+            script.find("mod.hydrate()").unwrap(),
+            script.find("await walk(document.body").unwrap(),
+        );
+        assert!(hydrate < walk);
+    }
+}
