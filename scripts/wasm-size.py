@@ -66,6 +66,48 @@ def legacy_demangle(sym):
     return text
 
 
+def v0_idents(sym):
+    """The identifiers of a v0-mangled symbol (`_RNvNtCs…_4core3fmt5write` -> core, fmt,
+    write) and its crate (the first crate root). A reader of the grammar's tokens, not a
+    full demangler: generic arguments and types come out as their bare identifiers."""
+    idents, crate, i, n, root = [], None, 2, len(sym), False
+    while i < n:
+        c = sym[i]
+        if c == "N" and i + 1 < n:  # a nested path: its namespace letter follows
+            i += 2
+            continue
+        if c == "C":
+            root = True
+            i += 1
+            continue
+        if c in "sB":  # a disambiguator or a back-reference: `s<base62>_`, `B<base62>_`
+            m = re.compile(r"[sB][0-9A-Za-z]*_").match(sym, i)
+            if m:
+                i = m.end()
+                continue
+        if c.isdigit():
+            m = re.compile(r"(\d+)(_?)").match(sym, i)
+            length = int(m.group(1))
+            ident = sym[m.end() : m.end() + length]
+            if root and crate is None:
+                crate = ident
+            root = False
+            idents.append(ident)
+            i = m.end() + length
+            continue
+        root = False
+        i += 1
+    return idents, crate
+
+
+def demangle(sym):
+    if sym.startswith("_R"):
+        idents, crate = v0_idents(sym)
+        return "::".join(idents), crate
+    text = legacy_demangle(sym)
+    return text, None
+
+
 def crate_of(name):
     """The crate a (demangled) function name belongs to."""
     n = name.lstrip("<&*").strip()
@@ -146,7 +188,8 @@ def analyse(path):
     functions = []
     for n, size in enumerate(bodies):
         raw = names.get(n_imported + n, f"func[{n_imported + n}]")
-        functions.append((size, legacy_demangle(raw)))
+        text, crate = demangle(raw)
+        functions.append((size, text, crate or crate_of(text)))
     return buf, functions, data, other, bool(names)
 
 
@@ -159,10 +202,10 @@ def main():
     ncrates = int(args[args.index("--crates") + 1]) if "--crates" in args else 25
     path = args[0]
     buf, functions, data, other, named = analyse(path)
-    code = sum(s for s, _ in functions)
+    code = sum(f[0] for f in functions)
     by_crate = defaultdict(lambda: [0, 0])
-    for size, name in functions:
-        c = by_crate[crate_of(name)]
+    for size, name, crate in functions:
+        c = by_crate[crate]
         c[0] += size
         c[1] += 1
     gz = len(gzip.compress(buf, 9))
@@ -179,7 +222,7 @@ def main():
     for crate, (size, count) in sorted(by_crate.items(), key=lambda kv: -kv[1][0])[:ncrates]:
         print(f"  {size:>9,}  {100 * size / max(code, 1):5.1f} %  {count:>5} fns  {crate}")
     print(f"\nlargest functions (top {top}):")
-    for size, name in sorted(functions, reverse=True)[:top]:
+    for size, name, crate in sorted(functions, reverse=True)[:top]:
         print(f"  {size:>8,}  {name[:150]}")
     return 0
 

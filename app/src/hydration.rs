@@ -27,6 +27,11 @@ pub fn HydrationScripts(options: LeptosOptions) -> impl IntoView {
     };
     let wasm = format!("{pkg}/{}{suffix}.wasm", options.output_name);
     let script = module_script(&js, &wasm);
+    // With `--split`, the glue imports wasm-split's loader once the module is
+    // instantiated: preloaded here, it arrives with the rest instead of after it.
+    let split = split_loader(&options).map(|href| {
+        view! { <link rel="modulepreload" href=href crossorigin=""/> }
+    });
     let nonce = leptos::nonce::use_nonce();
     // Islands mode: outside its islands the page never hydrates, so the rest renders
     // without hydration markers (as Leptos' own component arranges).
@@ -36,8 +41,26 @@ pub fn HydrationScripts(options: LeptosOptions) -> impl IntoView {
     view! {
         <link rel="modulepreload" href=js.clone() crossorigin=""/>
         <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
+        {split}
         <script type="module" nonce=nonce>{script}</script>
     }
+}
+
+/// `/pkg/__wasm_split.….js` when the site was built with `--split` (the name cargo-leptos
+/// gives it without file hashing), looked up once.
+fn split_loader(options: &LeptosOptions) -> Option<String> {
+    use std::sync::OnceLock;
+    const NAME: &str = "__wasm_split.______________________.js";
+    static FOUND: OnceLock<Option<String>> = OnceLock::new();
+    FOUND
+        .get_or_init(|| {
+            let pkg = options.site_pkg_dir.as_ref();
+            let path = std::path::Path::new(options.site_root.as_ref())
+                .join(pkg)
+                .join(NAME);
+            path.exists().then(|| format!("/{pkg}/{NAME}"))
+        })
+        .clone()
 }
 
 /// A JavaScript string literal of `text`, safe inside an HTML `<script>` element.

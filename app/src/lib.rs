@@ -22,10 +22,10 @@ pub mod merchant_api;
 mod merchant_pages;
 mod pages;
 pub use pages::DemoMerchant;
+mod hydration;
 mod payment_page;
 #[cfg(feature = "ssr")]
 pub mod security;
-mod hydration;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};

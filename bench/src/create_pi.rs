@@ -423,7 +423,11 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             let mut warm = node_calls(
                 &client,
                 &url,
-                Arc::new(Window::new(Duration::ZERO, c.warmup.max(Duration::from_secs(1)), None)),
+                Arc::new(Window::new(
+                    Duration::ZERO,
+                    c.warmup.max(Duration::from_secs(1)),
+                    None,
+                )),
                 c.concurrency,
             )
             .await?;
@@ -456,11 +460,17 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         )
         .await?;
         paid.extend(phase.take_paid());
-        ours.add(phase.results.iter_mut().map(|r| &mut r.samples), phase.measure_from);
+        ours.add(
+            phase.results.iter_mut().map(|r| &mut r.samples),
+            phase.measure_from,
+        );
         if let Some((_, node_url)) = &node {
             let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
             let mut phase = node_calls(&client, node_url, window, c.concurrency).await?;
-            theirs.add(phase.results.iter_mut().map(|r| &mut r.samples), phase.measure_from);
+            theirs.add(
+                phase.results.iter_mut().map(|r| &mut r.samples),
+                phase.measure_from,
+            );
         }
     }
     let (summary, errors) = ours.finish();

@@ -248,7 +248,10 @@ mod tests {
         let Ok(Command::CreatePi(p)) = parse(args("create-pi --node bench/node-baseline")) else {
             panic!("create-pi --node")
         };
-        assert_eq!(p.node.as_deref(), Some(std::path::Path::new("bench/node-baseline")));
+        assert_eq!(
+            p.node.as_deref(),
+            Some(std::path::Path::new("bench/node-baseline"))
+        );
         assert!(parse(args("create-pi --node x --sign-ins 5")).is_err());
         assert!(p.reuse.is_zero());
         assert!(parse(args("create-pi --duplicates 0.1")).is_err());

@@ -217,6 +217,7 @@ for (const f of files) {
   byKind[f.kind].gzip += f.gzip;
 }
 
+const show = (u) => (u.startsWith(origin) ? u.slice(origin.length) : u);
 return { url: pageUrl, files, byKind, total, excluded, missing, show };
 }
 

@@ -420,8 +420,7 @@ async fn concurrent_payments_share_commits_and_a_bad_write_fails_alone(app: &Tes
     for _ in 0..12 {
         orders.push(order(app).await);
     }
-    let pis =
-        futures::future::join_all(orders.iter().map(|o| payment_intent_of(app, o))).await;
+    let pis = futures::future::join_all(orders.iter().map(|o| payment_intent_of(app, o))).await;
     let distinct: std::collections::HashSet<&String> = pis.iter().collect();
     assert_eq!(distinct.len(), orders.len(), "{pis:?}");
     for (order_id, pi) in orders.iter().zip(&pis) {

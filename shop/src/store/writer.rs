@@ -38,7 +38,10 @@ pub(crate) struct NewEvent {
 pub(crate) enum Write {
     /// `true` when the event is new (not a duplicate delivery).
     Insert(Box<NewEvent>),
-    Processed { id: String, at: i64 },
+    Processed {
+        id: String,
+        at: i64,
+    },
     /// The order's first PaymentIntent, unless it has one already (`true`: recorded), and
     /// the client address it is paid from.
     AttachIntent {
