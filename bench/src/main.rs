@@ -245,15 +245,15 @@ mod tests {
         assert_eq!(p.common.requests, Some(500));
         assert_eq!(p.sign_ins, 20.0);
         assert!(parse(args("create-pi --sign-ins -1")).is_err());
-        let Ok(Command::CreatePi(p)) = parse(args("create-pi --node bench/node-baseline")) else {
+        assert!(p.reuse.is_zero());
+        let Ok(Command::CreatePi(n)) = parse(args("create-pi --node bench/node-baseline")) else {
             panic!("create-pi --node")
         };
         assert_eq!(
-            p.node.as_deref(),
+            n.node.as_deref(),
             Some(std::path::Path::new("bench/node-baseline"))
         );
         assert!(parse(args("create-pi --node x --sign-ins 5")).is_err());
-        assert!(p.reuse.is_zero());
         assert!(parse(args("create-pi --duplicates 0.1")).is_err());
         assert!(parse(args("webhook -c 0")).is_err());
         assert!(parse(args("nothing")).is_err());
