@@ -92,13 +92,11 @@ impl Drop for NodeBaseline {
 
 /// `POST /create-payment-intent` of the Node baseline, as the guide's page sends it (the
 /// cart's items in JSON); the client secret.
-async fn create_at_node(client: &reqwest::Client, url: &str) -> Result<String, String> {
-    let response = client
-        .post(url)
-        .json(&serde_json::json!({ "items": [{ "id": orders::SKU, "amount": 1250 }] }))
-        .send()
-        .await
-        .map_err(|e| format!("request: {e}"))?;
+/// Sends `request`; its 2xx answer as JSON (and as text, for messages), else why not.
+async fn json_answer(
+    request: reqwest::RequestBuilder,
+) -> Result<(serde_json::Value, String), String> {
+    let response = request.send().await.map_err(|e| format!("request: {e}"))?;
     let status = response.status();
     let text = response
         .text()
@@ -107,8 +105,15 @@ async fn create_at_node(client: &reqwest::Client, url: &str) -> Result<String, S
     if !status.is_success() {
         return Err(format!("HTTP {status}: {text}"));
     }
-    let body: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("not JSON ({e}): {text}"))?;
+    let body = serde_json::from_str(&text).map_err(|e| format!("not JSON ({e}): {text}"))?;
+    Ok((body, text))
+}
+
+async fn create_at_node(client: &reqwest::Client, url: &str) -> Result<String, String> {
+    let request = client
+        .post(url)
+        .json(&serde_json::json!({ "items": [{ "id": orders::SKU, "amount": 1250 }] }));
+    let (body, text) = json_answer(request).await?;
     match body["clientSecret"].as_str() {
         Some(secret) if secret.starts_with("pi_") && secret.contains("_secret_") => {
             Ok(secret.to_owned())
@@ -199,23 +204,11 @@ const PROVISION_RATE: f64 = 4000.0;
 /// `POST /api/pay` for the order (with the cart cookie that placed it); the client secret.
 async fn pay(client: &reqwest::Client, url: &str, order: &Order) -> Result<String, String> {
     let order_id = order.id.as_str();
-    let response = client
+    let request = client
         .post(url)
         .header(reqwest::header::COOKIE, &order.cookie)
-        .form(&[("order_id", order_id)])
-        .send()
-        .await
-        .map_err(|e| format!("request: {e}"))?;
-    let status = response.status();
-    let text = response
-        .text()
-        .await
-        .map_err(|e| format!("reading the answer: {e}"))?;
-    if !status.is_success() {
-        return Err(format!("HTTP {status}: {text}"));
-    }
-    let body: serde_json::Value =
-        serde_json::from_str(&text).map_err(|e| format!("not JSON ({e}): {text}"))?;
+        .form(&[("order_id", order_id)]);
+    let (body, text) = json_answer(request).await?;
     let secret = body["client_secret"].as_str().unwrap_or_default();
     if body["order_id"].as_str() != Some(order_id)
         || !secret.starts_with("pi_")
