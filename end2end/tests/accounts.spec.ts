@@ -295,11 +295,15 @@ test("a click on pay with a saved card while Stripe.js still loads is not lost",
   const orderId = await newOrder(page);
   const cfg = await paymentsConfig(page.request);
   // Stripe.js arrives late (a slow network): the saved card is shown before it can be used.
+  // The page asks for Stripe.js from <head>, before its WASM: the script is held until the
+  // test has seen the disabled button, however long hydration takes on a loaded machine.
   const script = new URL(cfg.js_url);
+  let release: () => void = () => {};
+  const released = new Promise<void>((resolve) => (release = resolve));
   await page.route(
     (url) => url.origin === script.origin && url.pathname === script.pathname,
     async (route) => {
-      await new Promise((resolve) => setTimeout(resolve, 3_000));
+      await released;
       await route.continue();
     },
   );
@@ -311,6 +315,8 @@ test("a click on pay with a saved card while Stripe.js still loads is not lost",
   );
   // Not clickable for nothing: the button waits for Stripe.js.
   await expect(page.getByTestId("pay")).toBeDisabled();
+  await expect(page.getByTestId("card-element")).not.toHaveAttribute("data-ready", "true");
+  release();
   await page.getByTestId("pay").click();
   await expectPaid(page, orderId);
 });
