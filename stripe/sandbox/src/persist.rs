@@ -21,6 +21,7 @@ pub fn load(path: &Path) -> Result<Option<State>, SandboxError> {
             d.status = DeliveryStatus::Pending;
         }
     }
+    st.rebuild_due();
     st.deliveries_queued = true;
     Ok(Some(st))
 }

@@ -1,5 +1,7 @@
 //! All sandbox state, behind one lock (`parking_lot::Mutex<State>` in [`crate::Shared`]).
 
+use std::collections::BTreeSet;
+
 use rustc_hash::FxHashMap as HashMap;
 
 use serde::de::DeserializeOwned;
@@ -47,6 +49,16 @@ impl<T: Keyed> Table<T> {
 
     pub fn contains(&self, id: &str) -> bool {
         self.index.contains_key(id)
+    }
+
+    /// Where `id` sits in insertion order.
+    pub fn position(&self, id: &str) -> Option<usize> {
+        self.index.get(id).copied()
+    }
+
+    /// The item at `position` (insertion order).
+    pub fn at(&self, position: usize) -> Option<&T> {
+        self.items.get(position).map(|b| &**b)
     }
 
     pub fn len(&self) -> usize {
@@ -293,6 +305,11 @@ pub struct State {
     /// Set on every change since the last snapshot.
     #[serde(skip)]
     pub dirty: bool,
+    /// `(next attempt, position)` of every pending delivery: what the dispatcher reads
+    /// when it wakes (on each new event), instead of scanning every delivery ever made
+    /// under the state lock. Kept in step by [`State::set_delivery`]; rebuilt on load.
+    #[serde(skip)]
+    due: BTreeSet<(i64, usize)>,
     /// `(object id, JSON)` of the latest event's object, reused as the response body when
     /// the response is that same object (PaymentIntent create/confirm).
     #[serde(skip)]
@@ -315,6 +332,54 @@ impl State {
             self.endpoints = endpoints;
         }
         self.dirty = true;
+    }
+
+    /// Sets a delivery's status and next attempt (keeping the due index in step).
+    pub fn set_delivery(&mut self, id: &str, status: DeliveryStatus, next: Option<i64>) {
+        let Some(position) = self.deliveries.position(id) else {
+            return;
+        };
+        let Some(d) = self.deliveries.get_mut(id) else {
+            return;
+        };
+        if let (DeliveryStatus::Pending, Some(at)) = (d.status, d.next_attempt_at) {
+            self.due.remove(&(at, position));
+        }
+        d.status = status;
+        d.next_attempt_at = next;
+        if let (DeliveryStatus::Pending, Some(at)) = (status, next) {
+            self.due.insert((at, position));
+        }
+    }
+
+    /// The pending deliveries due at `now`, oldest first.
+    pub fn due_deliveries(&self, now: i64) -> Vec<String> {
+        let mut positions: Vec<usize> = self
+            .due
+            .range(..=(now, usize::MAX))
+            .map(|&(_, position)| position)
+            .collect();
+        positions.sort_unstable();
+        positions
+            .into_iter()
+            .filter_map(|p| self.deliveries.at(p).map(|d| d.id.clone()))
+            .collect()
+    }
+
+    /// When the earliest pending delivery is due.
+    pub fn next_delivery_at(&self) -> Option<i64> {
+        self.due.first().map(|&(at, _)| at)
+    }
+
+    /// Rebuilds the due index from the deliveries (after loading a snapshot).
+    pub fn rebuild_due(&mut self) {
+        self.due = self
+            .deliveries
+            .iter()
+            .enumerate()
+            .filter(|(_, d)| d.status == DeliveryStatus::Pending)
+            .filter_map(|(position, d)| d.next_attempt_at.map(|at| (at, position)))
+            .collect();
     }
 
     /// Records an event with a snapshot of `object` and queues its deliveries.
@@ -354,6 +419,7 @@ impl State {
         };
         self.events.insert(event);
         for (endpoint_id, url) in targets {
+            self.due.insert((ctx.now, self.deliveries.len()));
             self.deliveries.insert(Delivery {
                 id: new_id("whdel"),
                 event_id: id.clone(),
@@ -460,7 +526,77 @@ pub fn previous_attributes(before: &Value, after: &Value) -> Option<Value> {
 mod tests {
     use serde_json::json;
 
-    use super::previous_attributes;
+    use super::*;
+
+    fn ctx(now: i64) -> Ctx<'static> {
+        Ctx {
+            now,
+            request_id: None,
+            idempotency_key: None,
+            base_url: "http://127.0.0.1:1",
+        }
+    }
+
+    /// The ids the due index names, against a scan of every delivery (what it replaces).
+    fn scanned(st: &State, now: i64) -> Vec<String> {
+        st.deliveries
+            .iter()
+            .filter(|d| d.status == DeliveryStatus::Pending)
+            .filter(|d| d.next_attempt_at.is_some_and(|t| t <= now))
+            .map(|d| d.id.clone())
+            .collect()
+    }
+
+    #[test]
+    fn the_due_index_follows_every_delivery_change() {
+        let mut st = State::default();
+        for url in ["http://a/webhook", "http://b/webhook"] {
+            crate::webhooks::upsert_endpoint(&mut st, url, "whsec_x", None);
+        }
+        let object = Delivery {
+            id: "whdel_object".into(),
+            event_id: String::new(),
+            event_type: String::new(),
+            endpoint_id: String::new(),
+            url: String::new(),
+            created: 0,
+            status: DeliveryStatus::Succeeded,
+            next_attempt_at: None,
+            attempts: Vec::new(),
+        };
+        for now in [100, 100, 101, 105] {
+            st.emit(&ctx(now), "payment_intent.created", &object, None);
+        }
+        assert_eq!(st.deliveries.len(), 8);
+        assert_eq!(st.next_delivery_at(), Some(100));
+        assert_eq!(st.due_deliveries(101), scanned(&st, 101));
+        assert_eq!(st.due_deliveries(101).len(), 6);
+        assert_eq!(st.due_deliveries(99), Vec::<String>::new());
+
+        let ids: Vec<String> = st.deliveries.iter().map(|d| d.id.clone()).collect();
+        st.set_delivery(&ids[0], DeliveryStatus::Delivering, Some(100));
+        st.set_delivery(&ids[1], DeliveryStatus::Succeeded, None);
+        // The oldest fails and is retried later than younger ones: still listed in order
+        // of creation once due.
+        st.set_delivery(&ids[2], DeliveryStatus::Pending, Some(160));
+        st.set_delivery(&ids[3], DeliveryStatus::Failed, None);
+        for now in [100, 105, 159, 160, 10_000] {
+            assert_eq!(st.due_deliveries(now), scanned(&st, now), "at {now}");
+        }
+        assert_eq!(st.due_deliveries(10_000)[0], ids[2]);
+        assert_eq!(st.next_delivery_at(), Some(101));
+
+        // A snapshot reloaded: the index is rebuilt from the deliveries alone.
+        let mut reloaded: State =
+            serde_json::from_slice(&serde_json::to_vec(&st).unwrap()).unwrap();
+        assert_eq!(reloaded.next_delivery_at(), None);
+        reloaded.rebuild_due();
+        for now in [100, 160, 10_000] {
+            assert_eq!(reloaded.due_deliveries(now), st.due_deliveries(now));
+        }
+        st.set_delivery("whdel_unknown", DeliveryStatus::Pending, Some(1));
+        assert_eq!(st.next_delivery_at(), Some(101));
+    }
 
     #[test]
     fn previous_attributes_name_only_what_changed() {

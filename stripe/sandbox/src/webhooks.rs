@@ -74,26 +74,20 @@ pub async fn dispatch_due(sb: &Sandbox) {
         }
         let now = st.now();
         let controls = st.webhook_controls.clone();
-        let due: Vec<String> = st
-            .deliveries
-            .iter()
-            .filter(|d| {
-                d.status == DeliveryStatus::Pending && d.next_attempt_at.is_some_and(|t| t <= now)
-            })
-            .map(|d| d.id.clone())
-            .collect();
+        let due = st.due_deliveries(now);
         let mut jobs = Vec::with_capacity(due.len());
         for id in due {
-            let d = st.deliveries.get(&id).expect("listed").clone();
+            let d = st.deliveries.get(&id).expect("listed");
+            let next = d.next_attempt_at;
             let endpoint = st.endpoints.iter().find(|e| e.id == d.endpoint_id).cloned();
             let event = st
                 .events
                 .get(&d.event_id)
                 .and_then(|e| serde_json::to_vec(e).ok());
-            let dm = st.deliveries.get_mut(&id).expect("listed");
             match (endpoint, event) {
                 (Some(ep), Some(body)) => {
-                    dm.status = DeliveryStatus::Delivering;
+                    // The time stays: a snapshot taken now reloads it as pending, due.
+                    st.set_delivery(&id, DeliveryStatus::Delivering, next);
                     jobs.push(Job {
                         delivery: id,
                         url: ep.url,
@@ -103,8 +97,7 @@ pub async fn dispatch_due(sb: &Sandbox) {
                 }
                 _ => {
                     // Endpoint removed (or event gone after a reset): nothing to deliver to.
-                    dm.status = DeliveryStatus::Failed;
-                    dm.next_attempt_at = None;
+                    st.set_delivery(&id, DeliveryStatus::Failed, None);
                 }
             }
         }
@@ -198,23 +191,19 @@ fn record(sb: &Sandbox, delivery: &str, outcome: Result<u16, String>) {
     };
     let ok = matches!(outcome, Ok(s) if (200..300).contains(&s));
     let event_id = d.event_id.clone();
-    let finished = if ok {
-        d.status = DeliveryStatus::Succeeded;
-        d.next_attempt_at = None;
-        true
+    let (status, next) = if ok {
+        (DeliveryStatus::Succeeded, None)
     } else {
         let tries = d.attempts.iter().filter(|a| !a.duplicate).count();
         let next = now + backoff(tries);
         if next - d.created > GIVE_UP_AFTER {
-            d.status = DeliveryStatus::Failed;
-            d.next_attempt_at = None;
-            true
+            (DeliveryStatus::Failed, None)
         } else {
-            d.status = DeliveryStatus::Pending;
-            d.next_attempt_at = Some(next);
-            false
+            (DeliveryStatus::Pending, Some(next))
         }
     };
+    st.set_delivery(delivery, status, next);
+    let finished = status != DeliveryStatus::Pending;
     if finished {
         if let Some(e) = st.events.get_mut(&event_id) {
             e.pending_webhooks = e.pending_webhooks.saturating_sub(1);
@@ -236,11 +225,7 @@ fn next_due(st: &State) -> Option<i64> {
     let deliveries = if st.webhook_controls.paused {
         None
     } else {
-        st.deliveries
-            .iter()
-            .filter(|d| d.status == DeliveryStatus::Pending)
-            .filter_map(|d| d.next_attempt_at)
-            .min()
+        st.next_delivery_at()
     };
     match (deliveries, next_timer(st)) {
         (Some(a), Some(b)) => Some(a.min(b)),
