@@ -242,7 +242,7 @@ pub async fn merchant_dashboard() -> Result<Dashboard, ApiError> {
         async move {
             edge::require_merchant().await?;
             let now = shop::store::now_ms();
-            shop::console::service::dashboard(&edge::store()?, now).await
+            shop::console::service::dashboard(&*edge::store()?, now).await
         }
         .await,
     )
@@ -290,8 +290,8 @@ pub async fn process_event_again(event_id: String) -> Result<bool, ApiError> {
                 return Err(ShopError::NotFound);
             }
             shop::console::service::process_again(
-                &edge::store()?,
-                &edge::event_handlers()?,
+                &*edge::store()?,
+                &*edge::event_handlers()?,
                 &merchant,
                 id,
             )

@@ -42,8 +42,22 @@ use tracing::Instrument;
 use crate::config::Settings;
 use crate::stripe_provider::StripeProvider;
 
+/// What handlers and middleware share, behind one `Arc`: axum clones the state for every
+/// request (each `from_fn_with_state` layer, each `State` extractor, each Leptos route),
+/// and by value that cloned the event handlers' stores and Stripe clients every time.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+/// The fields of [`AppState`].
+pub struct Shared {
     pub leptos_options: LeptosOptions,
     pub store: Store,
     pub stripe: Arc<StripeProvider>,
@@ -277,21 +291,31 @@ fn router(
         payments.clone(),
         events.clone(),
     );
-    let handlers = events.clone();
     let sweeper = payments.clone();
-    let reconciler_in_context = reconciler.clone();
+    // One Arc for every request (see `app::edge::Services`).
+    let services = Arc::new(app::edge::Services {
+        store: store.clone(),
+        payments: payments.clone(),
+        accounts: accounts.clone(),
+        refunds,
+        disputes,
+        fraud_warnings,
+        payouts,
+        handlers: events.clone(),
+        reconciler: reconciler.clone(),
+    });
     let cookies = app::edge::CookiePolicy {
         secure: settings.served_over_https(),
     };
     let browser_config = stripe.browser_config();
-    let state = AppState {
+    let state = AppState(Arc::new(Shared {
         leptos_options: leptos_options.clone(),
         store: store.clone(),
         stripe,
         accounts: accounts.clone(),
         events,
         cookies,
-    };
+    }));
 
     // What server functions and pages find in context (concrete types: a server
     // function reaches the code it calls in one go-to-definition), for routes and the
@@ -300,15 +324,7 @@ fn router(
     let context = move || {
         // The site's layout (where the split WASM's manifest is: island preloads).
         provide_context(options.clone());
-        provide_context(store.clone());
-        provide_context(payments.clone());
-        provide_context(accounts.clone());
-        provide_context(refunds.clone());
-        provide_context(disputes.clone());
-        provide_context(fraud_warnings.clone());
-        provide_context(payouts.clone());
-        provide_context(handlers.clone());
-        provide_context(reconciler_in_context.clone());
+        provide_context(services.clone());
         if let Some(demo) = &demo {
             provide_context(demo.clone());
         }
