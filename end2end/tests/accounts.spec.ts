@@ -307,7 +307,8 @@ test("a click on pay with a saved card while Stripe.js still loads is not lost",
       await route.continue();
     },
   );
-  await page.goto(`/checkout/${orderId}`);
+  // Not until `load`: the page's `load` waits for the held script.
+  await page.goto(`/checkout/${orderId}`, { waitUntil: "domcontentloaded" });
   await hydrated(page);
   await expect(page.locator(`[data-testid="saved-card"][data-pm="${pm}"]`)).toHaveAttribute(
     "aria-pressed",
