@@ -186,7 +186,7 @@ async fn send(sb: &Sandbox, job: &Job, duplicate: bool) -> Result<u16, String> {
 fn record(sb: &Sandbox, delivery: &str, outcome: Result<u16, String>) {
     let mut st = sb.shared.state.lock();
     let now = st.now();
-    let Some(d) = st.deliveries.get_mut(delivery) else {
+    let Some(d) = st.deliveries.get(delivery) else {
         return;
     };
     let ok = matches!(outcome, Ok(s) if (200..300).contains(&s));
