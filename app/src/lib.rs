@@ -44,6 +44,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             <head>
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                // No icon, and no request for /favicon.ico on every page.
+                <link rel="icon" href="data:,"/>
                 <AutoReload options=options.clone()/>
                 <hydration::HydrationScripts options/>
                 <MetaTags/>

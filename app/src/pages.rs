@@ -63,11 +63,15 @@ impl CartState {
         state
     }
 
-    /// Takes each new action result: a priced cart replaces the state, an error is shown.
+    /// Takes each new action result: a priced cart replaces the state unless it is older
+    /// than the one shown (answers to quick clicks can cross: [`CartView::supersedes`]), an
+    /// error is shown.
     fn track(self, value: impl Fn() -> Option<Result<CartView, ApiError>> + Send + Sync + 'static) {
         Effect::new(move |_| match value() {
             Some(Ok(cart)) => {
-                self.cart.set(cart);
+                if self.cart.with_untracked(|shown| cart.supersedes(shown)) {
+                    self.cart.set(cart);
+                }
                 self.error.set(None);
             }
             Some(Err(e)) => self.error.set(Some(e.customer_message())),

@@ -3,6 +3,7 @@ import { test, expect, type Page, type APIRequestContext } from "@playwright/tes
 // Catalogue prices seeded by the first migration (USD cents).
 const MUG = { sku: "ferris-mug", price: 1250 };
 const TEE = { sku: "borrow-tee", price: 2400 };
+const STICKER = { sku: "crab-sticker", price: 500 };
 
 function usd(minor: number): string {
   const dollars = Math.floor(minor / 100).toLocaleString("en-US");
@@ -62,6 +63,46 @@ test("removing a line updates the total", async ({ page }) => {
   await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price + TEE.price));
   await page.getByTestId(`remove-${MUG.sku}`).click();
   await expect(page.getByTestId("cart-total")).toHaveText(usd(TEE.price));
+});
+
+test("answers to quick clicks that cross never undo the newer cart", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  // The first add's answer is held until the second's is on screen, then delivered.
+  let firstFetched!: () => void;
+  const fetched = new Promise<void>((resolve) => (firstFetched = resolve));
+  let releaseFirst!: () => void;
+  const released = new Promise<void>((resolve) => (releaseFirst = resolve));
+  let adds = 0;
+  await page.route("**/api/add_to_cart", async (route) => {
+    if (++adds > 1) return route.continue();
+    const response = await route.fetch();
+    firstFetched();
+    await released;
+    await route.fulfill({ response });
+  });
+  // Every total the cart shows, in order.
+  await page.evaluate(() => {
+    const shown: string[] = [];
+    (window as unknown as { totals: string[] }).totals = shown;
+    new MutationObserver(() => {
+      const total = document.querySelector('[data-testid="cart-total"]')?.textContent ?? "";
+      if (total && shown[shown.length - 1] !== total) shown.push(total);
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  });
+
+  await page.getByTestId(`add-to-cart-${MUG.sku}`).click();
+  await fetched; // the server has added the mug (its answer: the mug alone)
+  await page.getByTestId(`add-to-cart-${TEE.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price + TEE.price));
+  const stale = page.waitForResponse((r) => r.url().endsWith("/api/add_to_cart"));
+  releaseFirst();
+  await stale;
+  // One more add, answered after the stale answer arrived.
+  await page.getByTestId(`add-to-cart-${STICKER.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price + TEE.price + STICKER.price));
+  const shown = await page.evaluate(() => (window as unknown as { totals: string[] }).totals);
+  expect(shown).toEqual([usd(MUG.price + TEE.price), usd(MUG.price + TEE.price + STICKER.price)]);
 });
 
 test("a bad quantity typed in the cart gets a clear message and changes nothing", async ({ page }) => {

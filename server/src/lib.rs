@@ -341,10 +341,21 @@ fn router(
         .leptos_routes_with_context(&state, routes, context.clone(), move || {
             shell(leptos_options.clone())
         })
+        // The WASM, JS and CSS, straight from the disk (precompressed copies when there
+        // are): no page machinery around a file.
+        .nest_service(
+            &format!("/{}", settings.site_pkg_dir),
+            tower_http::services::ServeDir::new(
+                std::path::Path::new(&settings.site_root).join(&settings.site_pkg_dir),
+            )
+            .precompressed_gzip()
+            .precompressed_br(),
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
         >(context, shell))
+        .layer(axum::middleware::from_fn(own_reactive_root))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             load_page_cart,
@@ -383,6 +394,33 @@ fn router(
         ))
         .with_state(state);
     (router, events, reconciler, sweeper)
+}
+
+/// Runs every request under a reactive root [`Owner`] of its own.
+///
+/// `leptos_axum` makes the owner of a server function and of its static-file fallback
+/// with `Owner::new()`: a child of whichever owner the worker thread last set, and a page
+/// render sets its root there and leaves it. Without this, a request handled on a thread
+/// where a page was still streaming became that page's child: it saw the page's
+/// `ResponseOptions` (a WASM chunk answered with the 404 page's status and CSP header,
+/// which stopped the next page from hydrating), and the page's end cleaned up its owner
+/// and contexts while it still ran. Under this root, `Owner::new()` finds this request's
+/// empty root instead, and the thread's owner is put back after every poll.
+async fn own_reactive_root(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use leptos::reactive::computed::ScopedFuture;
+    use leptos::reactive::owner::Owner;
+    let root = Owner::new_root(None);
+    // `new_root` also made it the thread's owner: only while this request is polled.
+    root.clone().unset();
+    ScopedFuture {
+        owner: root,
+        observer: None,
+        fut: next.run(request),
+    }
+    .await
 }
 
 /// Loads the caller (cart, signed-in email) before a page renders (see

@@ -37,9 +37,20 @@ pub struct CartLine {
 pub struct CartView {
     pub lines: Vec<CartLine>,
     pub total: Option<Money>,
+    /// The cart's revision when it was read: one more for every change, counted by the
+    /// store in the change's transaction (0: a cart never changed, or none at all).
+    #[serde(default)]
+    pub revision: u64,
 }
 
 impl CartView {
+    /// Whether this answer may replace `current` on screen: not if it was read before a
+    /// change `current` already shows. Two quick clicks are two requests whose answers
+    /// can arrive in either order; the older one, arriving last, must not undo the newer.
+    pub fn supersedes(&self, current: &CartView) -> bool {
+        self.revision >= current.revision
+    }
+
     pub fn item_count(&self) -> u32 {
         self.lines.iter().map(|l| l.quantity).sum()
     }
@@ -80,7 +91,11 @@ pub fn price_cart(items: &[(Product, u32)]) -> Result<CartView, ShopError> {
             line_total,
         });
     }
-    Ok(CartView { lines, total })
+    Ok(CartView {
+        lines,
+        total,
+        revision: 0,
+    })
 }
 
 #[cfg(test)]
@@ -108,6 +123,30 @@ mod tests {
         assert_eq!(cart.total, Some(Money::new(4900, Currency::USD)));
         assert_eq!(cart.item_count(), 3);
         assert_eq!(cart.currency(), Some(Currency::USD));
+    }
+
+    #[test]
+    fn an_older_answer_never_replaces_a_newer_cart() {
+        let mug = price_cart(&[(product("mug", 1250, Currency::USD), 1)]).unwrap();
+        let both = price_cart(&[
+            (product("mug", 1250, Currency::USD), 1),
+            (product("tee", 2400, Currency::USD), 1),
+        ])
+        .unwrap();
+        let (first, second) = (
+            CartView { revision: 1, ..mug },
+            CartView {
+                revision: 2,
+                ..both
+            },
+        );
+        // In order: each answer replaces the one before.
+        assert!(first.supersedes(&CartView::default()));
+        assert!(second.supersedes(&first));
+        // Crossed: the first click's answer arrives after the second's and is dropped.
+        assert!(!first.supersedes(&second));
+        // The same revision again (a refetch) is shown.
+        assert!(second.supersedes(&second.clone()));
     }
 
     #[test]

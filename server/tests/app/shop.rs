@@ -1,6 +1,6 @@
 //! The shop through HTTP, as the browser uses it, against SQLite and PostgreSQL.
 
-use crate::support::{spawn_app, Backend, TestApp};
+use crate::support::{spawn_app, spawn_app_with, Backend, TestApp};
 
 on_both_backends!(
     health_check_reports_the_database,
@@ -13,6 +13,7 @@ on_both_backends!(
     empty_cart_cannot_check_out,
     concurrent_checkouts_create_one_order,
     quantity_limit_is_enforced_across_adds,
+    cart_answers_carry_the_revision_they_were_read_at,
     forms_post_without_javascript,
 );
 
@@ -229,6 +230,62 @@ async fn quantity_limit_is_enforced_across_adds(app: &TestApp) {
     assert_eq!(cart.body["lines"][0]["quantity"], 60);
 }
 
+/// Quick clicks are concurrent requests whose answers can arrive in any order: each
+/// answer carries the revision of the change it made, so the browser can keep the newest.
+/// Concurrent adds take distinct, consecutive revisions, each answer showing exactly the
+/// adds up to its own; refused changes take none.
+async fn cart_answers_carry_the_revision_they_were_read_at(app: &TestApp) {
+    let first = app
+        .call("add_to_cart", &[("sku", "crab-sticker"), ("quantity", "1")])
+        .await;
+    assert_eq!(first.status, 200, "{}", first.body);
+    assert_eq!(first.body["revision"], 1);
+    let adds =
+        (0..8).map(|_| app.call("add_to_cart", &[("sku", "crab-sticker"), ("quantity", "1")]));
+    let mut answers: Vec<(u64, u64)> = futures::future::join_all(adds)
+        .await
+        .iter()
+        .map(|r| {
+            assert_eq!(r.status, 200, "{}", r.body);
+            let revision = r.body["revision"].as_u64().expect("a revision");
+            (revision, r.body["lines"][0]["quantity"].as_u64().unwrap())
+        })
+        .collect();
+    answers.sort_unstable();
+    // Revision n shows the cart after n adds of one sticker each.
+    assert_eq!(answers, (2..=9).map(|n| (n, n)).collect::<Vec<_>>());
+
+    // Refused changes leave the revision where it was.
+    let refused = app
+        .call("set_quantity", &[("sku", "ferris-mug"), ("quantity", "2")])
+        .await;
+    assert_eq!(refused.body["kind"], "not_in_cart");
+    let refused = app
+        .call(
+            "add_to_cart",
+            &[("sku", "crab-sticker"), ("quantity", "99")],
+        )
+        .await;
+    assert_eq!(refused.body["kind"], "quantity_limit");
+    let cart = app.call("cart", &[]).await;
+    assert_eq!(cart.body["revision"], 9);
+
+    let set = app
+        .call(
+            "set_quantity",
+            &[("sku", "crab-sticker"), ("quantity", "2")],
+        )
+        .await;
+    assert_eq!(set.body["revision"], 10);
+    let removed = app
+        .call("remove_from_cart", &[("sku", "crab-sticker")])
+        .await;
+    assert_eq!(removed.body["revision"], 11);
+    assert_eq!(removed.body["lines"].as_array().unwrap().len(), 0);
+    // An empty cart still has its revision; so does the cart read on its own.
+    assert_eq!(app.call("cart", &[]).await.body["revision"], 11);
+}
+
 /// The shop's forms are plain HTML forms posting URL-encoded fields to the server
 /// functions: with JavaScript off the browser posts them and is sent back to the page.
 async fn forms_post_without_javascript(app: &TestApp) {
@@ -261,4 +318,51 @@ async fn forms_post_without_javascript(app: &TestApp) {
     assert!(response.text().await.unwrap().contains("invalid_quantity"));
     let cart = app.call("cart", &[]).await;
     assert_eq!(cart.body["lines"][0]["quantity"], 2);
+}
+
+/// WASM chunks are served as the files they are while pages render beside them on the
+/// same thread (a 404 page among them), and server functions keep their own context.
+/// leptos_axum made the owner of a file or server function answer a child of whichever
+/// page last rendered on the thread: a chunk came back with the 404 page's status and CSP
+/// header (and the browser's page never hydrated).
+#[tokio::test]
+async fn files_and_server_functions_keep_to_their_own_request() {
+    let site = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(site.path().join("pkg")).unwrap();
+    let chunk = b"\0asm\x01\0\0\0 a chunk".to_vec();
+    std::fs::write(site.path().join("pkg/split_chunk.wasm"), &chunk).unwrap();
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        vec![("LEPTOS_SITE_ROOT", site.path().display().to_string())],
+    )
+    .await
+    .unwrap();
+    let (client, app) = (&app.client, &app);
+    for _round in 0..10 {
+        let requests = (0..16).map(|i| async move {
+            let request = match i % 4 {
+                0 => client.get(app.url("/favicon.ico")),
+                1 => client.get(app.url("/no/such/page")),
+                2 => client.get(app.url("/pkg/split_chunk.wasm")),
+                _ => client
+                    .post(app.url("/api/cart"))
+                    .form(&Vec::<(String, String)>::new()),
+            };
+            let response = request.send().await.expect("request");
+            let status = response.status().as_u16();
+            let csp = response.headers().contains_key("content-security-policy");
+            (i % 4, status, csp, response.bytes().await.unwrap())
+        });
+        for (kind, status, csp, body) in futures::future::join_all(requests).await {
+            match kind {
+                0 | 1 => assert_eq!(status, 404),
+                2 => {
+                    assert_eq!(status, 200, "the chunk answered {status}");
+                    assert!(!csp, "the chunk carries a page's CSP header");
+                    assert_eq!(body.as_ref(), chunk.as_slice());
+                }
+                _ => assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body)),
+            }
+        }
+    }
 }

@@ -344,8 +344,9 @@ impl Store {
         let now = now_ms();
         let mut tx = self.pool().begin().await?;
         sqlx::query(
-            "INSERT INTO carts (id, created_at, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
+            "INSERT INTO carts (id, created_at, updated_at, revision) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, \
+             revision = carts.revision + 1",
         )
         .bind(into.as_str())
         .bind(now)
@@ -394,6 +395,11 @@ impl Store {
             .await?;
         }
         sqlx::query("DELETE FROM cart_items WHERE cart_id = $1")
+            .bind(guest.as_str())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE carts SET updated_at = $1, revision = revision + 1 WHERE id = $2")
+            .bind(now)
             .bind(guest.as_str())
             .execute(&mut *tx)
             .await?;

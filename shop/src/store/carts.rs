@@ -25,8 +25,9 @@ impl Store {
         // A write first, so SQLite takes the write lock now rather than failing to
         // upgrade a read lock later.
         sqlx::query(
-            "INSERT INTO carts (id, created_at, updated_at) VALUES ($1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
+            "INSERT INTO carts (id, created_at, updated_at, revision) VALUES ($1, $2, $3, 1) \
+             ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, \
+             revision = carts.revision + 1",
         )
         .bind(cart.as_str())
         .bind(now)
@@ -99,14 +100,23 @@ impl Store {
     }
 
     /// Sets the quantity of the product's line (`Some`) or removes the line (`None`); a
-    /// product that is not in the cart is refused.
+    /// product that is not in the cart is refused. One transaction: the revision, the
+    /// change and the priced cart it answers with.
     async fn change_line(
         &self,
         cart: &CartId,
         sku: &Sku,
         quantity: Option<Quantity>,
     ) -> Result<CartView, StoreError> {
-        let product_id = Store::product_id(&self.pool, sku).await?;
+        let mut tx = self.pool.begin().await?;
+        // A write first (SQLite's write lock now; PostgreSQL's row lock on the cart, so
+        // changes to one cart take their revisions in the order they commit).
+        sqlx::query("UPDATE carts SET updated_at = $1, revision = revision + 1 WHERE id = $2")
+            .bind(now_ms())
+            .bind(cart.as_str())
+            .execute(&mut *tx)
+            .await?;
+        let product_id = Store::product_id(&mut *tx, sku).await?;
         let query = match quantity {
             Some(quantity) => sqlx::query(
                 "UPDATE cart_items SET quantity = $1 WHERE cart_id = $2 AND product_id = $3",
@@ -115,16 +125,21 @@ impl Store {
             None => sqlx::query("DELETE FROM cart_items WHERE cart_id = $1 AND product_id = $2"),
         };
         let query = query.bind(cart.as_str()).bind(product_id);
-        if query.execute(&self.pool).await?.rows_affected() == 0 {
+        if query.execute(&mut *tx).await?.rows_affected() == 0 {
+            // Dropping the transaction rolls the revision back: nothing changed.
             return Err(ShopError::NotInCart {
                 sku: sku.to_string(),
             }
             .into());
         }
-        self.cart(cart).await
+        let priced = Store::priced_cart(&mut *tx, cart).await?;
+        tx.commit().await?;
+        Ok(priced)
     }
 
-    /// The cart's lines priced from the catalogue (inside a transaction or not).
+    /// The cart's lines priced from the catalogue, with its revision, read by one
+    /// statement (a consistent snapshot inside a transaction or not). A cart that does not
+    /// exist is empty at revision 0.
     pub(super) async fn priced_cart<'e, E>(
         executor: E,
         cart: &CartId,
@@ -132,18 +147,35 @@ impl Store {
     where
         E: sqlx::Executor<'e, Database = sqlx::Any>,
     {
+        // One row per line, or one row of NULL lines for a cart without any.
         let rows = sqlx::query(
-            "SELECT p.sku, p.name, p.description, p.price_minor, p.currency, p.swatch, ci.quantity \
-             FROM cart_items ci JOIN products p ON p.id = ci.product_id \
-             WHERE ci.cart_id = $1 ORDER BY ci.added_at, p.id",
+            "SELECT c.revision, p.sku, p.name, p.description, p.price_minor, p.currency, \
+             p.swatch, ci.quantity \
+             FROM carts c LEFT JOIN cart_items ci ON ci.cart_id = c.id \
+             LEFT JOIN products p ON p.id = ci.product_id \
+             WHERE c.id = $1 ORDER BY ci.added_at, p.id",
         )
         .bind(cart.as_str())
         .fetch_all(executor)
         .await?;
-        let items = rows
-            .iter()
-            .map(|row| Ok((product_from_row(row)?, quantity(row.try_get("quantity")?)?)))
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        Ok(price_cart(&items)?)
+        let revision = match rows.first() {
+            Some(row) => {
+                let stored: i64 = row.try_get("revision")?;
+                u64::try_from(stored)
+                    .map_err(|_| StoreError::Corrupt(format!("cart revision {stored}")))?
+            }
+            None => 0,
+        };
+        let mut items = Vec::with_capacity(rows.len());
+        for row in &rows {
+            if row.try_get::<Option<String>, _>("sku")?.is_none() {
+                continue;
+            }
+            items.push((product_from_row(row)?, quantity(row.try_get("quantity")?)?));
+        }
+        Ok(CartView {
+            revision,
+            ..price_cart(&items)?
+        })
     }
 }

@@ -44,11 +44,12 @@ impl Store {
     ) -> Result<OrderId, StoreError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        let touched = sqlx::query("UPDATE carts SET updated_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(cart.as_str())
-            .execute(&mut *tx)
-            .await?;
+        let touched =
+            sqlx::query("UPDATE carts SET updated_at = $1, revision = revision + 1 WHERE id = $2")
+                .bind(now)
+                .bind(cart.as_str())
+                .execute(&mut *tx)
+                .await?;
         if touched.rows_affected() == 0 {
             return Err(ShopError::EmptyCart.into());
         }
