@@ -59,11 +59,10 @@ impl std::ops::Deref for AppState {
 /// The fields of [`AppState`].
 pub struct Shared {
     pub leptos_options: LeptosOptions,
-    pub store: Store,
+    /// The same services the pages and server functions use (the store, the accounts,
+    /// the event handlers the webhook hands events to).
+    pub services: Arc<app::edge::Services>,
     pub stripe: Arc<StripeProvider>,
-    pub accounts: Accounts,
-    /// Saved cards and refunds: the webhook hands their events to them.
-    pub events: EventHandlers,
     pub cookies: app::edge::CookiePolicy,
 }
 
@@ -310,10 +309,8 @@ fn router(
     let browser_config = stripe.browser_config();
     let state = AppState(Arc::new(Shared {
         leptos_options: leptos_options.clone(),
-        store: store.clone(),
+        services: services.clone(),
         stripe,
-        accounts: accounts.clone(),
-        events,
         cookies,
     }));
 
@@ -331,7 +328,6 @@ fn router(
         provide_context(cookies);
         provide_context(browser_config.clone());
     };
-    let events = state.events.clone();
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route(
@@ -438,7 +434,9 @@ async fn load_page_cart(
             .any(|prefix| path.starts_with(prefix))
         && !path.ends_with(".ico");
     if page {
-        match app::edge::page_caller(request.headers(), &state.accounts, state.cookies).await {
+        match app::edge::page_caller(request.headers(), &state.services.accounts, state.cookies)
+            .await
+        {
             Ok(caller) => {
                 request.extensions_mut().insert(caller);
             }
@@ -514,7 +512,7 @@ fn is_cross_site(headers: &axum::http::HeaderMap, site: &SiteOrigin) -> bool {
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.store.ping().await {
+    match state.services.store.ping().await {
         Ok(()) => (StatusCode::OK, Json(serde_json::json!({"status": "ok"}))),
         Err(error) => {
             tracing::error!(%error, "health check: database unreachable");

@@ -58,7 +58,14 @@ pub async fn receive(State(state): State<AppState>, headers: HeaderMap, body: By
         )
             .into_response();
     }
-    match stripe_events::ingest(&state.store, &state.events, &body, &event).await {
+    match stripe_events::ingest(
+        &state.services.store,
+        &state.services.handlers,
+        &body,
+        &event,
+    )
+    .await
+    {
         Ok(Ingested::New) => {
             (StatusCode::OK, Json(serde_json::json!({"received": true}))).into_response()
         }

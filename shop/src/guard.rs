@@ -73,14 +73,24 @@ impl Guard {
         self.settings
     }
 
+    /// The client window the guard counts failed attempts in, for `pay`'s read of the
+    /// order ([`Store::order_payment_and_client_failures`]): the client's address and the
+    /// start of the last hour, or `None` when there is no address or no per-client limit.
+    pub fn client_window<'a>(&self, client_ip: Option<&'a str>) -> Option<(&'a str, i64)> {
+        let ip = client_ip?;
+        (self.settings.failures_per_client_hour > 0).then(|| (ip, now_ms() - HOUR_MS))
+    }
+
     /// Before an order's payment starts (`pay`): refused when the shop closed the order,
     /// when its intent had too many failed attempts (the order is closed now), or when
-    /// the client address had too many in the last hour. Takes the order's row as `pay`
-    /// read it (no second read); the address is recorded with the order's intent.
+    /// the client address had too many in the last hour. Takes the order's row and the
+    /// client's failed attempts in [`Guard::client_window`] as `pay` read them (one
+    /// statement); the address is recorded with the order's intent.
     pub async fn before_payment(
         &self,
         order: &OrderPaymentRow,
         client_ip: Option<&str>,
+        client_failures: Option<i64>,
     ) -> Result<(), ShopError> {
         let order_id = &order.order_id;
         match order.closed_reason {
@@ -94,13 +104,7 @@ impl Guard {
         }
         if let Some(ip) = client_ip {
             let limit = i64::from(self.settings.failures_per_client_hour);
-            if limit > 0
-                && self
-                    .store
-                    .failed_attempts_from_client(ip, now_ms() - HOUR_MS)
-                    .await?
-                    >= limit
-            {
+            if limit > 0 && client_failures.is_some_and(|failures| failures >= limit) {
                 tracing::warn!(client = ip, order_id = %order_id, "card-testing guard: client over its failed attempts");
                 return Err(ShopError::ClientAttemptsExhausted);
             }

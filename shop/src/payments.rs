@@ -94,8 +94,16 @@ impl Payments {
         account: Option<&AccountRow>,
         with: &PayWith,
     ) -> Result<PaymentStart, ShopError> {
-        // One read of the order: its owner, its payment, and the guard's columns.
-        let row = self.payment_row(order_id).await?;
+        // One read of the order: its owner, its payment, the guard's columns, and the
+        // client's failed attempts the guard counts.
+        let client_ip = with.client_ip.as_deref();
+        let (row, client_failures) = self
+            .store
+            .order_payment_and_client_failures(order_id, self.guard.client_window(client_ip))
+            .await?
+            .ok_or_else(|| ShopError::UnknownOrder {
+                id: order_id.to_string(),
+            })?;
         if !caller.owns(row.account_id.as_deref(), &row.cart_id) {
             return Err(ShopError::UnknownOrder {
                 id: order_id.to_string(),
@@ -106,7 +114,7 @@ impl Payments {
         // order the shop closed says so, rather than just "canceled").
         if !row.payment.status.was_paid() {
             self.guard
-                .before_payment(&row, with.client_ip.as_deref())
+                .before_payment(&row, client_ip, client_failures)
                 .await?;
         }
         match row.payment.status {

@@ -9,7 +9,7 @@ use crate::ids::OrderId;
 use crate::order::OrderStatus;
 
 /// The Stripe event of a failed confirmation attempt.
-const FAILED: &str = "payment_intent.payment_failed";
+pub(super) const FAILED: &str = "payment_intent.payment_failed";
 
 /// Why the shop closed an order itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,25 +45,6 @@ impl Store {
         )
         .bind(FAILED)
         .bind(payment_intent)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(row.try_get("n")?)
-    }
-
-    /// Failed attempts received since `since_ms` on the orders last paid from `client_ip`.
-    pub async fn failed_attempts_from_client(
-        &self,
-        client_ip: &str,
-        since_ms: i64,
-    ) -> Result<i64, StoreError> {
-        let row = sqlx::query(
-            "SELECT COUNT(*) AS n FROM orders o JOIN stripe_events e \
-               ON e.payment_intent_id = o.payment_intent_id AND e.type = $1 \
-             WHERE o.client_ip = $2 AND e.received_at >= $3",
-        )
-        .bind(FAILED)
-        .bind(client_ip)
-        .bind(since_ms)
         .fetch_one(self.pool())
         .await?;
         Ok(row.try_get("n")?)
