@@ -343,16 +343,7 @@ impl Store {
         }
         let now = now_ms();
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
-            "INSERT INTO carts (id, created_at, updated_at, revision) VALUES ($1, $2, $3, 1) \
-             ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, \
-             revision = carts.revision + 1",
-        )
-        .bind(into.as_str())
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        Store::change_cart(&mut tx, into, now, true).await?;
         let guest_lines = sqlx::query(
             "SELECT product_id, quantity FROM cart_items WHERE cart_id = $1 ORDER BY added_at",
         )
@@ -398,11 +389,7 @@ impl Store {
             .bind(guest.as_str())
             .execute(&mut *tx)
             .await?;
-        sqlx::query("UPDATE carts SET updated_at = $1, revision = revision + 1 WHERE id = $2")
-            .bind(now)
-            .bind(guest.as_str())
-            .execute(&mut *tx)
-            .await?;
+        Store::change_cart(&mut tx, guest, now, false).await?;
         tx.commit().await?;
         Ok(())
     }

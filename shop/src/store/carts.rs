@@ -22,18 +22,7 @@ impl Store {
     ) -> Result<CartView, StoreError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        // A write first, so SQLite takes the write lock now rather than failing to
-        // upgrade a read lock later.
-        sqlx::query(
-            "INSERT INTO carts (id, created_at, updated_at, revision) VALUES ($1, $2, $3, 1) \
-             ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, \
-             revision = carts.revision + 1",
-        )
-        .bind(cart.as_str())
-        .bind(now)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
+        Store::change_cart(&mut tx, cart, now, true).await?;
         let product_id = Store::product_id(&mut *tx, sku).await?;
         let current: Option<i64> =
             sqlx::query("SELECT quantity FROM cart_items WHERE cart_id = $1 AND product_id = $2")
@@ -109,13 +98,7 @@ impl Store {
         quantity: Option<Quantity>,
     ) -> Result<CartView, StoreError> {
         let mut tx = self.pool.begin().await?;
-        // A write first (SQLite's write lock now; PostgreSQL's row lock on the cart, so
-        // changes to one cart take their revisions in the order they commit).
-        sqlx::query("UPDATE carts SET updated_at = $1, revision = revision + 1 WHERE id = $2")
-            .bind(now_ms())
-            .bind(cart.as_str())
-            .execute(&mut *tx)
-            .await?;
+        Store::change_cart(&mut tx, cart, now_ms(), false).await?;
         let product_id = Store::product_id(&mut *tx, sku).await?;
         let query = match quantity {
             Some(quantity) => sqlx::query(
@@ -135,6 +118,35 @@ impl Store {
         let priced = Store::priced_cart(&mut *tx, cart).await?;
         tx.commit().await?;
         Ok(priced)
+    }
+
+    /// Every change to a cart starts here, in the change's transaction: `updated_at` and
+    /// the revision move on (the revision rolls back with a change that fails). With
+    /// `create`, a cart that does not exist yet is created at revision 1. Returns whether
+    /// the cart exists. A write first: SQLite takes its write lock now rather than failing
+    /// to upgrade a read lock later, and PostgreSQL locks the cart's row, so changes to
+    /// one cart take their revisions in the order they commit.
+    pub(super) async fn change_cart(
+        tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+        cart: &CartId,
+        now: i64,
+        create: bool,
+    ) -> Result<bool, StoreError> {
+        let query = if create {
+            sqlx::query(
+                "INSERT INTO carts (id, created_at, updated_at, revision) VALUES ($1, $2, $2, 1) \
+                 ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at, \
+                 revision = carts.revision + 1",
+            )
+        } else {
+            sqlx::query("UPDATE carts SET updated_at = $2, revision = revision + 1 WHERE id = $1")
+        };
+        let done = query
+            .bind(cart.as_str())
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        Ok(done.rows_affected() > 0)
     }
 
     /// The cart's lines priced from the catalogue, with its revision, read by one

@@ -44,13 +44,7 @@ impl Store {
     ) -> Result<OrderId, StoreError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
-        let touched =
-            sqlx::query("UPDATE carts SET updated_at = $1, revision = revision + 1 WHERE id = $2")
-                .bind(now)
-                .bind(cart.as_str())
-                .execute(&mut *tx)
-                .await?;
-        if touched.rows_affected() == 0 {
+        if !Store::change_cart(&mut tx, cart, now, false).await? {
             return Err(ShopError::EmptyCart.into());
         }
         let priced = Store::priced_cart(&mut *tx, cart).await?;
