@@ -42,7 +42,7 @@ pub fn HydrationScripts(options: LeptosOptions) -> impl IntoView {
         <link rel="modulepreload" href=js.clone() crossorigin=""/>
         <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
         {split}
-        <script type="module" nonce=nonce>{script}</script>
+        <script type="module" async=true nonce=nonce>{script}</script>
     }
 }
 
@@ -74,6 +74,11 @@ fn js_string(text: &str) -> String {
 
 /// The module script: import the glue, instantiate the WASM, then hydrate the islands in
 /// document order (awaiting each, as a lazy island fetches its own module first).
+///
+/// The script is `async`: it starts as soon as it is parsed, so the WASM compiles while
+/// the rest of the page is still parsed, styled and laid out (a deferred module script
+/// would only start once parsing is over). Only the hydration waits for the whole
+/// document (`DOMContentLoaded`), so that the walk sees every island.
 fn module_script(js: &str, wasm: &str) -> String {
     format!(
         r#"const stack=[];
@@ -82,6 +87,7 @@ const walk=async(node,mod)=>{{for(const el of node.children){{const tag=el.tagNa
 const mod=await import({js});
 window.__hydrateIsland=(el,id)=>island(el,id,mod);
 await mod.default({{module_or_path:{wasm}}});
+if(document.readyState==="loading")await new Promise(r=>document.addEventListener("DOMContentLoaded",r,{{once:true}}));
 mod.hydrate();
 await walk(document.body,mod);"#,
         js = js_string(js),
@@ -127,5 +133,11 @@ mod tests {
             script.find("await walk(document.body").unwrap(),
         );
         assert!(hydrate < walk);
+        // Instantiated at once, hydrated only once the whole document is there.
+        let (instantiate, parsed) = (
+            script.find("await mod.default(").unwrap(),
+            script.find("DOMContentLoaded").unwrap(),
+        );
+        assert!(instantiate < parsed && parsed < hydrate);
     }
 }

@@ -308,6 +308,7 @@ pub(crate) mod browser {
             let _ = mounted.try_update_value(|card| card.take());
         });
         let started = StoredValue::new(false);
+        let form_failed = RwSignal::new(false);
         Effect::new(move |_| {
             let Some(node) = node.get() else { return };
             if started.get_value() {
@@ -315,8 +316,9 @@ pub(crate) mod browser {
             }
             started.set_value(true);
             let config = config.clone();
-            // The PaymentIntent and Stripe.js load side by side.
-            spawn_local(fetch_payment(state));
+            // The card form first: its frame's load is what the shopper waits for, and
+            // the page's main thread is busiest now. With Stripe.js already loaded (it
+            // started from `<head>`), the frame is created before anything else runs.
             spawn_local(async move {
                 match setup(&node, &config, state).await {
                     Ok(card) => {
@@ -325,9 +327,21 @@ pub(crate) mod browser {
                     }
                     Err(message) => {
                         let _ = state.payment_error.try_set(Some(message));
+                        let _ = form_failed.try_set(true);
                     }
                 }
             });
+        });
+        // Then the PaymentIntent, needed only at the click: once the card form is ready
+        // (or could not start, so that the order's own errors still show). A click before
+        // it arrived fetches it itself (`pay`).
+        let asked = StoredValue::new(false);
+        Effect::new(move |_| {
+            if !(state.ready.get() || form_failed.get()) || asked.get_value() {
+                return;
+            }
+            asked.set_value(true);
+            spawn_local(fetch_payment(state));
         });
         move || pay(state, mounted, navigate)
     }
