@@ -107,6 +107,7 @@ impl Store {
     /// failed attempts received since `since_ms` on the orders last paid from that
     /// address (the card-testing guard's count), in one statement: `pay` reads both before
     /// every payment, and a round trip to SQLite's thread is most of a query's cost.
+    #[tracing::instrument(level = "debug", name = "store.order_payment", skip_all)]
     pub async fn order_payment_and_client_failures(
         &self,
         order_id: &OrderId,
@@ -160,6 +161,7 @@ impl Store {
     /// Records the order's PaymentIntent unless it already has one, and where it is paid
     /// from; returns the one the order now has. Through the group commit: durable when
     /// it returns, and concurrent payments share one commit.
+    #[tracing::instrument(level = "debug", name = "store.attach_intent", skip_all)]
     pub async fn attach_payment_intent(
         &self,
         order_id: &OrderId,

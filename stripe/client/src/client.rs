@@ -608,7 +608,9 @@ impl Client {
     }
 
     /// Sends a request, retrying per the policy with the same idempotency key, and
-    /// decodes a 2xx answer as `T`.
+    /// decodes a 2xx answer as `T`. The debug span `stripe` times the whole call
+    /// (`LOG_SPAN_CLOSE=1` prints how long it ran and how long it waited).
+    #[tracing::instrument(level = "debug", name = "stripe", skip_all, fields(operation = operation))]
     async fn execute<T: DeserializeOwned>(
         &self,
         operation: &'static str,
