@@ -188,6 +188,11 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
     })
 }
 
+/// The server's allocator (see server/src/main.rs), so the in-process server is measured
+/// as it runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let command = match parse(std::env::args().skip(1).collect()) {
         Ok(command) => command,

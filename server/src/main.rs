@@ -1,6 +1,13 @@
 use server::config::Settings;
 use server::{shutdown_signal, telemetry, Application};
 
+/// mimalloc in place of glibc's malloc. Profiled on `pay` at 32 clients, glibc's
+/// `malloc`/`free` (and its arena locks) took about 12 % of the samples: requests, the
+/// sqlx-sqlite worker threads and the Stripe client each allocate on their own thread,
+/// which mimalloc's per-thread heaps serve without a shared lock.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     let settings = match Settings::from_env() {
