@@ -75,9 +75,10 @@ fn js_string(text: &str) -> String {
 /// The module script: import the glue, instantiate the WASM, then hydrate the islands in
 /// document order (awaiting each, as a lazy island fetches its own module first).
 ///
-/// The script is `async`: it starts as soon as it is parsed, so the WASM compiles while
-/// the rest of the page is still parsed, styled and laid out (a deferred module script
-/// would only start once parsing is over). Only the hydration waits for the whole
+/// The script is `async`: it may start as soon as it is parsed, so the WASM can be
+/// fetched and instantiated while the rest of the page is parsed (a deferred module
+/// script only starts once parsing is over; traces on this machine still show the
+/// compile after the first layout, the main thread being busy until then). Only the hydration waits for the whole
 /// document (`DOMContentLoaded`), so that the walk sees every island.
 fn module_script(js: &str, wasm: &str) -> String {
     format!(
