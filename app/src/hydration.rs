@@ -78,8 +78,9 @@ fn js_string(text: &str) -> String {
 /// The script is `async`: it may start as soon as it is parsed, so the WASM can be
 /// fetched and instantiated while the rest of the page is parsed (a deferred module
 /// script only starts once parsing is over; traces on this machine still show the
-/// compile after the first layout, the main thread being busy until then). Only the hydration waits for the whole
-/// document (`DOMContentLoaded`), so that the walk sees every island.
+/// compile after the first layout, the main thread being busy until then). Only the
+/// hydration waits for the whole document (`DOMContentLoaded`), so that the walk sees
+/// every island.
 fn module_script(js: &str, wasm: &str) -> String {
     format!(
         r#"const stack=[];
