@@ -308,7 +308,6 @@ pub(crate) mod browser {
             let _ = mounted.try_update_value(|card| card.take());
         });
         let started = StoredValue::new(false);
-        let form_failed = RwSignal::new(false);
         Effect::new(move |_| {
             let Some(node) = node.get() else { return };
             if started.get_value() {
@@ -327,17 +326,19 @@ pub(crate) mod browser {
                     }
                     Err(message) => {
                         let _ = state.payment_error.try_set(Some(message));
-                        let _ = form_failed.try_set(true);
+                        // The form cannot start: the PaymentIntent now, so that the
+                        // order's own errors still show.
+                        fetch_payment(state).await;
                     }
                 }
             });
         });
         // Then the PaymentIntent, needed only at the click: once the card form is ready
-        // (or could not start, so that the order's own errors still show). A click before
-        // it arrived fetches it itself (`pay`).
+        // (the setup above asks for it when the form cannot start). A click before it
+        // arrived fetches it itself (`pay`).
         let asked = StoredValue::new(false);
         Effect::new(move |_| {
-            if !(state.ready.get() || form_failed.get()) || asked.get_value() {
+            if !state.ready.get() || asked.get_value() {
                 return;
             }
             asked.set_value(true);

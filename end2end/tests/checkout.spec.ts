@@ -121,3 +121,23 @@ test("the order page offers payment while unpaid", async ({ page }) => {
   await expect(page).toHaveURL(new RegExp(`/checkout/${orderId}$`));
   await expect(page.getByTestId("card-element")).toHaveAttribute("data-ready", "true");
 });
+
+test("the PaymentIntent is asked for after the card form is ready, or at once when Stripe.js cannot load", async ({
+  page,
+}) => {
+  // Ready first, then the intent.
+  const orderId = await newOrder(page);
+  await openCheckout(page, orderId);
+  expect(await paymentIntentId(page)).toMatch(/^pi_/);
+
+  // Stripe.js blocked (an ad blocker, a network error): the form says so, and the order's
+  // PaymentIntent is still asked for, so the order's own errors would still show.
+  const blocked = await newOrder(page);
+  await page.route(/\/v3\/?$/, (route) => route.abort());
+  await page.goto(`/checkout/${blocked}`);
+  await expect(page.getByTestId("payment-error")).toHaveText(
+    "The payment form could not be loaded. Check your connection and reload the page.",
+  );
+  expect(await paymentIntentId(page)).toMatch(/^pi_/);
+  await expect(page.getByTestId("card-element")).not.toHaveAttribute("data-ready", "true");
+});
