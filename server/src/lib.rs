@@ -254,6 +254,20 @@ fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
         .build()
 }
 
+/// The app's routes, walked once per process.
+///
+/// `generate_route_list` renders the app with leptos' resource loading switched off
+/// through a process-wide flag (`leptos::server::SuppressResourceLoad`). A page that
+/// rendered on another thread meanwhile made resources that never loaded, and it never
+/// answered. That happens whenever a second app starts in a process that already serves
+/// one (the tests, the benchmarks and the drills do). The first walk runs before any
+/// router exists, so no page can be rendering then; later apps reuse its list.
+fn app_routes() -> Vec<leptos_axum::AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
+        std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 fn router(
     settings: &Settings,
     addr: SocketAddr,
@@ -262,7 +276,7 @@ fn router(
     demo: Option<app::DemoMerchant>,
 ) -> (Router, EventHandlers, Reconciler, Payments) {
     let leptos_options = leptos_options(settings, addr);
-    let routes = generate_route_list(App);
+    let routes = app_routes();
     // The shopper waits on these calls (pay, the order page): short attempts, one retry
     // (under the same idempotency key: a create whose answer was lost is answered again).
     // A shopper who still gets an error clicks again: the same key, the same intent.

@@ -366,3 +366,50 @@ async fn files_and_server_functions_keep_to_their_own_request() {
         }
     }
 }
+
+/// Pages keep answering while another app starts in the same process (as in these
+/// tests, the benchmarks and the drills). Building a router walks the app's routes, and
+/// leptos suppresses the loading of resources through a process-wide flag while it walks:
+/// a page rendering then on another thread made resources that never loaded, and it never
+/// answered (CI saw `/orders/…` and the 404 page time out). The walk is now done once.
+#[tokio::test]
+async fn pages_answer_while_another_app_starts() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let app = spawn_app(Backend::Sqlite).await.unwrap();
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(AtomicUsize::new(0));
+    let starter = std::thread::spawn({
+        let (stop, started) = (stop.clone(), started.clone());
+        move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime.block_on(async {
+                while !stop.load(Ordering::Relaxed) {
+                    spawn_app(Backend::Sqlite).await.unwrap().stop().await;
+                    started.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        }
+    });
+    // A page that hangs fails within seconds, not at the harness's 30.
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let mut pages = 0;
+    while pages < 100 || started.load(Ordering::Relaxed) < 5 {
+        let answer = client.get(app.url("/no/such/page")).send().await;
+        if answer.is_err() {
+            stop.store(true, Ordering::Relaxed);
+        }
+        let answer = answer.expect("the page answers while another app starts");
+        assert_eq!(answer.status().as_u16(), 404);
+        answer.bytes().await.unwrap();
+        pages += 1;
+    }
+    stop.store(true, Ordering::Relaxed);
+    starter.join().unwrap();
+}
