@@ -15,11 +15,21 @@ step() { printf '\n\033[1;32m==> %s\033[0m\n' "$*"; }
 
 PG_DIR=$(mktemp -d /tmp/checkout-pg.XXXXXX)
 E2E_DATA=$(mktemp -d /tmp/checkout-e2e.XXXXXX)
-cleanup() { scripts/pg.sh stop "$PG_DIR"; rm -rf "$E2E_DATA"; }
+RUN_START=$(date +%s)
+# At the end, pass or fail: the outputs this run's builds replaced leave the target
+# directory (it outlives every clone, and filled the disk).
+cleanup() {
+  scripts/pg.sh stop "$PG_DIR"
+  rm -rf "$E2E_DATA"
+  python3 scripts/prune-target.py "$CARGO_TARGET_DIR" "$RUN_START" || true
+}
 trap cleanup EXIT
 
 step "cargo fmt --check"
 cargo fmt --all -- --check
+
+step "the scripts' own tests (python3 -m unittest)"
+python3 -m unittest discover -s scripts -p "test_*.py"
 
 step "cargo clippy (server side, then the browser side's features)"
 cargo clippy --workspace --exclude frontend --all-targets -- -D warnings
