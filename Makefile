@@ -7,7 +7,10 @@ ENV_FILE := $(CACHE)/toolchain.env
 
 .PHONY: dev test setup fmt lint release
 
+# The checkout's `pay` module first (cargo-leptos copies it into the site; after a change
+# to `pay/`, scripts/pay.sh rebuilds it while this runs).
 dev: setup
+	scripts/pay.sh
 	. $(ENV_FILE) && cargo leptos watch $$LEPTOS_ARGS
 
 test: setup
@@ -25,3 +28,4 @@ lint: setup
 release: setup
 	. $(ENV_FILE) && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$$WASM_RELEASE_RUSTFLAGS" \
 		cargo leptos build --release $$LEPTOS_ARGS $$LEPTOS_RELEASE_ARGS
+	scripts/pay.sh --release

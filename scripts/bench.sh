@@ -118,6 +118,7 @@ if [ "${SKIP_BUILD:-}" != 1 ]; then
   # shellcheck disable=SC2086
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${WASM_RELEASE_RUSTFLAGS:-}" \
     cargo leptos build --release $LEPTOS_ARGS ${LEPTOS_RELEASE_ARGS:-}
+  scripts/pay.sh --release
 fi
 BENCH="$CARGO_TARGET_DIR/release/bench"
 SERVER=${SERVER_BIN:-$CARGO_TARGET_DIR/release/server}

@@ -47,9 +47,10 @@ step "Stripe's own Node client against the sandbox (npm \`stripe\`)"
 cargo build -p stripe-sandbox --bin stripe-sandbox
 (cd stripe/sandbox/npm-check && SANDBOX_BIN="$CARGO_TARGET_DIR/debug/stripe-sandbox" node --test)
 
-step "cargo leptos build (server + WASM)"
+step "cargo leptos build (server + WASM), then the checkout's pay module"
 # shellcheck disable=SC2086
 cargo leptos build $LEPTOS_ARGS
+scripts/pay.sh
 
 step "Playwright (headless Chromium)"
 export SERVER_BIN="$CARGO_TARGET_DIR/debug/server" E2E_DATA_DIR="$E2E_DATA" LEPTOS_SITE_ROOT="$ROOT/target/site"

@@ -71,11 +71,16 @@ if [ "$MODE" = debian ]; then
     # 3.5 kB gzip off the main module).
     LEPTOS_RELEASE_ARGS="--lib-cargo-args=-Zbuild-std-features=optimize_for_size"
     WASM_RELEASE_RUSTFLAGS="-Zunstable-options -Cpanic=immediate-abort -Zlocation-detail=none"
+    # The same for the checkout's `pay` module, which scripts/pay.sh builds with cargo.
+    WASM_BUILD_STD="-Zbuild-std=std,panic_abort"
+    WASM_RELEASE_STD="-Zbuild-std-features=optimize_for_size"
 else
     PATH_PREFIX="$TOOLS/bin:$TOOLS/npm/node_modules/.bin:$HOME/.cargo/bin"
     LEPTOS_ARGS="--split"
     LEPTOS_RELEASE_ARGS=""
     WASM_RELEASE_RUSTFLAGS=""
+    WASM_BUILD_STD=""
+    WASM_RELEASE_STD=""
 fi
 export PATH="$PATH_PREFIX:$PATH" RUSTC_BOOTSTRAP=1
 
@@ -130,5 +135,8 @@ export LEPTOS_ARGS="$LEPTOS_ARGS"
 # Added for release builds (\`make release\`, scripts/bench.sh): see scripts/toolchain.sh.
 export LEPTOS_RELEASE_ARGS="$LEPTOS_RELEASE_ARGS"
 export WASM_RELEASE_RUSTFLAGS="$WASM_RELEASE_RUSTFLAGS"
+# cargo's own arguments for the wasm32 std (scripts/pay.sh): build-std where it is built here.
+export WASM_BUILD_STD="$WASM_BUILD_STD"
+export WASM_RELEASE_STD="$WASM_RELEASE_STD"
 export CHROMIUM_PATH=$(command -v chromium || echo /usr/bin/chromium)
 ENV

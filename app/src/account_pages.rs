@@ -340,8 +340,56 @@ mod browser {
     use leptos::task::spawn_local;
     use stripe_types::{messages, SetupIntentStatus};
 
+    use stripe_js::{CardElement, CardOptions, Elements, Stripe};
+
     use crate::api::{card_setup_done, start_card_setup};
-    use crate::payment_page::browser::{mount_card_element, Card};
+
+    /// How long Stripe.js may take to load before the shopper is told.
+    const LOAD_TIMEOUT_MS: u32 = 15_000;
+
+    /// Stripe.js objects of the mounted form. Dropping it destroys the element (and
+    /// frees its event callbacks).
+    struct Card {
+        stripe: Stripe,
+        card: CardElement,
+        _elements: Elements,
+    }
+
+    /// Loads Stripe.js and mounts a card Element in `node`; its `ready`, completeness and
+    /// validation message go to the signals.
+    async fn mount_card_element(
+        node: &web_sys::HtmlDivElement,
+        config: &shop::PaymentsConfig,
+        ready: RwSignal<bool>,
+        complete: RwSignal<bool>,
+        card_error: RwSignal<Option<String>>,
+    ) -> Result<Card, String> {
+        stripe_js::load(&config.js_url, LOAD_TIMEOUT_MS)
+            .await
+            .map_err(|e| e.customer_message().to_owned())?;
+        let unavailable = |_| messages::FORM_NOT_STARTED.to_owned();
+        let stripe = Stripe::new(&config.publishable_key).map_err(unavailable)?;
+        let elements = stripe.elements().map_err(unavailable)?;
+        let card = elements
+            .create_card(&CardOptions::default())
+            .map_err(unavailable)?;
+        card.on_change(move |change| {
+            let _ = complete.try_set(change.complete);
+            let _ = card_error.try_set(change.error.map(|e| e.message));
+        });
+        card.on_ready(move || {
+            let _ = ready.try_set(true);
+            if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
+                let _ = performance.mark("card-ready");
+            }
+        });
+        card.mount(node).map_err(unavailable)?;
+        Ok(Card {
+            stripe,
+            card,
+            _elements: elements,
+        })
+    }
 
     #[allow(clippy::too_many_arguments)]
     pub(super) fn add_card(

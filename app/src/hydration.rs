@@ -1,14 +1,15 @@
 //! What `<head>` asks the browser to fetch and run, server only: the WASM module that
-//! hydrates the islands (in place of Leptos' `<HydrationScripts islands=true/>`), and
-//! Stripe.js started before any WASM on the pages with a card form.
+//! hydrates the islands (in place of Leptos' `<HydrationScripts islands=true/>`), or on
+//! the checkout the `pay` module (the payment form without Leptos), and Stripe.js
+//! started before any WASM on the pages with a card form.
 //!
 //! Why not Leptos' own script: in islands mode it waits for `requestIdleCallback` before
-//! it even imports the JS that fetches the WASM, so the payment form hydrated (and the
-//! card form started loading) only once Chromium found the page idle — 100 ms and more
-//! after the module had arrived. This one imports at once and then walks the islands
-//! exactly as Leptos' does (in document order, each `leptos-children` callback before the
-//! islands inside it), so lazy islands, `window.__hydrateIsland` and the payment form
-//! behave as before, only sooner.
+//! it even imports the JS that fetches the WASM, so an island hydrated (and a card form
+//! started loading) only once Chromium found the page idle — 100 ms and more after the
+//! module had arrived. This one imports at once and then walks the islands exactly as
+//! Leptos' does (in document order, each `leptos-children` callback before the islands
+//! inside it), so lazy islands and `window.__hydrateIsland` behave as before, only
+//! sooner.
 
 use leptos::prelude::*;
 
@@ -17,6 +18,23 @@ use leptos::prelude::*;
 #[component]
 pub fn HydrationScripts(options: LeptosOptions) -> impl IntoView {
     let pkg = format!("/{}", options.site_pkg_dir);
+    let nonce = leptos::nonce::use_nonce();
+    // Islands mode: outside its islands the page never hydrates, so the rest renders
+    // without hydration markers (as Leptos' own component arranges).
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
+    if runs_pay_module() {
+        let js = format!("/{PAY_MODULE}/{PAY_MODULE}.js");
+        let wasm = format!("/{PAY_MODULE}/{PAY_MODULE}_bg.wasm");
+        let script = pay_script(&js, &wasm);
+        return view! {
+            <link rel="modulepreload" href=js crossorigin=""/>
+            <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
+            <script type="module" async=true nonce=nonce>{script}</script>
+        }
+        .into_any();
+    }
     let js = format!("{pkg}/{}.js", options.output_name);
     // cargo-leptos names the module `{output}.wasm` (and says so at build time); a plain
     // wasm-bindgen build names it `{output}_bg.wasm`, as Leptos' own component assumes.
@@ -32,18 +50,47 @@ pub fn HydrationScripts(options: LeptosOptions) -> impl IntoView {
     let split = split_loader(&options).map(|href| {
         view! { <link rel="modulepreload" href=href crossorigin=""/> }
     });
-    let nonce = leptos::nonce::use_nonce();
-    // Islands mode: outside its islands the page never hydrates, so the rest renders
-    // without hydration markers (as Leptos' own component arranges).
-    if let Some(context) = Owner::current_shared_context() {
-        context.set_is_hydrating(false);
-    }
     view! {
         <link rel="modulepreload" href=js.clone() crossorigin=""/>
         <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
         {split}
         <script type="module" async=true nonce=nonce>{script}</script>
     }
+    .into_any()
+}
+
+/// The `pay` crate's module, `/pay/pay.js` and `/pay/pay_bg.wasm` (scripts/pay.sh builds
+/// it into the site's `pay` directory).
+const PAY_MODULE: &str = "pay";
+
+/// The pages that run the `pay` module instead of the Leptos one: the checkout
+/// (`/checkout/{order_id}`, see `App`'s routes) has no Leptos island, only the payment
+/// form, and the shopper waits on it.
+#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+const PAY_MODULE_PAGES: &str = "/checkout/";
+
+/// Whether this page is one of [`PAY_MODULE_PAGES`].
+fn runs_pay_module() -> bool {
+    #[cfg(feature = "ssr")]
+    let pay = use_context::<http::request::Parts>()
+        .is_some_and(|parts| parts.uri.path().starts_with(PAY_MODULE_PAGES));
+    #[cfg(not(feature = "ssr"))]
+    let pay = false;
+    pay
+}
+
+/// The checkout's module script: import the glue, instantiate the WASM, and once the
+/// document is parsed hand every payment form to `pay_form`; then the page is hydrated.
+fn pay_script(js: &str, wasm: &str) -> String {
+    format!(
+        r#"const mod=await import({js});
+await mod.default({{module_or_path:{wasm}}});
+if(document.readyState==="loading")await new Promise(r=>document.addEventListener("DOMContentLoaded",r,{{once:true}}));
+for(const form of document.querySelectorAll("form[data-wasm=pay_form]"))mod.pay_form(form);
+document.body.setAttribute("data-hydrated","true");"#,
+        js = js_string(js),
+        wasm = js_string(wasm),
+    )
 }
 
 /// `/pkg/__wasm_split.….js` when the site was built with `--split` (the name cargo-leptos
@@ -122,6 +169,19 @@ mod tests {
         assert!(s.starts_with('"') && s.ends_with('"'));
         assert!(s.contains("\\u003c/script\\u003e"));
         assert!(s.contains("\\\""));
+    }
+
+    #[test]
+    fn the_checkout_script_hands_each_payment_form_to_the_pay_module() {
+        let script = pay_script("/pay/pay.js", "/pay/pay_bg.wasm");
+        assert!(script.contains(r#"await import("/pay/pay.js")"#));
+        assert!(script.contains(r#"module_or_path:"/pay/pay_bg.wasm""#));
+        let (parsed, forms, hydrated) = (
+            script.find("DOMContentLoaded").unwrap(),
+            script.find("mod.pay_form(form)").unwrap(),
+            script.find("data-hydrated").unwrap(),
+        );
+        assert!(parsed < forms && forms < hydrated);
     }
 
     #[test]

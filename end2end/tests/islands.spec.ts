@@ -2,27 +2,32 @@ import { test, expect, type Page } from "@playwright/test";
 import { newOrder, openCheckout } from "./support/checkout";
 
 // Each page loads only its own islands' WASM (lazy islands, `cargo leptos --split`): the
-// checkout needs the main module only (the payment form is in it); another page's lazy
-// islands fetch their split modules, each preloaded by the page's <head>.
+// checkout needs only the `pay` module (the payment form without Leptos); another page's
+// lazy islands fetch their split modules, each preloaded by the page's <head>.
 
-/** Every .wasm of the site's bundle (`/pkg/`) the page fetched, by path. */
+/** Every .wasm of the site (`/pkg/`: Leptos; `/pay/`: the checkout's) the page fetched. */
 function wasmFetches(page: Page): string[] {
   const paths: string[] = [];
   page.on("request", (request) => {
     const url = new URL(request.url());
-    if (url.pathname.startsWith("/pkg/") && url.pathname.endsWith(".wasm")) {
+    if (/^\/(pkg|pay)\//.test(url.pathname) && url.pathname.endsWith(".wasm")) {
       paths.push(url.pathname);
     }
   });
   return paths;
 }
 
-test("the checkout fetches the main WASM module and no island module", async ({ page }) => {
+test("the checkout fetches the pay module only, no Leptos module", async ({ page }) => {
   const orderId = await newOrder(page);
   const fetched = wasmFetches(page);
   await openCheckout(page, orderId);
   await page.locator('body[data-hydrated="true"]').waitFor();
-  expect(fetched).toEqual(["/pkg/checkout.wasm"]);
+  await expect(page.getByTestId("card-element")).toHaveAttribute("data-ready", "true");
+  expect(fetched).toEqual(["/pay/pay_bg.wasm"]);
+  const preloaded = await page
+    .locator('head link[rel="preload"][as="fetch"]')
+    .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname));
+  expect(preloaded).toEqual(["/pay/pay_bg.wasm"]);
 });
 
 test("a page's island modules are preloaded by its head, and only those are fetched", async ({ page }) => {

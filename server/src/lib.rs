@@ -361,6 +361,15 @@ fn router(
             .precompressed_gzip()
             .precompressed_br(),
         )
+        // The checkout's `pay` module (scripts/pay.sh), the same way.
+        .nest_service(
+            "/pay",
+            tower_http::services::ServeDir::new(
+                std::path::Path::new(&settings.site_root).join("pay"),
+            )
+            .precompressed_gzip()
+            .precompressed_br(),
+        )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
             _,
@@ -435,7 +444,7 @@ async fn own_reactive_root(
 
 /// Loads the caller (cart, signed-in email) before a page renders (see
 /// `app::edge::page_caller`): pages
-/// are `GET`s outside `/api`, `/pkg`, `/webhook` and `/healthz`.
+/// are `GET`s outside `/api`, `/pkg`, `/pay`, `/webhook` and `/healthz`.
 async fn load_page_cart(
     State(state): State<AppState>,
     mut request: axum::extract::Request,
@@ -443,7 +452,7 @@ async fn load_page_cart(
 ) -> axum::response::Response {
     let path = request.uri().path();
     let page = request.method() == axum::http::Method::GET
-        && !["/api/", "/pkg/", "/webhook", "/healthz"]
+        && !["/api/", "/pkg/", "/pay/", "/webhook", "/healthz"]
             .iter()
             .any(|prefix| path.starts_with(prefix))
         && !path.ends_with(".ico");

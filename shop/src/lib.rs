@@ -62,4 +62,4 @@ pub use account::{
 pub use catalogue::{CartLine, CartView, Product, MAX_LINES, MAX_QUANTITY};
 pub use error::ShopError;
 pub use ids::{CartId, OrderId, Quantity, Sku};
-pub use order::{OrderStatus, OrderView, PaymentStart, PaymentsConfig};
+pub use order::{OrderStatus, OrderView, PaymentFormSetup, PaymentStart, PaymentsConfig};

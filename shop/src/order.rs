@@ -96,6 +96,24 @@ pub struct PaymentsConfig {
     pub sandbox: bool,
 }
 
+/// What the checkout's payment form starts from: the server renders it as JSON into the
+/// form's `data-props`, and the browser's `pay` module reads it there.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentFormSetup {
+    /// The order to pay (`ord_…`).
+    pub order_id: String,
+    /// The order's total as the page shows it ("$25.00"); the amount charged is the
+    /// server's.
+    pub total: String,
+    pub config: PaymentsConfig,
+    /// Signed-in shoppers may pay with a saved card, or save the new one.
+    pub signed_in: bool,
+    /// The saved card (`pm_…`) selected at first, or `None` for a new card.
+    pub selected: Option<String>,
+    /// Why the order's last attempt failed, shown until the next attempt.
+    pub notice: Option<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
