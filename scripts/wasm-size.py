@@ -112,7 +112,8 @@ def crate_of(name):
     """The crate a (demangled) function name belongs to."""
     n = name.lstrip("<&*").strip()
     n = re.sub(r"^(mut |dyn |const )+", "", n)
-    m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)::", n)
+    # `crate::…`, or `crate[0123456789abcdef]::…` (the v0 mangling's demangled form).
+    m = re.match(r"([A-Za-z_][A-Za-z0-9_]*)(?:\[[0-9a-f]+\])?::", n)
     if m:
         return m.group(1)
     if name.startswith("__wbg") or name.startswith("__wbindgen"):

@@ -324,6 +324,19 @@ async fn pages_carry_the_csp_and_no_secret(app: &TestApp) {
         .expect("a nonce in script-src");
     assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{html}");
     assert!(html.contains("data-testid=\"card-element\""), "{html}");
+    // The checkout runs the `pay` module, not the Leptos one, from the form's own setup.
+    assert!(html.contains("import(\"/pay/pay.js\")"), "{html}");
+    assert!(!html.contains("/pkg/checkout.js"), "{html}");
+    assert!(!html.contains("/pkg/checkout.wasm"), "{html}");
+    let props = html
+        .split("data-props=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the payment form's data-props");
+    let props = props.replace("&quot;", "\"").replace("&amp;", "&");
+    let setup: shop::PaymentFormSetup = serde_json::from_str(&props).expect(&props);
+    assert_eq!(setup.order_id, order_id);
+    assert!(setup.config.publishable_key.starts_with("pk_test_"));
     for (what, text) in [("page", html.as_str()), ("pay", &paid.body.to_string())] {
         assert!(!text.contains("sk_test_"), "{what}");
         assert!(

@@ -320,8 +320,9 @@ async fn forms_post_without_javascript(app: &TestApp) {
     assert_eq!(cart.body["lines"][0]["quantity"], 2);
 }
 
-/// WASM chunks are served as the files they are while pages render beside them on the
-/// same thread (a 404 page among them), and server functions keep their own context.
+/// WASM chunks (and the checkout's `pay` module) are served as the files they are while
+/// pages render beside them on the same thread (a 404 page among them), and server
+/// functions keep their own context.
 /// leptos_axum made the owner of a file or server function answer a child of whichever
 /// page last rendered on the thread: a chunk came back with the 404 page's status and CSP
 /// header (and the browser's page never hydrated).
@@ -331,6 +332,8 @@ async fn files_and_server_functions_keep_to_their_own_request() {
     std::fs::create_dir_all(site.path().join("pkg")).unwrap();
     let chunk = b"\0asm\x01\0\0\0 a chunk".to_vec();
     std::fs::write(site.path().join("pkg/split_chunk.wasm"), &chunk).unwrap();
+    std::fs::create_dir_all(site.path().join("pay")).unwrap();
+    std::fs::write(site.path().join("pay/pay_bg.wasm"), &chunk).unwrap();
     let app = spawn_app_with(
         Backend::Sqlite,
         vec![("LEPTOS_SITE_ROOT", site.path().display().to_string())],
@@ -339,11 +342,12 @@ async fn files_and_server_functions_keep_to_their_own_request() {
     .unwrap();
     let (client, app) = (&app.client, &app);
     for _round in 0..10 {
-        let requests = (0..16).map(|i| async move {
-            let request = match i % 4 {
+        let requests = (0..20).map(|i| async move {
+            let request = match i % 5 {
                 0 => client.get(app.url("/favicon.ico")),
                 1 => client.get(app.url("/no/such/page")),
                 2 => client.get(app.url("/pkg/split_chunk.wasm")),
+                4 => client.get(app.url("/pay/pay_bg.wasm")),
                 _ => client
                     .post(app.url("/api/cart"))
                     .form(&Vec::<(String, String)>::new()),
@@ -351,14 +355,19 @@ async fn files_and_server_functions_keep_to_their_own_request() {
             let response = request.send().await.expect("request");
             let status = response.status().as_u16();
             let csp = response.headers().contains_key("content-security-policy");
-            (i % 4, status, csp, response.bytes().await.unwrap())
+            let wasm = response
+                .headers()
+                .get("content-type")
+                .is_some_and(|t| t == "application/wasm");
+            (i % 5, status, (csp, wasm), response.bytes().await.unwrap())
         });
-        for (kind, status, csp, body) in futures::future::join_all(requests).await {
+        for (kind, status, (csp, wasm), body) in futures::future::join_all(requests).await {
             match kind {
                 0 | 1 => assert_eq!(status, 404),
-                2 => {
-                    assert_eq!(status, 200, "the chunk answered {status}");
-                    assert!(!csp, "the chunk carries a page's CSP header");
+                2 | 4 => {
+                    assert_eq!(status, 200, "the module answered {status}");
+                    assert!(!csp, "the module carries a page's CSP header");
+                    assert!(wasm, "the module is not served as application/wasm");
                     assert_eq!(body.as_ref(), chunk.as_slice());
                 }
                 _ => assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body)),
