@@ -63,33 +63,50 @@ pub fn HydrationScripts(options: LeptosOptions) -> impl IntoView {
 /// it into the site's `pay` directory).
 const PAY_MODULE: &str = "pay";
 
-/// The pages that run the `pay` module instead of the Leptos one: the checkout
-/// (`/checkout/{order_id}`, see `App`'s routes) has no Leptos island, only the payment
-/// form, and the shopper waits on it.
-#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
-const PAY_MODULE_PAGES: &str = "/checkout/";
-
-/// Whether this page is one of [`PAY_MODULE_PAGES`].
+/// Whether this page runs the `pay` module instead of the Leptos one: the checkout,
+/// `/checkout/{order_id}` (see `App`'s routes), has no Leptos island, only the payment
+/// form, and the shopper waits on it. `<head>` renders before the route, so the path
+/// decides; any other path under `/checkout/` is the 404 page, with its islands.
 fn runs_pay_module() -> bool {
     #[cfg(feature = "ssr")]
     let pay = use_context::<http::request::Parts>()
-        .is_some_and(|parts| parts.uri.path().starts_with(PAY_MODULE_PAGES));
+        .is_some_and(|parts| is_checkout_page(parts.uri.path()));
     #[cfg(not(feature = "ssr"))]
     let pay = false;
     pay
 }
 
+/// `/checkout/{one segment}`, the checkout route's own shape.
+#[cfg_attr(not(feature = "ssr"), allow(dead_code))]
+fn is_checkout_page(path: &str) -> bool {
+    path.strip_prefix("/checkout/")
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+}
+
 /// The checkout's module script: import the glue, instantiate the WASM, and once the
 /// document is parsed hand every payment form to `pay_form`; then the page is hydrated.
+/// If the module cannot load (a deployment without it, a network failure), the form says
+/// so instead of "Loading…" forever, and the pay button stays disabled.
 fn pay_script(js: &str, wasm: &str) -> String {
     format!(
-        r#"const mod=await import({js});
+        r#"const parsed=()=>document.readyState==="loading"?new Promise(r=>document.addEventListener("DOMContentLoaded",r,{{once:true}})):null;
+try{{
+const mod=await import({js});
 await mod.default({{module_or_path:{wasm}}});
-if(document.readyState==="loading")await new Promise(r=>document.addEventListener("DOMContentLoaded",r,{{once:true}}));
+await parsed();
 for(const form of document.querySelectorAll("form[data-wasm=pay_form]"))mod.pay_form(form);
+}}catch(e){{
+await parsed();
+console.error("the payment form's module did not load",e);
+for(const form of document.querySelectorAll("form[data-wasm=pay_form]")){{
+for(const p of form.querySelectorAll(".card-loading"))p.hidden=true;
+const error=form.querySelector("[data-testid=payment-error]");if(error)error.textContent={failed};
+}}
+}}
 document.body.setAttribute("data-hydrated","true");"#,
         js = js_string(js),
         wasm = js_string(wasm),
+        failed = js_string(stripe_types::messages::FORM_NOT_STARTED),
     )
 }
 
@@ -182,6 +199,24 @@ mod tests {
             script.find("data-hydrated").unwrap(),
         );
         assert!(parsed < forms && forms < hydrated);
+        // A module that cannot load leaves the shopper a reason, not "Loading…".
+        assert!(script.contains("catch(e)"));
+        assert!(script.contains(&js_string(stripe_types::messages::FORM_NOT_STARTED)));
+    }
+
+    #[test]
+    fn only_the_checkout_route_runs_the_pay_module() {
+        assert!(is_checkout_page("/checkout/ord_123"));
+        for other in [
+            "/checkout/",
+            "/checkout",
+            "/checkout/ord_1/x",
+            "/",
+            "/cart",
+            "/x/checkout/ord_1",
+        ] {
+            assert!(!is_checkout_page(other), "{other}");
+        }
     }
 
     #[test]

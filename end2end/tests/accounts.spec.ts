@@ -321,3 +321,24 @@ test("a click on pay with a saved card while Stripe.js still loads is not lost",
   await page.getByTestId("pay").click();
   await expectPaid(page, orderId);
 });
+
+test("\"Save this card\" ticked before the payment form's module ran still saves the card", async ({ page }) => {
+  await signUp(page);
+  const orderId = await newOrder(page);
+  // The module is held back until the box is ticked: the shopper was quicker than it.
+  let release!: () => void;
+  const ticked = new Promise<void>((resolve) => (release = resolve));
+  await page.route("**/pay/pay_bg.wasm", async (route) => {
+    await ticked;
+    await route.continue();
+  });
+  await page.goto(`/checkout/${orderId}`);
+  await page.getByTestId("save-card").check();
+  release();
+  await expect(page.getByTestId("card-element")).toHaveAttribute("data-ready", "true");
+  await expect(page.getByTestId("save-card")).toBeChecked();
+  await fillCard(page, "4242 4242 4242 4242");
+  await page.getByTestId("pay").click();
+  await expectPaid(page, orderId);
+  await waitForSavedCard(page, "4242");
+});

@@ -141,3 +141,15 @@ test("the PaymentIntent is asked for after the card form is ready, or at once wh
   expect(await paymentIntentId(page)).toMatch(/^pi_/);
   await expect(page.getByTestId("card-element")).not.toHaveAttribute("data-ready", "true");
 });
+
+test("a checkout whose payment module cannot load says so, and cannot be paid", async ({ page }) => {
+  const orderId = await newOrder(page);
+  await page.route("**/pay/pay_bg.wasm", (route) => route.abort());
+  await page.goto(`/checkout/${orderId}`);
+  await expect(page.getByTestId("payment-error")).toHaveText(
+    "The payment form could not be started. Please reload the page.",
+  );
+  await expect(page.getByTestId("card-loading")).toBeHidden();
+  await expect(page.getByTestId("pay")).toBeDisabled();
+  await expect(page.locator("body")).toHaveAttribute("data-hydrated", "true");
+});

@@ -79,8 +79,6 @@ struct State {
     paying: bool,
     /// The saved card to pay with (`pm_…`), or `None` for the card typed in.
     selected: Option<String>,
-    /// "Save this card for next time" (signed-in shoppers, new card).
-    save: bool,
 }
 
 impl State {
@@ -177,7 +175,16 @@ impl Form {
         }
     }
 
-    /// The saved cards' buttons, "Use a new card", "Save this card", and the submit.
+    /// "Save this card for next time", as the box shows it now: read at the click, never
+    /// tracked, so a tick made before this module ran (or put back by the browser on a
+    /// reload) counts too.
+    fn save_card(&self) -> bool {
+        self.part("save-card")
+            .and_then(|input| input.dyn_into::<HtmlInputElement>().ok())
+            .is_some_and(|input| input.checked())
+    }
+
+    /// The saved cards' buttons, "Use a new card", and the submit.
     fn listen(self: &Rc<Self>) {
         for button in self.saved_cards() {
             let pm = button.get_attribute("data-pm");
@@ -190,16 +197,6 @@ impl Form {
             let form = self.clone();
             on(&button, "click", move |_| {
                 form.update(|s| s.selected = None)
-            });
-        }
-        if let Some(input) = self.part("save-card") {
-            let form = self.clone();
-            on(&input, "change", move |event| {
-                let checked = event
-                    .target()
-                    .and_then(|t| t.dyn_into::<HtmlInputElement>().ok())
-                    .is_some_and(|input| input.checked());
-                form.state.borrow_mut().save = checked;
             });
         }
         let form = self.clone();
@@ -292,7 +289,7 @@ fn pay(form: Rc<Form>) {
         if form.props.signed_in {
             // The shopper's choice goes to the server first: it checks that a saved card
             // is theirs, and marks a new one to be saved (or not).
-            let save = if form.state.borrow().save { "on" } else { "" };
+            let save = if form.save_card() { "on" } else { "" };
             let pm = selected.as_deref().unwrap_or("");
             match start_payment(&form.props.order_id, pm, save).await {
                 Ok(payment) => form.update(|s| s.payment = Some(payment)),

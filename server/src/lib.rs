@@ -94,6 +94,14 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let store = Store::connect(&settings.database).await?;
         tracing::info!(database = ?settings.database, "database ready (migrations applied)");
+        let pay_module = std::path::Path::new(&settings.site_root).join("pay/pay_bg.wasm");
+        if !pay_module.exists() {
+            // The checkout would say its form cannot start (app/src/hydration.rs).
+            tracing::warn!(
+                path = %pay_module.display(),
+                "the checkout's payment form module is missing: build it with scripts/pay.sh"
+            );
+        }
         let listener = tokio::net::TcpListener::bind(settings.site_addr)
             .await
             .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", settings.site_addr))?;
