@@ -24,44 +24,39 @@ pub fn HydrationScripts(options: LeptosOptions) -> impl IntoView {
     if let Some(context) = Owner::current_shared_context() {
         context.set_is_hydrating(false);
     }
-    if runs_pay_module() {
+    let (js, wasm, script, split) = if runs_pay_module() {
         let js = format!("/{PAY_MODULE}/{PAY_MODULE}.js");
         let wasm = format!("/{PAY_MODULE}/{PAY_MODULE}_bg.wasm");
         let script = pay_script(&js, &wasm);
-        return view! {
-            <link rel="modulepreload" href=js crossorigin=""/>
-            <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
-            <script type="module" async=true nonce=nonce>{script}</script>
-        }
-        .into_any();
-    }
-    let js = format!("{pkg}/{}.js", options.output_name);
-    // cargo-leptos names the module `{output}.wasm` (and says so at build time); a plain
-    // wasm-bindgen build names it `{output}_bg.wasm`, as Leptos' own component assumes.
-    let suffix = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
-        ""
+        (js, wasm, script, None)
     } else {
-        "_bg"
+        let js = format!("{pkg}/{}.js", options.output_name);
+        // cargo-leptos names the module `{output}.wasm` (and says so at build time); a
+        // plain wasm-bindgen build names it `{output}_bg.wasm`, as Leptos' own component
+        // assumes.
+        let suffix = if option_env!("LEPTOS_OUTPUT_NAME").is_some() {
+            ""
+        } else {
+            "_bg"
+        };
+        let wasm = format!("{pkg}/{}{suffix}.wasm", options.output_name);
+        let script = module_script(&js, &wasm);
+        // With `--split`, the glue imports wasm-split's loader once the module is
+        // instantiated: preloaded here, it arrives with the rest instead of after it.
+        (js, wasm, script, split_loader(&options))
     };
-    let wasm = format!("{pkg}/{}{suffix}.wasm", options.output_name);
-    let script = module_script(&js, &wasm);
-    // With `--split`, the glue imports wasm-split's loader once the module is
-    // instantiated: preloaded here, it arrives with the rest instead of after it.
-    let split = split_loader(&options).map(|href| {
-        view! { <link rel="modulepreload" href=href crossorigin=""/> }
-    });
+    let split = split.map(|href| view! { <link rel="modulepreload" href=href crossorigin=""/> });
     view! {
-        <link rel="modulepreload" href=js.clone() crossorigin=""/>
+        <link rel="modulepreload" href=js crossorigin=""/>
         <link rel="preload" href=wasm r#as="fetch" r#type="application/wasm" crossorigin=""/>
         {split}
         <script type="module" async=true nonce=nonce>{script}</script>
     }
-    .into_any()
 }
 
-/// The `pay` crate's module, `/pay/pay.js` and `/pay/pay_bg.wasm` (scripts/pay.sh builds
-/// it into the site's `pay` directory).
-const PAY_MODULE: &str = "pay";
+/// The `pay` crate's module, `/pay/pay.js` and `/pay/pay_bg.wasm`: the site directory
+/// scripts/pay.sh builds it into, and the path the server serves it under.
+pub const PAY_MODULE: &str = "pay";
 
 /// Whether this page runs the `pay` module instead of the Leptos one: the checkout,
 /// `/checkout/{order_id}` (see `App`'s routes), has no Leptos island, only the payment
@@ -90,15 +85,16 @@ fn is_checkout_page(path: &str) -> bool {
 fn pay_script(js: &str, wasm: &str) -> String {
     format!(
         r#"const parsed=()=>document.readyState==="loading"?new Promise(r=>document.addEventListener("DOMContentLoaded",r,{{once:true}})):null;
+const forms=()=>document.querySelectorAll("form[data-wasm=pay_form]");
 try{{
 const mod=await import({js});
 await mod.default({{module_or_path:{wasm}}});
 await parsed();
-for(const form of document.querySelectorAll("form[data-wasm=pay_form]"))mod.pay_form(form);
+for(const form of forms())mod.pay_form(form);
 }}catch(e){{
 await parsed();
 console.error("the payment form's module did not load",e);
-for(const form of document.querySelectorAll("form[data-wasm=pay_form]")){{
+for(const form of forms()){{
 for(const p of form.querySelectorAll(".card-loading"))p.hidden=true;
 const error=form.querySelector("[data-testid=payment-error]");if(error)error.textContent={failed};
 }}

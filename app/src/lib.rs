@@ -23,6 +23,7 @@ mod merchant_pages;
 mod pages;
 pub use pages::DemoMerchant;
 mod hydration;
+pub use hydration::PAY_MODULE;
 mod payment_page;
 #[cfg(feature = "ssr")]
 pub mod security;

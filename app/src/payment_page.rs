@@ -147,13 +147,7 @@ fn PaymentForm(
         selected: selected.clone(),
         notice: notice.clone(),
     };
-    #[cfg(feature = "ssr")]
     let props = serde_json::to_string(&props).unwrap_or_default();
-    #[cfg(not(feature = "ssr"))]
-    let props = {
-        let _ = props;
-        String::new()
-    };
     let saved_cards = (!cards.is_empty()).then(|| {
         view! {
             <fieldset class="saved-cards">

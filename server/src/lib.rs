@@ -5,7 +5,8 @@
 //! [`Application::build`] binds the listener (port 0 picks a free one, as the
 //! integration tests do) and [`Application::run_until_stopped`] serves until the
 //! shutdown future resolves, draining requests in flight.
-// The payment form's view type is deeper than rustc's default layout query limit.
+// The console's view types (the merchant order page's) are deeper than rustc's default
+// layout query limit.
 #![recursion_limit = "256"]
 
 pub mod config;
@@ -94,7 +95,9 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let store = Store::connect(&settings.database).await?;
         tracing::info!(database = ?settings.database, "database ready (migrations applied)");
-        let pay_module = std::path::Path::new(&settings.site_root).join("pay/pay_bg.wasm");
+        let pay_module = std::path::Path::new(&settings.site_root)
+            .join(app::PAY_MODULE)
+            .join(format!("{}_bg.wasm", app::PAY_MODULE));
         if !pay_module.exists() {
             // The checkout would say its form cannot start (app/src/hydration.rs).
             tracing::warn!(
@@ -350,6 +353,11 @@ fn router(
         provide_context(cookies);
         provide_context(browser_config.clone());
     };
+    let site_files = |dir: &str| {
+        tower_http::services::ServeDir::new(std::path::Path::new(&settings.site_root).join(dir))
+            .precompressed_gzip()
+            .precompressed_br()
+    };
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route(
@@ -360,23 +368,15 @@ fn router(
             shell(leptos_options.clone())
         })
         // The WASM, JS and CSS, straight from the disk (precompressed copies when there
-        // are): no page machinery around a file.
+        // are): no page machinery around a file. The Leptos module's, and the checkout's
+        // `pay` module (scripts/pay.sh).
         .nest_service(
             &format!("/{}", settings.site_pkg_dir),
-            tower_http::services::ServeDir::new(
-                std::path::Path::new(&settings.site_root).join(&settings.site_pkg_dir),
-            )
-            .precompressed_gzip()
-            .precompressed_br(),
+            site_files(&settings.site_pkg_dir),
         )
-        // The checkout's `pay` module (scripts/pay.sh), the same way.
         .nest_service(
-            "/pay",
-            tower_http::services::ServeDir::new(
-                std::path::Path::new(&settings.site_root).join("pay"),
-            )
-            .precompressed_gzip()
-            .precompressed_br(),
+            &format!("/{}", app::PAY_MODULE),
+            site_files(app::PAY_MODULE),
         )
         .fallback(leptos_axum::file_and_error_handler_with_context::<
             AppState,
