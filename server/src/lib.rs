@@ -273,9 +273,12 @@ fn leptos_options(settings: &Settings, addr: SocketAddr) -> LeptosOptions {
 /// answered. That happens whenever a second app starts in a process that already serves
 /// one (the tests, the benchmarks and the drills do). The first walk runs before any
 /// router exists, so no page can be rendering then; later apps reuse its list.
-fn app_routes() -> Vec<leptos_axum::AxumRouteListing> {
+/// Anything else in the process that wants the routes (a test) asks here, never
+/// `generate_route_list` itself.
+pub fn app_routes() -> Vec<leptos_axum::AxumRouteListing> {
     static ROUTES: std::sync::OnceLock<Vec<leptos_axum::AxumRouteListing>> =
         std::sync::OnceLock::new();
+    #[allow(clippy::disallowed_methods)] // the one walk
     ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
 
