@@ -26,7 +26,7 @@ pub fn HydrationScripts(options: LeptosOptions) -> impl IntoView {
     }
     let (js, wasm, script, split) = if runs_pay_module() {
         let js = format!("/{PAY_MODULE}/{PAY_MODULE}.js");
-        let wasm = format!("/{PAY_MODULE}/{PAY_MODULE}_bg.wasm");
+        let wasm = format!("/{PAY_MODULE}/{}", pay_wasm_file());
         let script = pay_script(&js, &wasm);
         (js, wasm, script, None)
     } else {
@@ -57,6 +57,12 @@ pub fn HydrationScripts(options: LeptosOptions) -> impl IntoView {
 /// The `pay` crate's module, `/pay/pay.js` and `/pay/pay_bg.wasm`: the site directory
 /// scripts/pay.sh builds it into, and the path the server serves it under.
 pub const PAY_MODULE: &str = "pay";
+
+/// The `pay` module's WASM file in its directory (wasm-bindgen's `{name}_bg.wasm`): the
+/// page preloads it and the server checks at start that it is there.
+pub fn pay_wasm_file() -> String {
+    format!("{PAY_MODULE}_bg.wasm")
+}
 
 /// Whether this page runs the `pay` module instead of the Leptos one: the checkout,
 /// `/checkout/{order_id}` (see `App`'s routes), has no Leptos island, only the payment

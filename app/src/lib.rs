@@ -23,7 +23,7 @@ mod merchant_pages;
 mod pages;
 pub use pages::DemoMerchant;
 mod hydration;
-pub use hydration::PAY_MODULE;
+pub use hydration::{pay_wasm_file, PAY_MODULE};
 mod payment_page;
 #[cfg(feature = "ssr")]
 pub mod security;

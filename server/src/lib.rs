@@ -97,7 +97,7 @@ impl Application {
         tracing::info!(database = ?settings.database, "database ready (migrations applied)");
         let pay_module = std::path::Path::new(&settings.site_root)
             .join(app::PAY_MODULE)
-            .join(format!("{}_bg.wasm", app::PAY_MODULE));
+            .join(app::pay_wasm_file());
         if !pay_module.exists() {
             // The checkout would say its form cannot start (app/src/hydration.rs).
             tracing::warn!(
