@@ -27,5 +27,5 @@ lint: setup
 
 release: setup
 	. $(ENV_FILE) && CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="$$WASM_RELEASE_RUSTFLAGS" \
-		cargo leptos build --release $$LEPTOS_ARGS $$LEPTOS_RELEASE_ARGS
+		cargo leptos build --release --precompress $$LEPTOS_ARGS $$LEPTOS_RELEASE_ARGS
 	scripts/pay.sh --release

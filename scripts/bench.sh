@@ -114,10 +114,11 @@ if [ "${SKIP_BUILD:-}" != 1 ]; then
   step "cargo build --release -p bench"
   cargo build --release -p bench
   step "cargo leptos build --release (server + WASM)"
-  # The same release build as `make release` (size flags for the WASM where std is built here).
+  # The same release build as `make release` (size flags for the WASM where std is built
+  # here; gzip and brotli copies of the files, which the server sends when accepted).
   # shellcheck disable=SC2086
   CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUSTFLAGS="${WASM_RELEASE_RUSTFLAGS:-}" \
-    cargo leptos build --release $LEPTOS_ARGS ${LEPTOS_RELEASE_ARGS:-}
+    cargo leptos build --release --precompress $LEPTOS_ARGS ${LEPTOS_RELEASE_ARGS:-}
   scripts/pay.sh --release
 fi
 BENCH="$CARGO_TARGET_DIR/release/bench"

@@ -40,8 +40,15 @@ else
   wasm-bindgen --target web --no-typescript --out-dir "$OUT" --out-name pay \
     "$TARGET_DIR/$TARGET/debug/pay.wasm"
 fi
+# Release: gzip -9 copies beside the files (the server sends `pay_bg.wasm.gz` to a
+# browser that accepts gzip, as it does for cargo-leptos' `--precompress`ed pkg); none in
+# debug, where a stale copy would be served in place of the new module.
+if [ "${1:-}" = --release ]; then
+  gzip -9 -k -n "$OUT/pay.js" "$OUT/pay_bg.wasm"
+fi
 for dir in "$ASSETS" "$SITE/pay"; do
   mkdir -p "$dir"
-  cp "$OUT/pay.js" "$OUT/pay_bg.wasm" "$dir/"
+  rm -f "$dir"/pay.js.* "$dir"/pay_bg.wasm.*
+  cp "$OUT"/pay.js* "$OUT"/pay_bg.wasm* "$dir/"
 done
 echo "pay module: $ASSETS and $SITE/pay ($(wc -c <"$OUT/pay_bg.wasm") bytes of WASM)"

@@ -3,7 +3,10 @@
 // stylesheet, script (with its static imports) and WebAssembly module it references or
 // that Chromium fetched while hydrating it (the lazy islands' split modules), each
 // compressed with gzip -9. Stripe.js (any other origin, or a URL containing "/v3/") is
-// excluded and listed as such.
+// excluded and listed as such. Beside that figure, what the server really sends to a
+// browser that accepts gzip ("sent": its precompressed copies of the site's files; pages
+// as they are) and each file's content-encoding, so that a build without compressed
+// copies shows as what it is.
 //
 //   node end2end/bench/page-weight.mjs [BASE_URL] [PATH | --signed-in | --all]
 //
@@ -16,6 +19,8 @@
 // table and a JSON line ({"bench":"page-weight",…}; "page-weight-signed-in";
 // "page-weights" for --all).
 import { gzipSync, constants } from "node:zlib";
+import http from "node:http";
+import https from "node:https";
 import { baseUrl, createOrder, signedInWithCards, signIn } from "./lib.mjs";
 
 const gzip = (buf) => gzipSync(buf, { level: constants.Z_BEST_COMPRESSION }).length;
@@ -38,6 +43,30 @@ async function get(url) {
     body: Buffer.from(await response.arrayBuffer()),
     type: response.headers.get("content-type") ?? "",
   };
+}
+
+/** The bytes the server sends for `url` to a browser that accepts gzip (not decoded). */
+function sent(url) {
+  return new Promise((resolve, reject) => {
+    const headers = { "accept-encoding": "gzip" };
+    if (cookie && url.startsWith(origin)) headers.cookie = cookie;
+    const client = url.startsWith("https:") ? https : http;
+    const request = client.get(url, { headers, rejectUnauthorized: false }, (response) => {
+      let bytes = 0;
+      response.on("data", (chunk) => (bytes += chunk.length));
+      response.on("end", () =>
+        resolve({ bytes, encoding: response.headers["content-encoding"] ?? "identity" }),
+      );
+      response.on("error", reject);
+    });
+    request.on("error", reject);
+  });
+}
+
+/** A file's entry: its sizes raw, gzip -9 and as sent. */
+async function entry(url, kind, body) {
+  const { bytes, encoding } = await sent(url);
+  return { url, kind, raw: body.length, gzip: gzip(body), sent: bytes, encoding };
 }
 
 function attrs(tag) {
@@ -82,7 +111,7 @@ const html = await get(pageUrl);
 if (expect && !html.body.toString("utf8").includes(`data-testid="${expect}"`)) {
   throw new Error(`${pageUrl} shows no ${expect}: not the page meant`);
 }
-files.push({ url: pageUrl, kind: "html", raw: html.body.length, gzip: gzip(html.body) });
+files.push(await entry(pageUrl, "html", html.body));
 const text = html.body.toString("utf8");
 
 for (const m of text.matchAll(/<link\b[^>]*>/gi)) {
@@ -177,7 +206,7 @@ while (queue.length) {
   }
   const { body, type } = fetched;
   const kind = kindOf(url, type);
-  files.push({ url, kind, raw: body.length, gzip: gzip(body) });
+  files.push(await entry(url, kind, body));
   if (kind === "js") {
     const js = body.toString("utf8");
     const refs = [
@@ -202,21 +231,22 @@ if (!files.some((f) => f.kind === "wasm")) {
     seen.add(guess);
     try {
       const { body } = await get(guess);
-      files.push({ url: guess, kind: "wasm", raw: body.length, gzip: gzip(body) });
+      files.push(await entry(guess, "wasm", body));
     } catch {
       /* none there */
     }
   }
 }
 
-const total = { raw: 0, gzip: 0 };
+const total = { raw: 0, gzip: 0, sent: 0 };
 const byKind = {};
 for (const f of files) {
-  total.raw += f.raw;
-  total.gzip += f.gzip;
-  byKind[f.kind] ??= { raw: 0, gzip: 0 };
-  byKind[f.kind].raw += f.raw;
-  byKind[f.kind].gzip += f.gzip;
+  byKind[f.kind] ??= { raw: 0, gzip: 0, sent: 0 };
+  for (const sum of [total, byKind[f.kind]]) {
+    sum.raw += f.raw;
+    sum.gzip += f.gzip;
+    sum.sent += f.sent;
+  }
 }
 
 const show = (u) => (u.startsWith(origin) ? u.slice(origin.length) : u);
@@ -228,14 +258,16 @@ const kib = (n) => (n / 1024).toFixed(1);
 function printTable(w) {
 const { files, total, excluded, missing, show } = w;
 const width = Math.max(12, ...files.map((f) => show(f.url).length));
-console.log(`page weight of ${w.url} (gzip -9 per file; KiB = 1024 bytes)`);
-console.log(`${"file".padEnd(width)}  kind   ${"raw KiB".padStart(9)}  ${"gzip KiB".padStart(9)}`);
+console.log(`page weight of ${w.url} (gzip -9 per file; sent: as the server sends it to a browser accepting gzip; KiB = 1024 bytes)`);
+console.log(`${"file".padEnd(width)}  kind   ${"raw KiB".padStart(9)}  ${"gzip KiB".padStart(9)}  ${"sent KiB".padStart(9)}  encoding`);
 for (const f of files) {
   console.log(
-    `${show(f.url).padEnd(width)}  ${f.kind.padEnd(5)}  ${kib(f.raw).padStart(9)}  ${kib(f.gzip).padStart(9)}`,
+    `${show(f.url).padEnd(width)}  ${f.kind.padEnd(5)}  ${kib(f.raw).padStart(9)}  ${kib(f.gzip).padStart(9)}  ${kib(f.sent).padStart(9)}  ${f.encoding}`,
   );
 }
-console.log(`${"total".padEnd(width)}         ${kib(total.raw).padStart(9)}  ${kib(total.gzip).padStart(9)}`);
+console.log(`${"total".padEnd(width)}         ${kib(total.raw).padStart(9)}  ${kib(total.gzip).padStart(9)}  ${kib(total.sent).padStart(9)}`);
+const plain = files.filter((f) => f.kind !== "html" && f.encoding === "identity");
+if (plain.length) console.log(`note: ${plain.length} file(s) sent uncompressed (a release build without --precompress?)`);
 for (const e of excluded) console.log(`excluded: ${e.url} (${e.why})`);
 for (const m of missing) console.log(`MISSING: ${m.error}`);
 if (!files.some((f) => f.kind === "wasm")) console.log("note: no .wasm found on this page");
@@ -277,8 +309,16 @@ if (mode === "--all") {
   for (const [path, cookie, expect] of pages) {
     const w = await weigh(base, path, cookie, expect);
     const shown = path.replace(/ord_[A-Za-z0-9]+/, "ord_…");
-    results.push({ path: shown, total_gzip: w.total.gzip, wasm_gzip: w.byKind.wasm?.gzip ?? 0, missing: w.missing.length });
-    console.log(`${shown.padEnd(28)} ${String(w.total.gzip).padStart(8)} B gzip  (wasm ${w.byKind.wasm?.gzip ?? 0}, ${w.files.length} files)`);
+    results.push({
+      path: shown,
+      total_gzip: w.total.gzip,
+      total_sent: w.total.sent,
+      wasm_gzip: w.byKind.wasm?.gzip ?? 0,
+      missing: w.missing.length,
+    });
+    console.log(
+      `${shown.padEnd(28)} ${String(w.total.gzip).padStart(8)} B gzip  ${String(w.total.sent).padStart(8)} B sent  (wasm ${w.byKind.wasm?.gzip ?? 0}, ${w.files.length} files)`,
+    );
   }
   const heaviest = results.reduce((a, b) => (b.total_gzip > a.total_gzip ? b : a));
   console.log(`heaviest: ${heaviest.path} ${heaviest.total_gzip} B`);
@@ -305,8 +345,9 @@ if (mode === "--all") {
       total_raw: total.raw,
       total_gzip: total.gzip,
       total_gzip_kib: Math.round((total.gzip / 1024) * 10) / 10,
+      total_sent: total.sent,
       by_kind: byKind,
-      files: files.map((f) => ({ path: show(f.url), kind: f.kind, raw: f.raw, gzip: f.gzip })),
+      files: files.map((f) => ({ path: show(f.url), kind: f.kind, raw: f.raw, gzip: f.gzip, sent: f.sent, encoding: f.encoding })),
       excluded: excluded.map((e) => e.url),
       missing: missing.map((m) => m.url),
     }),

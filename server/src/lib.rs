@@ -30,6 +30,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
+use tower::Layer;
 use tower_http::set_header::SetResponseHeaderLayer;
 use tower_http::trace::TraceLayer;
 
@@ -356,10 +357,18 @@ fn router(
         provide_context(cookies);
         provide_context(browser_config.clone());
     };
+    // A release build keeps gzip and brotli copies beside each file (`cargo leptos build
+    // --precompress`, scripts/pay.sh --release): the browser gets the one it accepts, and
+    // a cache between is told that the answer depends on it.
     let site_files = |dir: &str| {
-        tower_http::services::ServeDir::new(std::path::Path::new(&settings.site_root).join(dir))
-            .precompressed_gzip()
-            .precompressed_br()
+        SetResponseHeaderLayer::appending(header::VARY, HeaderValue::from_static("accept-encoding"))
+            .layer(
+                tower_http::services::ServeDir::new(
+                    std::path::Path::new(&settings.site_root).join(dir),
+                )
+                .precompressed_gzip()
+                .precompressed_br(),
+            )
     };
     let router = Router::new()
         .route("/healthz", get(healthz))

@@ -376,6 +376,57 @@ async fn files_and_server_functions_keep_to_their_own_request() {
     }
 }
 
+/// A release build's compressed copies (`.gz`, `.br` beside each file of `pkg/` and
+/// `pay/`) are what a browser that accepts them gets: the WASM once sent 129 KiB where
+/// 58 KiB would do. A client that accepts neither gets the file itself, and every answer
+/// says that it varies with `Accept-Encoding`.
+#[tokio::test]
+async fn site_files_are_sent_compressed_to_browsers_that_accept_it() {
+    let site = tempfile::tempdir().unwrap();
+    let module = b"\0asm\x01\0\0\0 a module".to_vec();
+    let (gzipped, brotli) = (b"gzip copy".to_vec(), b"brotli copy".to_vec());
+    for dir in ["pkg", "pay"] {
+        let dir = site.path().join(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("m_bg.wasm"), &module).unwrap();
+        std::fs::write(dir.join("m_bg.wasm.gz"), &gzipped).unwrap();
+        std::fs::write(dir.join("m_bg.wasm.br"), &brotli).unwrap();
+    }
+    let app = spawn_app_with(
+        Backend::Sqlite,
+        vec![("LEPTOS_SITE_ROOT", site.path().display().to_string())],
+    )
+    .await
+    .unwrap();
+    for path in ["/pkg/m_bg.wasm", "/pay/m_bg.wasm"] {
+        for (accept, encoding, body) in [
+            (Some("gzip, deflate, br"), Some("br"), &brotli),
+            (Some("gzip"), Some("gzip"), &gzipped),
+            (None, None, &module),
+        ] {
+            let mut request = app.client.get(app.url(path));
+            if let Some(accept) = accept {
+                request = request.header("accept-encoding", accept);
+            }
+            let response = request.send().await.unwrap();
+            assert_eq!(response.status(), 200, "{path} ({accept:?})");
+            let headers = response.headers().clone();
+            let header = |name: &str| headers.get(name).map(|v| v.to_str().unwrap().to_owned());
+            assert_eq!(
+                header("content-encoding").as_deref(),
+                encoding,
+                "{path} ({accept:?})"
+            );
+            assert_eq!(header("content-type").as_deref(), Some("application/wasm"));
+            assert!(
+                header("vary").is_some_and(|v| v.to_ascii_lowercase().contains("accept-encoding")),
+                "{path}: no `Vary: Accept-Encoding` ({headers:?})"
+            );
+            assert_eq!(response.bytes().await.unwrap().as_ref(), body.as_slice());
+        }
+    }
+}
+
 /// Pages keep answering while another app starts in the same process (as in these
 /// tests, the benchmarks and the drills). Building a router walks the app's routes, and
 /// leptos suppresses the loading of resources through a process-wide flag while it walks:
