@@ -168,13 +168,23 @@ await walk(document.body,mod);"#,
 /// it fared in `data-load-state` (`loading`, `loaded`, `failed`), which is what
 /// `stripe_js::load` reads — it waits for a script still loading, uses a loaded one, and
 /// replaces one that failed.
+///
+/// Beside it, a `<link rel="preload" as="script">` for the same URL: the browser's
+/// preload scanner requests it as soon as `<head>` arrives, while the inline script (a
+/// parser-inserted script) runs only once the stylesheet before it has loaded — Stripe.js
+/// was requested some 40 ms later than the page allowed. The script then takes the
+/// preloaded response (no `crossorigin` on either, so they match).
 #[component]
 pub fn StartStripeJs(url: String) -> impl IntoView {
+    let preload = url.clone();
     let script = format!(
         r#"(()=>{{const s=document.createElement("script");s.id="stripe-js";s.async=true;s.src={url};s.setAttribute("data-load-state","loading");s.addEventListener("load",()=>s.setAttribute("data-load-state","loaded"));s.addEventListener("error",()=>s.setAttribute("data-load-state","failed"));document.head.appendChild(s)}})()"#,
         url = js_string(&url),
     );
-    view! { <leptos_meta::Script>{script}</leptos_meta::Script> }
+    view! {
+        <leptos_meta::Link rel="preload" href=preload as_="script"/>
+        <leptos_meta::Script>{script}</leptos_meta::Script>
+    }
 }
 
 #[cfg(test)]

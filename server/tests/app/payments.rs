@@ -324,6 +324,20 @@ async fn pages_carry_the_csp_and_no_secret(app: &TestApp) {
         .expect("a nonce in script-src");
     assert!(html.contains(&format!("nonce=\"{nonce}\"")), "{html}");
     assert!(html.contains("data-testid=\"card-element\""), "{html}");
+    // Stripe.js is preloaded from <head>, before the stylesheet could hold it back.
+    let js_url = format!("{origin}/v3/");
+    let head = html.split("</head>").next().unwrap();
+    let preloaded = head.split("<link ").skip(1).any(|tag| {
+        let tag = tag.split('>').next().unwrap_or_default();
+        [
+            "rel=\"preload\"".to_owned(),
+            "as=\"script\"".to_owned(),
+            format!("href=\"{js_url}\""),
+        ]
+        .iter()
+        .all(|attribute| tag.contains(attribute.as_str()))
+    });
+    assert!(preloaded, "no preload of {js_url}: {head}");
     // The checkout runs the `pay` module, not the Leptos one, from the form's own setup.
     assert!(html.contains("import(\"/pay/pay.js\")"), "{html}");
     assert!(!html.contains("/pkg/checkout.js"), "{html}");
