@@ -282,6 +282,8 @@ row("3. checkout page weight (gzip -9)", pw ? kb(pw.total_gzip) : "-",
   `React sample ${kb(REACT_SAMPLE)}`, x(pw?.total_gzip, REACT_SAMPLE), "<= 88,000 B",
   pw && pw.total_gzip <= 88000 && pw.missing.length === 0,
   pw ? Object.entries(pw.by_kind).map(([k, v]) => `${k} ${v.gzip}`).join(", ") +
+    `; sent ${pw.total_sent} B (` +
+    pw.files.map((f) => `${f.kind} ${f.encoding}`).join(", ") + ")" +
     (pw.missing.length ? `; MISSING ${pw.missing.join(" ")}` : "") : "");
 const all = r["page-weights"];
 row("3b. heaviest page (shop, account, console)", all ? kb(all.heaviest.total_gzip) : "-",
