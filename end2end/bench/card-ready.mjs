@@ -15,8 +15,7 @@
 // and the browser's first-time costs). Uses Chromium at $CHROMIUM_PATH or
 // /usr/bin/chromium; never downloads a browser. Prints the median, p90, min, max and
 // a JSON line ({"bench":"card-ready",…}).
-import { chromium } from "playwright-core";
-import { baseUrl, createOrder, median, percentile, round1 } from "./lib.mjs";
+import { baseUrl, createOrder, launchChromium, median, percentile, round1 } from "./lib.mjs";
 
 const positional = [];
 let sameOrder = false;
@@ -38,19 +37,7 @@ if (!Number.isInteger(runs) || runs < 1 || !Number.isInteger(warmup) || warmup <
 const READY = '[data-testid="card-element"][data-ready="true"]';
 const TIMEOUT_MS = 30_000;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
+const browser = await launchChromium();
 
 let shared = sameOrder ? await createOrder(base) : null;
 

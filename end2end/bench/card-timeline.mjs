@@ -7,8 +7,7 @@
 // ({"bench":"card-timeline",…}). A diagnosis beside bench 4, not a figure of its own.
 //
 //   node end2end/bench/card-timeline.mjs [BASE_URL] [RUNS=10]
-import { chromium } from "playwright-core";
-import { baseUrl, createOrder, median, round1 } from "./lib.mjs";
+import { baseUrl, createOrder, launchChromium, median, round1 } from "./lib.mjs";
 
 const base = baseUrl(process.argv[2]);
 const runs = Number(process.argv[3] ?? 10);
@@ -17,19 +16,7 @@ if (!Number.isInteger(runs) || runs < 1) {
   process.exit(2);
 }
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-});
+const browser = await launchChromium();
 
 /** A short name for a resource: its file name, or the iframe's page. */
 function label(url) {

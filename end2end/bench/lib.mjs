@@ -2,6 +2,8 @@
 // as a browser makes it (add a mug to a new cart, the server sets the `cart` cookie;
 // then check out for the total shown), and small statistics.
 
+import { chromium } from "playwright-core";
+
 export const SKU = "ferris-mug";
 export const TOTAL = 1250; // the mug's catalogue price, USD cents
 
@@ -104,3 +106,25 @@ export function percentile(values, p) {
 }
 
 export const round1 = (x) => Math.round(x * 10) / 10;
+
+/**
+ * Debian's headless Chromium ($CHROMIUM_PATH, else /usr/bin/chromium; never a downloaded
+ * browser) with a cold profile per context, as the timing benches load pages. The flags
+ * keep it off the network this machine cannot reach (background requests, updates, sync)
+ * and off QUIC.
+ */
+export function launchChromium() {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
+    headless: true,
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-quic",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
