@@ -1,4 +1,6 @@
 import { defineConfig, devices } from "@playwright/test";
+// Debian's chromium; Playwright never downloads a browser here.
+import { chromiumLaunch } from "./chromium.cjs";
 
 // Against a running server when BASE_URL is given (e.g. `make dev`, or real Stripe test
 // mode); otherwise starts the built server binary (SERVER_BIN, set by scripts/test.sh)
@@ -8,20 +10,6 @@ const baseURL = process.env.BASE_URL ?? `http://127.0.0.1:${port}`;
 // The console's merchant (tests/support/merchant.ts signs in with the same).
 process.env.E2E_MERCHANT_EMAIL ??= "merchant@e2e.example.com";
 process.env.E2E_MERCHANT_PASSWORD ??= "e2e merchant password";
-
-// Debian's chromium; Playwright never downloads a browser here.
-const chromiumLaunch = {
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-};
 
 export default defineConfig({
   testDir: "./tests",

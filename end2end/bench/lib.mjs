@@ -3,6 +3,7 @@
 // then check out for the total shown), and small statistics.
 
 import { chromium } from "playwright-core";
+import browser from "../chromium.cjs";
 
 export const SKU = "ferris-mug";
 export const TOTAL = 1250; // the mug's catalogue price, USD cents
@@ -107,24 +108,7 @@ export function percentile(values, p) {
 
 export const round1 = (x) => Math.round(x * 10) / 10;
 
-/**
- * Debian's headless Chromium ($CHROMIUM_PATH, else /usr/bin/chromium; never a downloaded
- * browser) with a cold profile per context, as the timing benches load pages. The flags
- * keep it off the network this machine cannot reach (background requests, updates, sync)
- * and off QUIC.
- */
+/** Headless Chromium as the tests start it (`../chromium.cjs`), a cold profile per context. */
 export function launchChromium() {
-  return chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || "/usr/bin/chromium",
-    headless: true,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  return chromium.launch({ ...browser.chromiumLaunch, headless: true });
 }
