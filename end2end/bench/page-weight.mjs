@@ -34,10 +34,15 @@ async function weigh(base, path, cookie, expect) {
 const origin = new URL(base).origin;
 const pageUrl = new URL(path, base).href;
 
-async function get(url) {
-  const headers = { "accept-encoding": "identity" };
+/** A request's headers: the encoding it accepts, and the cookie on same-origin URLs. */
+function headersFor(url, acceptEncoding) {
+  const headers = { "accept-encoding": acceptEncoding };
   if (cookie && url.startsWith(origin)) headers.cookie = cookie;
-  const response = await fetch(url, { headers });
+  return headers;
+}
+
+async function get(url) {
+  const response = await fetch(url, { headers: headersFor(url, "identity") });
   if (!response.ok) throw new Error(`GET ${url}: HTTP ${response.status}`);
   return {
     body: Buffer.from(await response.arrayBuffer()),
@@ -48,10 +53,9 @@ async function get(url) {
 /** The bytes the server sends for `url` to a browser that accepts gzip (not decoded). */
 function sent(url) {
   return new Promise((resolve, reject) => {
-    const headers = { "accept-encoding": "gzip" };
-    if (cookie && url.startsWith(origin)) headers.cookie = cookie;
     const client = url.startsWith("https:") ? https : http;
-    const request = client.get(url, { headers, rejectUnauthorized: false }, (response) => {
+    const options = { headers: headersFor(url, "gzip"), rejectUnauthorized: false };
+    const request = client.get(url, options, (response) => {
       let bytes = 0;
       response.on("data", (chunk) => (bytes += chunk.length));
       response.on("end", () =>
