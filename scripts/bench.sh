@@ -263,6 +263,8 @@ row(`1. create-PI /api/pay (${c} clients)`, pi ? `${Math.round(pi.rps)} req/s` :
   pi && pi.node_rps ? pi.rps >= 3 * pi.node_rps && pi.errors === 0 && pi.node_errors === 0 : pi && undefined,
   pi ? `p50 ${pi.p50_ms} ms, p99 ${pi.p99_ms} ms, ${pi.errors} errors` +
     (pi.node_rps ? `; Node p50 ${pi.node_p50_ms} ms, p99 ${pi.node_p99_ms} ms` : "") +
+    (pi.node_cpu_us_per_request ? `; CPU per request: ours ${pi.cpu_us_per_request} us all in, ` +
+      `Node's turn ${pi.node_cpu_us_per_request} us in node + ${pi.node_turn_here_cpu_us_per_request} us in the bench` : "") +
     (r["create-pi-reuse"] ? `; reuse ${Math.round(r["create-pi-reuse"].rps)}/s p50 ${r["create-pi-reuse"].p50_ms} ms` : "") : "");
 const wh = r["webhook"];
 row(`2. webhook ingest (${c} clients, SQLite)`, wh ? `${Math.round(wh.rps)} events/s` : "-",

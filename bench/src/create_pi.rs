@@ -90,6 +90,55 @@ impl Drop for NodeBaseline {
     }
 }
 
+/// CPU time used over the turns: this process's in ours and in Node's, and Node's.
+#[derive(Default)]
+struct CpuUse {
+    ours: Duration,
+    node_turn_here: Duration,
+    node: Duration,
+    /// A sample could not be read (no `/proc`): no figures.
+    unknown: bool,
+}
+
+/// CPU times at one moment: this process's, and Node's if it runs.
+struct CpuSample {
+    this_process: Option<Duration>,
+    node: Option<Duration>,
+}
+
+impl CpuUse {
+    fn sample(node: Option<u32>) -> CpuSample {
+        CpuSample {
+            this_process: harness::cpu_time(std::process::id()),
+            node: node.and_then(harness::cpu_time),
+        }
+    }
+
+    /// Adds CPU used in a turn to one of the totals.
+    fn add(&mut self, part: Option<Duration>, total: fn(&mut CpuUse) -> &mut Duration) {
+        match part {
+            Some(used) => *total(self) += used,
+            None => self.unknown = true,
+        }
+    }
+
+    /// Microseconds per request of a total, if known.
+    fn per_request(&self, total: Duration, requests: u64) -> Option<f64> {
+        (!self.unknown).then(|| total.as_secs_f64() * 1e6 / requests.max(1) as f64)
+    }
+}
+
+impl CpuSample {
+    /// (this process, Node) CPU used since `before`.
+    fn since(&self, before: &CpuSample) -> (Option<Duration>, Option<Duration>) {
+        let diff = |now: Option<Duration>, then: Option<Duration>| Some(now?.saturating_sub(then?));
+        (
+            diff(self.this_process, before.this_process),
+            diff(self.node, before.node),
+        )
+    }
+}
+
 /// `POST /create-payment-intent` of the Node baseline, as the guide's page sends it (the
 /// cart's items in JSON); the client secret.
 /// Sends `request`; its 2xx answer as JSON (and as text, for messages), else why not.
@@ -440,8 +489,13 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     let next = Arc::new(AtomicUsize::new(0));
     let orders = Arc::new(orders);
     let (mut ours, mut theirs) = (Tally::default(), Tally::default());
+    // CPU used in each turn: this process (client, sandbox, our server and the webhooks
+    // into it), and Node's.
+    let mut cpu = CpuUse::default();
+    let node_pid = node.as_ref().map(|(node, _)| node.child.id());
     for _ in 0..rounds {
         let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
+        let before = CpuUse::sample(None);
         let mut phase = first_calls(
             &client,
             &url,
@@ -452,6 +506,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             ran_out.clone(),
         )
         .await?;
+        cpu.add(CpuUse::sample(None).since(&before).0, |c| &mut c.ours);
         paid.extend(phase.take_paid());
         ours.add(
             phase.results.iter_mut().map(|r| &mut r.samples),
@@ -459,7 +514,11 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         );
         if let Some((_, node_url)) = &node {
             let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
+            let before = CpuUse::sample(node_pid);
             let mut phase = node_calls(&client, node_url, window, c.concurrency).await?;
+            let (here, node) = CpuUse::sample(node_pid).since(&before);
+            cpu.add(here, |c| &mut c.node_turn_here);
+            cpu.add(node, |c| &mut c.node);
             theirs.add(
                 phase.results.iter_mut().map(|r| &mut r.samples),
                 phase.measure_from,
@@ -491,6 +550,10 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     let mut json = summary.json(name, c.concurrency, errors);
     json["ran_out_of_orders"] = ran_out.into();
     json["server"] = target.kind().into();
+    let ours_cpu = cpu.per_request(cpu.ours, summary.requests);
+    if let Some(us) = ours_cpu {
+        json["cpu_us_per_request"] = us.round().into();
+    }
     if let Some((node, _)) = node {
         drop(node);
         let (baseline, node_errors) = theirs.finish();
@@ -500,6 +563,18 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             baseline.human()
         );
         println!("  ours / node: {ratio:.2}x the requests per second, in turns in one run");
+        let node_cpu = cpu.per_request(cpu.node, baseline.requests);
+        let here_cpu = cpu.per_request(cpu.node_turn_here, baseline.requests);
+        if let (Some(ours), Some(node), Some(here)) = (ours_cpu, node_cpu, here_cpu) {
+            println!(
+                "  CPU per request: ours {ours:.0} us (this process: client, sandbox, server, \
+                 webhooks); Node's turn {:.0} us = node {node:.0} us + this process {here:.0} us \
+                 (client, sandbox, webhooks)",
+                node + here
+            );
+            json["node_cpu_us_per_request"] = node.round().into();
+            json["node_turn_here_cpu_us_per_request"] = here.round().into();
+        }
         let mut line = baseline.json("create-pi-node", c.concurrency, node_errors);
         line["server"] = "node".into();
         println!("{line}");

@@ -198,3 +198,61 @@ pub fn cores() -> usize {
         .map(|n| n.get())
         .unwrap_or(1)
 }
+
+/// CPU time a process has used so far: user and system, all its threads (exited ones
+/// too), from `/proc/PID/stat`. `None` where there is no `/proc` (not Linux).
+///
+/// How a bench says where the time goes between two processes on one machine: the
+/// difference over a phase, divided by its requests.
+pub fn cpu_time(pid: u32) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    cpu_ticks(&stat).map(|ticks| Duration::from_millis(ticks * 1000 / USER_HZ))
+}
+
+/// The clock ticks of `/proc/PID/stat`: Linux reports them in `USER_HZ`, which its ABI
+/// fixes at 100 on every architecture it runs on (`sysconf(_SC_CLK_TCK)`).
+const USER_HZ: u64 = 100;
+
+/// `utime + stime` (fields 14 and 15) of a `/proc/PID/stat` line. The command name (field
+/// 2) is in parentheses and may hold spaces and parentheses itself, so the fields are
+/// counted from its last `)`.
+fn cpu_ticks(stat: &str) -> Option<u64> {
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    let mut fields = after_name.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(utime + stime)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cpu_ticks_are_user_plus_system_counted_after_the_command_name() {
+        // A command name with a space and a `)` of its own; utime 1234, stime 56.
+        let line = "4242 (tokio rt) worker) S 1 4242 4242 0 -1 4194560 3317 0 0 0 \
+                    1234 56 0 0 20 0 9 0 1234567 123456789 4321 18446744073709551615";
+        assert_eq!(cpu_ticks(line), Some(1290));
+        assert_eq!(cpu_ticks("4242 (bench) S 1 2 3"), None);
+        assert_eq!(cpu_ticks("no name at all"), None);
+    }
+
+    #[test]
+    fn this_process_has_a_cpu_time_that_grows() {
+        let Some(before) = cpu_time(std::process::id()) else {
+            return; // no /proc here
+        };
+        // Busy for at least two ticks (20 ms of CPU).
+        let start = std::time::Instant::now();
+        let mut x = 0u64;
+        while cpu_time(std::process::id()).unwrap() < before + Duration::from_millis(20) {
+            x = x.wrapping_mul(31).wrapping_add(1);
+            assert!(
+                start.elapsed() < Duration::from_secs(10),
+                "CPU time never grew"
+            );
+        }
+        std::hint::black_box(x);
+    }
+}
