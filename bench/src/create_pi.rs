@@ -107,13 +107,6 @@ struct CpuSample {
 }
 
 impl CpuUse {
-    fn sample(node: Option<u32>) -> CpuSample {
-        CpuSample {
-            this_process: harness::cpu_time(std::process::id()),
-            node: node.and_then(harness::cpu_time),
-        }
-    }
-
     /// Adds CPU used in a turn to one of the totals.
     fn add(&mut self, part: Option<Duration>, total: fn(&mut CpuUse) -> &mut Duration) {
         match part {
@@ -129,6 +122,14 @@ impl CpuUse {
 }
 
 impl CpuSample {
+    /// Now, for this process and Node (`node`: its process id, if it runs).
+    fn now(node: Option<u32>) -> CpuSample {
+        CpuSample {
+            this_process: harness::cpu_time(std::process::id()),
+            node: node.and_then(harness::cpu_time),
+        }
+    }
+
     /// (this process, Node) CPU used since `before`.
     fn since(&self, before: &CpuSample) -> (Option<Duration>, Option<Duration>) {
         let diff = |now: Option<Duration>, then: Option<Duration>| Some(now?.saturating_sub(then?));
@@ -495,7 +496,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     let node_pid = node.as_ref().map(|(node, _)| node.child.id());
     for _ in 0..rounds {
         let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
-        let before = CpuUse::sample(None);
+        let before = CpuSample::now(None);
         let mut phase = first_calls(
             &client,
             &url,
@@ -506,7 +507,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             ran_out.clone(),
         )
         .await?;
-        cpu.add(CpuUse::sample(None).since(&before).0, |c| &mut c.ours);
+        cpu.add(CpuSample::now(None).since(&before).0, |c| &mut c.ours);
         paid.extend(phase.take_paid());
         ours.add(
             phase.results.iter_mut().map(|r| &mut r.samples),
@@ -514,9 +515,9 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         );
         if let Some((_, node_url)) = &node {
             let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
-            let before = CpuUse::sample(node_pid);
+            let before = CpuSample::now(node_pid);
             let mut phase = node_calls(&client, node_url, window, c.concurrency).await?;
-            let (here, node) = CpuUse::sample(node_pid).since(&before);
+            let (here, node) = CpuSample::now(node_pid).since(&before);
             cpu.add(here, |c| &mut c.node_turn_here);
             cpu.add(node, |c| &mut c.node);
             theirs.add(
