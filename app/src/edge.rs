@@ -130,12 +130,65 @@ pub fn respond<T>(result: Result<T, ShopError>) -> Result<T, ApiError> {
 }
 
 /// Sets the status of the response being built (if any) to the error's.
+///
+/// Except for a form the browser posted itself (JavaScript off) from one of this site's
+/// pages: `server_fn` answers it with a redirect back to that page carrying the error
+/// (`?__path=…&__err=…`), which the page shows ([`form_post_error`]). An error status
+/// there would keep the browser from following the redirect and show it the JSON.
 pub fn set_error_status(error: &ShopError) {
+    let parts = use_context::<http::request::Parts>();
+    if parts.as_ref().is_some_and(is_form_post_from_our_page) {
+        return;
+    }
     if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
         let status = http::StatusCode::from_u16(error.http_status())
             .unwrap_or(http::StatusCode::INTERNAL_SERVER_ERROR);
         response.set_status(status);
     }
+}
+
+/// A server function posted by the browser as a plain form (it accepts `text/html`), from
+/// a page of this site: its Referer is an absolute URL on the request's own host.
+/// `server_fn` puts the error only into such a URL; a refused post from anywhere else
+/// keeps its error status (nothing follows it).
+fn is_form_post_from_our_page(parts: &http::request::Parts) -> bool {
+    let header = |name| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v: &http::HeaderValue| v.to_str().ok())
+    };
+    let accepts_html = header(http::header::ACCEPT).is_some_and(|a| a.contains("text/html"));
+    let (Some(referer), Some(host)) = (header(http::header::REFERER), header(http::header::HOST))
+    else {
+        return false;
+    };
+    let referer_host = ["http://", "https://"]
+        .iter()
+        .find_map(|scheme| referer.strip_prefix(scheme))
+        .and_then(|rest| rest.split(['/', '?', '#']).next());
+    parts.method == http::Method::POST
+        && parts.uri.path().starts_with("/api/")
+        && accepts_html
+        && referer_host.is_some_and(|h| h.eq_ignore_ascii_case(host))
+}
+
+/// The error a form posted without JavaScript was refused with, in the shopper's words:
+/// `server_fn` redirected back here with it in the URL (`__err`; see
+/// [`set_error_status`]: base64 of the error's JSON). Shown as text; a URL anyone can
+/// write can only pick one of the shop's own messages, and one that does not decode
+/// shows nothing.
+pub fn form_post_error() -> Option<String> {
+    use base64::Engine;
+    let parts = use_context::<http::request::Parts>()?;
+    let encoded = form_urlencoded::parse(parts.uri.query()?.as_bytes())
+        .find(|(key, _)| key == "__err")?
+        .1;
+    let json = base64::engine::general_purpose::URL_SAFE
+        .decode(encoded.as_bytes())
+        .ok()?;
+    let error: ShopError = serde_json::from_slice(&json).ok()?;
+    Some(error.customer_message())
 }
 
 const CART_COOKIE: &str = "cart";

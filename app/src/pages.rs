@@ -142,7 +142,7 @@ pub fn Layout(children: ChildrenFn) -> impl IntoView {
                 <crate::account_pages::AccountNav/>
                 <CartLink/>
             </header>
-            <main>{children()}</main>
+            <main><FormPostError/>{children()}</main>
         </CartLoader>
     }
 }
@@ -169,8 +169,21 @@ pub fn CheckoutLayout() -> impl IntoView {
                 "Cart " <span class="badge" data-testid="cart-count">{count}</span>
             </a>
         </header>
-        <main><leptos_router::components::Outlet/></main>
+        <main><FormPostError/><leptos_router::components::Outlet/></main>
     }
+}
+
+/// Why a form posted without JavaScript was refused (the server sent the shopper back to
+/// this page with it). Server-rendered only: with JavaScript the islands show their own.
+#[component]
+fn FormPostError() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    let message = crate::edge::form_post_error();
+    #[cfg(not(feature = "ssr"))]
+    let message: Option<String> = None;
+    message.map(|message| {
+        view! { <p class="error" role="alert" data-testid="form-error">{message}</p> }
+    })
 }
 
 /// Asks the browser (a `<link rel="preload">` in `<head>`) for the WASM modules of the

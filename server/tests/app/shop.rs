@@ -312,10 +312,60 @@ async fn forms_post_without_javascript(app: &TestApp) {
     let cart = app.call("cart", &[]).await;
     assert_eq!(cart.body["lines"][0]["quantity"], 2);
 
-    // A refused form is a 400 naming the problem, and changes nothing.
+    // A refused form goes back to its page with the reason in the URL, which the page
+    // shows; nothing changes.
     let response = post("sku=ferris-mug&quantity=0").await.unwrap();
-    assert_eq!(response.status(), 400);
-    assert!(response.text().await.unwrap().contains("invalid_quantity"));
+    assert_eq!(response.status(), 302);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    assert!(
+        location.starts_with(&app.url("/cart")) && location.contains("__err="),
+        "{location}"
+    );
+    let page = app.client.get(&location).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let page = page.text().await.unwrap();
+    let message = stripe_types::messages::invalid_quantity(shop::MAX_QUANTITY, "0");
+    let shown = page
+        .split_once(r#"data-testid="form-error""#)
+        .and_then(|(_, after)| after.split_once("</p>"))
+        .map(|(element, _)| element.to_owned());
+    assert!(
+        shown
+            .as_deref()
+            .is_some_and(|e| e.ends_with(&format!(">{message}"))),
+        "the page at {location} shows {shown:?}, not {message:?}"
+    );
+    let cart = app.call("cart", &[]).await;
+    assert_eq!(cart.body["lines"][0]["quantity"], 2);
+    // Without the reason, the page shows none. A reason that does not decode shows none
+    // either (Leptos' own reading of it, for the form's action, answers 400).
+    let (_, page) = app.get("/cart").await;
+    assert!(!page.contains("form-error"));
+    let (status, page) = app
+        .get("/cart?__path=%2Fapi%2Fadd_to_cart&__err=bm90IGpzb24")
+        .await;
+    assert!(status == 200 || status == 400, "{status}");
+    assert!(!page.contains("form-error"));
+
+    // Posted from anywhere else (another site's Referer, or none) it stays a 400 naming
+    // the problem: a redirect would take the error elsewhere.
+    for referer in [Some("http://evil.example/cart"), None] {
+        let mut request = app
+            .client
+            .post(app.url("/api/add_to_cart"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("accept", "text/html");
+        if let Some(referer) = referer {
+            request = request.header("referer", referer);
+        }
+        let response = request
+            .body("sku=ferris-mug&quantity=0")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status(), 400, "referer {referer:?}");
+        assert!(response.text().await.unwrap().contains("invalid_quantity"));
+    }
     let cart = app.call("cart", &[]).await;
     assert_eq!(cart.body["lines"][0]["quantity"], 2);
 }
