@@ -175,9 +175,13 @@ fn is_form_post_from_our_page(parts: &http::request::Parts) -> bool {
 
 /// The error a form posted without JavaScript was refused with, in the shopper's words:
 /// `server_fn` redirected back here with it in the URL (`__err`; see
-/// [`set_error_status`]: base64 of the error's JSON). Shown as text; a URL anyone can
-/// write can only pick one of the shop's own messages, and one that does not decode
-/// shows nothing.
+/// [`set_error_status`]: base64 of the error's JSON). One that does not decode shows
+/// nothing.
+///
+/// Anyone can write such a URL and send a shopper to it, so it must not put words of
+/// theirs on the shop's page: an error carrying free text (a payment's message, a
+/// request's detail), or quoting a value that is not a short token (an input, a sku),
+/// is shown as the shop's general refusal instead.
 pub fn form_post_error() -> Option<String> {
     use base64::Engine;
     let parts = use_context::<http::request::Parts>()?;
@@ -188,7 +192,30 @@ pub fn form_post_error() -> Option<String> {
         .decode(encoded.as_bytes())
         .ok()?;
     let error: ShopError = serde_json::from_slice(&json).ok()?;
-    Some(error.customer_message())
+    Some(url_safe_message(&error))
+}
+
+/// What [`form_post_error`] shows for `error`: its message, unless a URL could have
+/// written words into it.
+fn url_safe_message(error: &ShopError) -> String {
+    fn tokens_only(value: &serde_json::Value) -> bool {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => {
+                s.len() <= 40
+                    && s.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+            }
+            Value::Array(items) => items.iter().all(tokens_only),
+            Value::Object(fields) => fields.values().all(tokens_only),
+            Value::Null | Value::Bool(_) | Value::Number(_) => true,
+        }
+    }
+    let free_text = matches!(error, ShopError::Payment { .. } | ShopError::BadRequest(_));
+    match serde_json::to_value(error) {
+        Ok(value) if !free_text && tokens_only(&value) => error.customer_message(),
+        _ => stripe_types::messages::FORM_REFUSED.to_owned(),
+    }
 }
 
 const CART_COOKIE: &str = "cart";
@@ -463,6 +490,35 @@ pub fn island_modules(island: &str) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_url_can_show_the_shops_refusals_but_not_words_of_its_own() {
+        use stripe_types::messages::FORM_REFUSED;
+        let quantity = ShopError::InvalidQuantity { input: "0".into() };
+        assert_eq!(url_safe_message(&quantity), quantity.customer_message());
+        assert_eq!(
+            url_safe_message(&ShopError::EmptyCart),
+            ShopError::EmptyCart.customer_message()
+        );
+        let refused = [
+            ShopError::Payment {
+                message: "Your card is blocked: call +1 555 0100".into(),
+            },
+            ShopError::BadRequest("x".into()),
+            ShopError::UnknownProduct {
+                sku: "call us at 555".into(),
+            },
+            ShopError::InvalidQuantity {
+                input: "9".repeat(41),
+            },
+            ShopError::NotInCart {
+                sku: "<b>mug</b>".into(),
+            },
+        ];
+        for error in refused {
+            assert_eq!(url_safe_message(&error), FORM_REFUSED, "{error:?}");
+        }
+    }
 
     /// How `cart_id` reads the guest cart from plain-HTTP requests.
     fn cart_id_from_headers(headers: &http::HeaderMap) -> Option<CartId> {

@@ -346,6 +346,19 @@ async fn forms_post_without_javascript(app: &TestApp) {
         .await;
     assert!(status == 200 || status == 400, "{status}");
     assert!(!page.contains("form-error"));
+    // A URL written by someone else cannot put their words on the page.
+    use base64::Engine;
+    let crafted = r#"{"kind":"payment","detail":{"message":"Call +1 555 0100 now"}}"#;
+    let (_, page) = app
+        .get(&format!(
+            "/cart?__path=%2Fapi%2Fadd_to_cart&__err={}",
+            base64::engine::general_purpose::URL_SAFE
+                .encode(crafted)
+                .replace('=', "%3D")
+        ))
+        .await;
+    assert!(!page.contains("555 0100"));
+    assert!(page.contains(stripe_types::messages::FORM_REFUSED));
 
     // Posted from anywhere else (another site's Referer, or none) it stays a 400 naming
     // the problem: a redirect would take the error elsewhere.

@@ -99,6 +99,8 @@ pub const SHOP_INTERNAL: &str =
 /// The browser could not reach the shop's server.
 pub const SHOP_UNREACHABLE: &str =
     "We couldn't reach the shop. Check your connection and try again; you have not been charged.";
+/// A form posted without JavaScript was refused, for a reason the page cannot repeat.
+pub const FORM_REFUSED: &str = "That form could not be accepted. Please check it and try again.";
 pub fn bad_request(detail: &str) -> String {
     format!("The request could not be understood: {detail}")
 }
