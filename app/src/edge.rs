@@ -163,10 +163,11 @@ fn is_form_post_from_our_page(parts: &http::request::Parts) -> bool {
     else {
         return false;
     };
-    let referer_host = ["http://", "https://"]
-        .iter()
-        .find_map(|scheme| referer.strip_prefix(scheme))
-        .and_then(|rest| rest.split(['/', '?', '#']).next());
+    let referer_host = crate::security::origin(referer).and_then(|origin| {
+        origin
+            .strip_prefix("https://")
+            .or_else(|| origin.strip_prefix("http://"))
+    });
     parts.method == http::Method::POST
         && parts.uri.path().starts_with("/api/")
         && accepts_html

@@ -14,7 +14,7 @@ const STRIPE_HOOKS: &str = "https://hooks.stripe.com";
 const STRIPE_API: &str = "https://api.stripe.com";
 
 /// `scheme://host[:port]` of a URL.
-fn origin(url: &str) -> Option<&str> {
+pub(crate) fn origin(url: &str) -> Option<&str> {
     let scheme_end = url.find("://")? + 3;
     let rest = &url[scheme_end..];
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
