@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Builds the checkout's payment form module (the `pay` crate: the form without Leptos),
-# served as /pay/pay.js and /pay/pay_bg.wasm. cargo-leptos builds one WASM crate
-# (`frontend`, the Leptos islands of the other pages) and makes the site a mirror of its
+# Builds the `pay` module (the `pay` crate: the forms of the shop, cart, cards and
+# checkout pages without Leptos), served as /pay/pay.js and /pay/pay_bg.wasm.
+# cargo-leptos builds one WASM crate (`frontend`, the Leptos islands of the other pages)
+# and makes the site a mirror of its
 # assets directory plus `pkg`: the module goes to that assets directory
 # (target/pay-assets/pay, see Cargo.toml), which cargo-leptos copies into the site at its
 # next build (and at once while `cargo leptos watch` runs), and into the site itself, so

@@ -1,11 +1,13 @@
 //! Account pages: sign up, sign in, the shopper's orders ("Buy again") and saved cards
 //! ("Add a card", remove, make default), and the account links in the header.
 //!
-//! Server-rendered; islands only where a click needs the browser (the auth forms, sign
-//! out, buy again, the card actions and the card form). Every `/account/*` page other than
-//! sign-up and sign-in sends a guest to the sign-in page.
+//! Server-rendered; islands only where a click needs the browser (the auth forms, buy
+//! again). The cards page has none: its card actions are plain forms, and "Add a card"
+//! is run by the `pay` module (no Leptos), as the checkout's card form is. Every
+//! `/account/*` page other than sign-up and sign-in sends a guest to the sign-in page.
 
 use leptos::prelude::*;
+use leptos::server_fn::ServerFn;
 use leptos_router::hooks::use_query_map;
 
 use shop::{OrderSummary, SavedCard, ShopError};
@@ -238,7 +240,6 @@ pub fn CardsPage() -> impl IntoView {
                             <ul class="card-list">
                                 {list.into_iter().map(|c| view! { <CardRow card=c/> }).collect_view()}
                             </ul>
-                            <PreloadIsland island="add_card"/>
                             <AddCard config/>
                         }.into_any(),
                     }
@@ -257,228 +258,50 @@ fn CardRow(card: SavedCard) -> impl IntoView {
             <span class="expiry">"Expires " {card.expiry()}</span>
             {card.expiring.then_some(view! { <span class="badge warn" data-testid="expiring">"Expires soon"</span> })}
             {card.is_default.then_some(view! { <span class="badge">"Default"</span> })}
-            <PreloadIsland island="card_actions"/>
             <CardActions payment_method=card.id.to_string() is_default=card.is_default/>
         </li>
     }
 }
 
-/// Remove and make-default for one card; the page reloads with Stripe's answer.
-#[island(lazy)]
+/// Remove and make-default for one card: plain forms. The server sends the shopper back
+/// to this page with Stripe's answer (or the reason it refused, shown at the top).
+#[component]
 fn CardActions(payment_method: String, is_default: bool) -> impl IntoView {
-    crate::pages::island_hydrated();
-    let remove = ServerAction::<RemoveCard>::new();
-    let make_default = ServerAction::<MakeDefaultCard>::new();
-    let error = RwSignal::new(None::<String>);
-    let settle = move |value: Option<Result<(), crate::api::ApiError>>| match value {
-        Some(Ok(_)) => {
-            let _ = window().location().reload();
-        }
-        Some(Err(e)) => error.set(Some(e.customer_message())),
-        None => {}
-    };
-    Effect::new(move |_| settle(remove.value().get()));
-    Effect::new(move |_| settle(make_default.value().get()));
     let pm = payment_method.clone();
     view! {
         {(!is_default).then(|| view! {
-            <PostForm action=make_default class="inline">
+            <form method="post" action=MakeDefaultCard::url() class="inline">
                 <input type="hidden" name="payment_method" value=pm.clone()/>
                 <button type="submit" class="link" data-testid="make-default">"Make default"</button>
-            </PostForm>
+            </form>
         })}
-        <PostForm action=remove class="inline">
+        <form method="post" action=RemoveCard::url() class="inline">
             <input type="hidden" name="payment_method" value=payment_method/>
             <button type="submit" class="link danger" data-testid="remove-card">"Remove"</button>
-        </PostForm>
-        <span class="error" role="alert">{move || error.get()}</span>
+        </form>
     }
 }
 
 /// "Add a card": Stripe's card Element, confirmed with `confirmCardSetup` (3-D Secure
 /// included) on a SetupIntent of the shopper's Customer; the server then asks Stripe
-/// and records the card.
-#[island(lazy)]
+/// and records the card. Rendered whole here; in the browser the `pay` module (no
+/// Leptos; `pay/src/add_card.rs`) shows the button and runs the form. Without
+/// JavaScript there is no card form to type into, and the page says so.
+#[component]
 fn AddCard(config: shop::PaymentsConfig) -> impl IntoView {
-    crate::pages::island_hydrated();
-    let open = RwSignal::new(false);
-    let ready = RwSignal::new(false);
-    let complete = RwSignal::new(false);
-    let card_error = RwSignal::new(None::<String>);
-    let error = RwSignal::new(None::<String>);
-    let saving = RwSignal::new(false);
-    let node = NodeRef::<leptos::html::Div>::new();
-    let save = browser::add_card(
-        node, config, open, ready, complete, card_error, error, saving,
-    );
-    let can_save =
-        move || ready.get() && complete.get() && !saving.get() && card_error.get().is_none();
+    let props = serde_json::to_string(&config).unwrap_or_default();
     view! {
-        <div class="add-card">
-            <button type="button" data-testid="add-card" hidden=move || open.get()
-                on:click=move |_| open.set(true)>"Add a card"</button>
-            <form class="payment" hidden=move || !open.get() novalidate=true
-                on:submit=move |ev: leptos::ev::SubmitEvent| { ev.prevent_default(); save(); }>
+        <div class="add-card" data-wasm="add_card" data-props=props>
+            <noscript><p>"Adding a card needs JavaScript: Stripe's card form runs in the browser."</p></noscript>
+            <button type="button" data-testid="add-card" hidden=true>"Add a card"</button>
+            <form class="payment" hidden=true novalidate=true>
                 <label for="card-element">"Card"</label>
-                <div id="card-element" class="card-element" data-testid="card-element"
-                    data-ready=move || ready.get().then_some("true") node_ref=node></div>
-                <p class="field-error" role="alert" data-testid="card-error">{move || card_error.get()}</p>
-                <p class="error" role="alert" data-testid="payment-error">{move || error.get()}</p>
-                <button type="submit" class="primary" data-testid="save-new-card" disabled=move || !can_save()>
-                    {move || if saving.get() { "Saving…" } else { "Save card" }}
-                </button>
+                <div id="card-element" class="card-element" data-testid="card-element"></div>
+                <p class="field-error" role="alert" data-testid="card-error"></p>
+                <p class="error" role="alert" data-testid="payment-error"></p>
+                <button type="submit" class="primary" data-testid="save-new-card" disabled=true>"Save card"</button>
             </form>
         </div>
-    }
-}
-
-#[cfg(feature = "hydrate")]
-mod browser {
-    use std::rc::Rc;
-
-    use leptos::prelude::*;
-    use leptos::task::spawn_local;
-    use stripe_types::{messages, SetupIntentStatus};
-
-    use stripe_js::{CardElement, CardOptions, Elements, Stripe};
-
-    use crate::api::{card_setup_done, start_card_setup};
-
-    /// How long Stripe.js may take to load before the shopper is told.
-    const LOAD_TIMEOUT_MS: u32 = 15_000;
-
-    /// Stripe.js objects of the mounted form. Dropping it destroys the element (and
-    /// frees its event callbacks).
-    struct Card {
-        stripe: Stripe,
-        card: CardElement,
-        _elements: Elements,
-    }
-
-    /// Loads Stripe.js and mounts a card Element in `node`; its `ready`, completeness and
-    /// validation message go to the signals.
-    async fn mount_card_element(
-        node: &web_sys::HtmlDivElement,
-        config: &shop::PaymentsConfig,
-        ready: RwSignal<bool>,
-        complete: RwSignal<bool>,
-        card_error: RwSignal<Option<String>>,
-    ) -> Result<Card, String> {
-        stripe_js::load(&config.js_url, LOAD_TIMEOUT_MS)
-            .await
-            .map_err(|e| e.customer_message().to_owned())?;
-        let unavailable = |_| messages::FORM_NOT_STARTED.to_owned();
-        let stripe = Stripe::new(&config.publishable_key).map_err(unavailable)?;
-        let elements = stripe.elements().map_err(unavailable)?;
-        let card = elements
-            .create_card(&CardOptions::default())
-            .map_err(unavailable)?;
-        card.on_change(move |change| {
-            let _ = complete.try_set(change.complete);
-            let _ = card_error.try_set(change.error.map(|e| e.message));
-        });
-        card.on_ready(move || {
-            let _ = ready.try_set(true);
-            if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
-                let _ = performance.mark("card-ready");
-            }
-        });
-        card.mount(node).map_err(unavailable)?;
-        Ok(Card {
-            stripe,
-            card,
-            _elements: elements,
-        })
-    }
-
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn add_card(
-        node: NodeRef<leptos::html::Div>,
-        config: shop::PaymentsConfig,
-        open: RwSignal<bool>,
-        ready: RwSignal<bool>,
-        complete: RwSignal<bool>,
-        card_error: RwSignal<Option<String>>,
-        error: RwSignal<Option<String>>,
-        saving: RwSignal<bool>,
-    ) -> impl Fn() + Clone + 'static {
-        let mounted: StoredValue<Option<Rc<Card>>, LocalStorage> = StoredValue::new_local(None);
-        on_cleanup(move || {
-            let _ = mounted.try_update_value(|card| card.take());
-        });
-        // The card form loads when the shopper asks for it.
-        Effect::new(move |_| {
-            if !open.get() || mounted.with_value(|m| m.is_some()) {
-                return;
-            }
-            let Some(node) = node.get() else { return };
-            let config = config.clone();
-            spawn_local(async move {
-                match mount_card_element(&node, &config, ready, complete, card_error).await {
-                    Ok(card) => {
-                        let _ = mounted.try_set_value(Some(Rc::new(card)));
-                    }
-                    Err(message) => {
-                        let _ = error.try_set(Some(message));
-                    }
-                }
-            });
-        });
-        move || {
-            if saving.get_untracked() || !complete.get_untracked() {
-                return;
-            }
-            let Some(card) = mounted.try_get_value().flatten() else {
-                return;
-            };
-            saving.set(true);
-            error.set(None);
-            spawn_local(async move {
-                let outcome = async {
-                    let setup = start_card_setup().await.map_err(|e| e.customer_message())?;
-                    let si = card
-                        .stripe
-                        .confirm_card_setup(&setup.client_secret, &card.card)
-                        .await
-                        .map_err(|e| e.customer_message().to_owned())?;
-                    if si.status != SetupIntentStatus::Succeeded {
-                        return Err(messages::PAYMENT_NOT_COMPLETED.to_owned());
-                    }
-                    card_setup_done(si.id)
-                        .await
-                        .map_err(|e| e.customer_message())
-                }
-                .await;
-                match outcome {
-                    Ok(_) => {
-                        let _ = window().location().reload();
-                    }
-                    Err(message) => {
-                        let _ = error.try_set(Some(message));
-                        let _ = saving.try_set(false);
-                    }
-                }
-            });
-        }
-    }
-}
-
-#[cfg(not(feature = "hydrate"))]
-mod browser {
-    use leptos::prelude::*;
-
-    #[allow(clippy::too_many_arguments)]
-    pub(super) fn add_card(
-        _node: NodeRef<leptos::html::Div>,
-        _config: shop::PaymentsConfig,
-        _open: RwSignal<bool>,
-        _ready: RwSignal<bool>,
-        _complete: RwSignal<bool>,
-        _card_error: RwSignal<Option<String>>,
-        _error: RwSignal<Option<String>>,
-        _saving: RwSignal<bool>,
-    ) -> impl Fn() + Clone + 'static {
-        || {}
     }
 }
 

@@ -146,10 +146,14 @@ pub async fn place_order(expected_total: String) -> Result<String, ApiError> {
             })?;
             let (caller, _) = edge::caller().await?;
             let cart = caller.cart().ok_or(ShopError::EmptyCart)?;
-            let order = edge::store()?
+            let order: String = edge::store()?
                 .place_order(cart, caller.account.as_ref(), expected)
-                .await?;
-            Ok(order.into())
+                .await?
+                .into();
+            // A form posted without JavaScript goes on to the checkout (a 302); a script's
+            // call gets the id, and only a header it ignores.
+            leptos_axum::redirect(&format!("/checkout/{order}"));
+            Ok(order)
         }
         .await,
     )

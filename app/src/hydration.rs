@@ -1,7 +1,7 @@
 //! What `<head>` asks the browser to fetch and run, server only: the WASM module that
 //! hydrates the islands (in place of Leptos' `<HydrationScripts islands=true/>`), or on
-//! the checkout the `pay` module (the payment form without Leptos), and Stripe.js
-//! started before any WASM on the pages with a card form.
+//! the shop, cart and checkout pages the `pay` module (their forms without Leptos), and
+//! Stripe.js started before any WASM on the pages with a card form.
 //!
 //! Why not Leptos' own script: in islands mode it waits for `requestIdleCallback` before
 //! it even imports the JS that fetches the WASM, so an island hydrated (and a card form
@@ -64,30 +64,38 @@ pub fn pay_wasm_file() -> String {
     format!("{PAY_MODULE}_bg.wasm")
 }
 
-/// Whether this page runs the `pay` module instead of the Leptos one: the checkout,
-/// `/checkout/{order_id}` (see `App`'s routes), has no Leptos island, only the payment
-/// form, and the shopper waits on it. `<head>` renders before the route, so the path
-/// decides; any other path under `/checkout/` is the 404 page, with its islands.
+/// Whether this page runs the `pay` module instead of the Leptos one: the pages without
+/// a Leptos island, whose forms the module takes over (see `App`'s routes): the shop
+/// (`/`) and the cart (`/cart`), with the cart's forms, the shopper's cards
+/// (`/account/cards`), with "Add a card", and the checkout (`/checkout/{order_id}`), with
+/// the payment form, where the shopper waits. `<head>`
+/// renders before the route, so the path decides; any other path under `/checkout/` is
+/// the 404 page, with the Leptos module.
 fn runs_pay_module() -> bool {
     #[cfg(feature = "ssr")]
     let pay = use_context::<http::request::Parts>()
-        .is_some_and(|parts| is_checkout_page(parts.uri.path()));
+        .is_some_and(|parts| is_pay_module_page(parts.uri.path()));
     #[cfg(not(feature = "ssr"))]
     let pay = false;
     pay
 }
 
-/// `/checkout/{one segment}`, the checkout route's own shape.
+/// `/`, `/cart`, `/account/cards`, or `/checkout/{one segment}` (the checkout route's own
+/// shape).
 #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
-fn is_checkout_page(path: &str) -> bool {
-    path.strip_prefix("/checkout/")
-        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+fn is_pay_module_page(path: &str) -> bool {
+    matches!(path, "/" | "/cart" | "/account/cards")
+        || path
+            .strip_prefix("/checkout/")
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
 }
 
-/// The checkout's module script: import the glue, instantiate the WASM, and once the
-/// document is parsed hand every payment form to `pay_form`; then the page is hydrated.
-/// If the module cannot load (a deployment without it, a network failure), the form says
-/// so instead of "Loading…" forever, and the pay button stays disabled.
+/// The `pay` module's script: import the glue, instantiate the WASM, and once the
+/// document is parsed hand each element the server marked `data-wasm` to the module's
+/// function of that name (`pay_form`: a payment form; `cart`: the cart and the page's
+/// cart forms; `add_card`: "Add a card"); then the page is hydrated. If the module cannot load (a deployment
+/// without it, a network failure), a payment form says so instead of "Loading…" forever,
+/// and the pay button stays disabled; the cart's forms still post as plain forms.
 fn pay_script(js: &str, wasm: &str) -> String {
     format!(
         r#"const parsed=()=>document.readyState==="loading"?new Promise(r=>document.addEventListener("DOMContentLoaded",r,{{once:true}})):null;
@@ -96,10 +104,11 @@ try{{
 const mod=await import({js});
 await mod.default({{module_or_path:{wasm}}});
 await parsed();
-for(const form of forms())mod.pay_form(form);
+const run={{pay_form:mod.pay_form,cart:mod.cart,add_card:mod.add_card}};
+for(const el of document.querySelectorAll("[data-wasm]"))run[el.dataset.wasm]?.(el);
 }}catch(e){{
 await parsed();
-console.error("the payment form's module did not load",e);
+console.error("the page's module did not load",e);
 for(const form of forms()){{
 for(const p of form.querySelectorAll(".card-loading"))p.hidden=true;
 const error=form.querySelector("[data-testid=payment-error]");if(error)error.textContent={failed};
@@ -201,33 +210,39 @@ mod tests {
     }
 
     #[test]
-    fn the_checkout_script_hands_each_payment_form_to_the_pay_module() {
+    fn the_pay_script_hands_each_marked_element_to_its_function_of_the_module() {
         let script = pay_script("/pay/pay.js", "/pay/pay_bg.wasm");
         assert!(script.contains(r#"await import("/pay/pay.js")"#));
         assert!(script.contains(r#"module_or_path:"/pay/pay_bg.wasm""#));
         let (parsed, forms, hydrated) = (
             script.find("DOMContentLoaded").unwrap(),
-            script.find("mod.pay_form(form)").unwrap(),
+            script.find("run[el.dataset.wasm]?.(el)").unwrap(),
             script.find("data-hydrated").unwrap(),
         );
         assert!(parsed < forms && forms < hydrated);
+        // Only the module's page functions, by name: not any export a page could name.
+        assert!(script
+            .contains("const run={pay_form:mod.pay_form,cart:mod.cart,add_card:mod.add_card}"));
         // A module that cannot load leaves the shopper a reason, not "Loading…".
         assert!(script.contains("catch(e)"));
         assert!(script.contains(&js_string(stripe_types::messages::FORM_NOT_STARTED)));
     }
 
     #[test]
-    fn only_the_checkout_route_runs_the_pay_module() {
-        assert!(is_checkout_page("/checkout/ord_123"));
+    fn only_the_pages_without_islands_run_the_pay_module() {
+        for page in ["/checkout/ord_123", "/", "/cart", "/account/cards"] {
+            assert!(is_pay_module_page(page), "{page}");
+        }
         for other in [
             "/checkout/",
             "/checkout",
             "/checkout/ord_1/x",
-            "/",
-            "/cart",
+            "/cart/",
+            "/orders/ord_1",
+            "/account/orders",
             "/x/checkout/ord_1",
         ] {
-            assert!(!is_checkout_page(other), "{other}");
+            assert!(!is_pay_module_page(other), "{other}");
         }
     }
 

@@ -6,7 +6,7 @@
 //!
 //! - [`api`]: the server functions; [`edge`] (ssr): their context, statuses and cookie;
 //! - [`codec`]: the server functions' wire format;
-//! - `pages`: shop, cart and order pages; `payment_page`: the card payment page;
+//! - `pages`: the layout, shop, cart and order pages; `payment_page`: the card payment page;
 //! - `account_pages`: sign up/in, the shopper's orders and saved cards, header links;
 //! - [`merchant_api`] and `merchant_pages`: the merchant console (orders, ledger, refunds);
 //! - [`security`] (ssr): the Content-Security-Policy of every page;
@@ -71,13 +71,10 @@ pub fn App() -> impl IntoView {
         <Router>
             <pages::SandboxBanner/>
             <Routes fallback=|| view! { <pages::Layout><pages::NotFound/></pages::Layout> }>
-                // The checkout has no cart island: it loads only the payment form's WASM.
-                <ParentRoute path=path!("/checkout") view=pages::CheckoutLayout ssr=SsrMode::Async>
-                    <Route path=path!("/:id") view=payment_page::PaymentPage ssr=SsrMode::Async/>
-                </ParentRoute>
                 <ParentRoute path=path!("") view=pages::LayoutWithOutlet ssr=SsrMode::Async>
                     <Route path=path!("") view=pages::ShopPage ssr=SsrMode::Async/>
                     <Route path=path!("/cart") view=pages::CartPage ssr=SsrMode::Async/>
+                    <Route path=path!("/checkout/:id") view=payment_page::PaymentPage ssr=SsrMode::Async/>
                     <Route path=path!("/orders/:id") view=pages::OrderPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/sign-up") view=account_pages::SignUpPage ssr=SsrMode::Async/>
                     <Route path=path!("/account/sign-in") view=account_pages::SignInPage ssr=SsrMode::Async/>

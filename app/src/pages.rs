@@ -1,9 +1,10 @@
 //! Pages and components: shop, cart, order.
 //!
 //! Islands architecture: pages render on the server; only the interactive parts are
-//! `#[island]`s hydrated in the browser (the cart scope and its buttons, the cart panel,
-//! the order status that updates itself, the payment form). Everything else ships no
-//! WASM, which keeps the bundle small.
+//! `#[island]`s hydrated in the browser (here, the order status that updates itself).
+//! The cart is plain HTML forms, which the `pay` module (a small WASM module without
+//! Leptos, as on the checkout) takes over on the shop and cart pages: those pages load
+//! no Leptos at all.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -12,77 +13,13 @@ use leptos_router::components::A;
 use leptos_router::hooks::use_params_map;
 use serde::de::DeserializeOwned;
 
-use shop::{CartLine, CartView, OrderStatus, OrderView, Product, ShopError};
+use shop::{CartLine, OrderStatus, OrderView, Product, ShopError};
 use stripe_types::messages;
 
 use crate::api::{
     get_order, get_payments_config, list_products, AddToCart, ApiError, PlaceOrder, RemoveFromCart,
     SetQuantity,
 };
-
-/// Cart actions and the cart itself, shared by the islands inside [`CartScope`]. Every
-/// cart action answers with the priced cart, which becomes the new state.
-#[derive(Clone, Copy)]
-pub struct CartState {
-    add: ServerAction<AddToCart>,
-    set_quantity: ServerAction<SetQuantity>,
-    remove: ServerAction<RemoveFromCart>,
-    place_order: ServerAction<PlaceOrder>,
-    cart: RwSignal<CartView>,
-    /// The last error any cart action returned, cleared by the next success.
-    error: RwSignal<Option<String>>,
-}
-
-impl CartState {
-    fn new(initial: CartView) -> CartState {
-        let state = CartState {
-            add: ServerAction::new(),
-            set_quantity: ServerAction::new(),
-            remove: ServerAction::new(),
-            place_order: ServerAction::new(),
-            cart: RwSignal::new(initial),
-            error: RwSignal::new(None),
-        };
-        for action in [state.add.value(), state.set_quantity.value()] {
-            state.track(move || action.get());
-        }
-        let remove = state.remove.value();
-        state.track(move || remove.get());
-        let placed = state.place_order.value();
-        Effect::new(move |_| match placed.get() {
-            Some(Ok(order_id)) => {
-                state.error.set(None);
-                // The checkout page is a full page (no client-side router in islands).
-                let _ = window()
-                    .location()
-                    .set_href(&format!("/checkout/{order_id}"));
-            }
-            Some(Err(e)) => state.error.set(Some(e.customer_message())),
-            None => {}
-        });
-        state
-    }
-
-    /// Takes each new action result: a priced cart replaces the state unless it is older
-    /// than the one shown (answers to quick clicks can cross: [`CartView::supersedes`]), an
-    /// error is shown.
-    fn track(self, value: impl Fn() -> Option<Result<CartView, ApiError>> + Send + Sync + 'static) {
-        Effect::new(move |_| match value() {
-            Some(Ok(cart)) => {
-                if self.cart.with_untracked(|shown| cart.supersedes(shown)) {
-                    self.cart.set(cart);
-                }
-                self.error.set(None);
-            }
-            Some(Err(e)) => self.error.set(Some(e.customer_message())),
-            None => {}
-        });
-    }
-}
-
-fn cart_state() -> CartState {
-    expect_context::<CartState>()
-}
 
 /// A `<form>` posting to a server function. Without JavaScript the browser posts it
 /// (URL-encoded, [`crate::codec::Form`]) and the server answers with a redirect back;
@@ -130,33 +67,10 @@ fn form_args<A: DeserializeOwned>(ev: &SubmitEvent) -> Result<A, String> {
     crate::codec::from_form(&String::from(body)).map_err(|e| e.to_string())
 }
 
-/// Every shop page: the header and the page inside the cart's island scope.
+/// Every page: the header (the cart's count rendered on the server; on the pages with
+/// cart forms the `pay` module keeps it current) and the page.
 #[component]
 pub fn Layout(children: ChildrenFn) -> impl IntoView {
-    view! {
-        <PreloadIsland island="cart_scope"/>
-        <PreloadIsland island="cart_link"/>
-        <CartLoader>
-            <header class="site-header">
-                <A href="/" attr:class="brand">"Rust Supply Co."</A>
-                <crate::account_pages::AccountNav/>
-                <CartLink/>
-            </header>
-            <main><FormPostError/>{children()}</main>
-        </CartLoader>
-    }
-}
-
-/// [`Layout`] around the matched route.
-#[component]
-pub fn LayoutWithOutlet() -> impl IntoView {
-    view! { <Layout><leptos_router::components::Outlet/></Layout> }
-}
-
-/// The checkout's layout: the same header, but no cart island (the order is placed, the
-/// cart cannot change on this page), so the checkout loads only the payment form's WASM.
-#[component]
-pub fn CheckoutLayout() -> impl IntoView {
     #[cfg(feature = "ssr")]
     let count = crate::edge::loaded_page_caller().cart.item_count();
     #[cfg(not(feature = "ssr"))]
@@ -169,8 +83,14 @@ pub fn CheckoutLayout() -> impl IntoView {
                 "Cart " <span class="badge" data-testid="cart-count">{count}</span>
             </a>
         </header>
-        <main><FormPostError/><leptos_router::components::Outlet/></main>
+        <main><FormPostError/>{children()}</main>
     }
+}
+
+/// [`Layout`] around the matched route.
+#[component]
+pub fn LayoutWithOutlet() -> impl IntoView {
+    view! { <Layout><leptos_router::components::Outlet/></Layout> }
 }
 
 /// Why a form posted without JavaScript was refused (the server sent the shopper back to
@@ -257,27 +177,6 @@ pub(crate) fn island_hydrated() {
     });
 }
 
-/// Hands the shopper's cart to the [`CartScope`] island around the page. The server
-/// loaded it before rendering (`edge::page_caller`, a middleware): no Suspense around the
-/// whole page, so the page renders once.
-#[component]
-fn CartLoader(children: ChildrenFn) -> impl IntoView {
-    #[cfg(feature = "ssr")]
-    let initial = crate::edge::loaded_page_caller().cart;
-    #[cfg(not(feature = "ssr"))]
-    let initial = CartView::default();
-    view! { <CartScope initial>{children()}</CartScope> }
-}
-
-/// The island every page sits in: it owns the cart state, which the islands inside it
-/// (header count, add buttons, cart panel) share through context.
-#[island(lazy)]
-fn CartScope(initial: CartView, children: Children) -> impl IntoView {
-    provide_context(CartState::new(initial));
-    island_hydrated();
-    children()
-}
-
 /// The demo merchant's sign-in of development on the offline sandbox (never in PROD),
 /// shown in the sandbox banner's tooltip; provided by the server only when it made one.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -304,19 +203,6 @@ pub fn SandboxBanner() -> impl IntoView {
     }
 }
 
-#[island(lazy)]
-pub fn CartLink() -> impl IntoView {
-    island_hydrated();
-    let state = cart_state();
-    let count = move || state.cart.with(|c| c.item_count());
-    view! {
-        <a href="/cart" class="cart-link" data-testid="cart-link">
-            "Cart "
-            <span class="badge" data-testid="cart-count">{count}</span>
-        </a>
-    }
-}
-
 #[component]
 pub fn ShopPage() -> impl IntoView {
     let products = Resource::new(|| (), |_| list_products());
@@ -337,7 +223,6 @@ pub fn ShopPage() -> impl IntoView {
                     })}
                 </Suspense>
             </section>
-            <PreloadIsland island="cart_panel"/>
             <CartPanel/>
         </div>
     }
@@ -353,29 +238,19 @@ fn ProductCard(product: Product) -> impl IntoView {
         swatch,
     } = product;
     let (card_id, price_id) = (format!("product-{sku}"), format!("price-{sku}"));
+    let add_id = format!("add-to-cart-{sku}");
     view! {
         <li class="product" data-testid=card_id>
             <div class="swatch" style=format!("background:{swatch}") aria-hidden="true"></div>
             <h2>{name}</h2>
             <p class="description">{description}</p>
             <p class="price" data-testid=price_id>{price.to_string()}</p>
-            <PreloadIsland island="add_to_cart_button"/>
-            <AddToCartButton sku=sku.into()/>
+            <form method="post" action=AddToCart::url() data-cart="change">
+                <input type="hidden" name="sku" value=String::from(sku)/>
+                <input type="hidden" name="quantity" value="1"/>
+                <button type="submit" data-testid=add_id>"Add to cart"</button>
+            </form>
         </li>
-    }
-}
-
-#[island(lazy)]
-fn AddToCartButton(sku: String) -> impl IntoView {
-    island_hydrated();
-    let state = cart_state();
-    let add_id = format!("add-to-cart-{sku}");
-    view! {
-        <PostForm action=state.add>
-            <input type="hidden" name="sku" value=sku/>
-            <input type="hidden" name="quantity" value="1"/>
-            <button type="submit" data-testid=add_id>"Add to cart"</button>
-        </PostForm>
     }
 }
 
@@ -383,54 +258,90 @@ fn AddToCartButton(sku: String) -> impl IntoView {
 pub fn CartPage() -> impl IntoView {
     view! {
         <div class="cart-page">
-            <PreloadIsland island="cart_panel"/>
             <CartPanel/>
             <p><A href="/">"← Continue shopping"</A></p>
         </div>
     }
 }
 
-#[island(lazy)]
+/// The cart, rendered whole on the server with plain forms: without JavaScript each form
+/// posts and the server sends the shopper back to this page (or on to the checkout). In
+/// the browser the `pay` module (no Leptos; `pay/src/cart.rs`) takes the page's cart
+/// forms over (`data-cart`): it posts them itself, writes the priced cart it gets back
+/// into this panel and the header's count, and shows an error in `cart-error`. New lines
+/// are copies of the `<template>` below, the same row the server renders.
+#[component]
 fn CartPanel() -> impl IntoView {
-    island_hydrated();
-    let state = cart_state();
+    #[cfg(feature = "ssr")]
+    let cart = crate::edge::loaded_page_caller().cart;
+    #[cfg(not(feature = "ssr"))]
+    let cart = shop::CartView::default();
+    let empty = cart.total.is_none();
+    let (total, expected) = cart
+        .total
+        .map(|t| (t.to_string(), t.minor.to_string()))
+        .unwrap_or_default();
     view! {
-        <section class="cart" aria-labelledby="cart-heading">
+        <section class="cart" aria-labelledby="cart-heading" data-wasm="cart" data-revision=cart.revision.to_string()>
             <h2 id="cart-heading">"Your cart"</h2>
-            <p class="error" role="alert" aria-live="polite" data-testid="cart-error">
-                {move || state.error.get()}
-            </p>
-            {move || view! { <CartContents cart=state.cart.get()/> }}
+            <p class="error" role="alert" aria-live="polite" data-testid="cart-error"></p>
+            <p data-testid="cart-empty" hidden=!empty>{messages::EMPTY_CART}</p>
+            <div class="cart-filled" data-testid="cart-filled" hidden=empty>
+                <ul class="cart-lines">
+                    {cart.lines.into_iter().map(|line| view! { <CartLineRow line=line.into()/> }).collect_view()}
+                </ul>
+                <p class="cart-total">"Total " <strong data-testid="cart-total">{total}</strong></p>
+                <form method="post" action=PlaceOrder::url() data-cart="checkout">
+                    <input type="hidden" name="expected_total" value=expected data-field="expected_total"/>
+                    <button type="submit" class="primary" data-testid="checkout">"Checkout"</button>
+                </form>
+            </div>
+            <template data-testid="cart-line-template">
+                <CartLineRow line=RowFields::template()/>
+            </template>
         </section>
     }
 }
 
-#[component]
-fn CartContents(cart: CartView) -> impl IntoView {
-    let state = cart_state();
-    let Some(total) = cart.total else {
-        return view! { <p data-testid="cart-empty">{messages::EMPTY_CART}</p> }.into_any();
-    };
-    let busy = move || state.place_order.pending().get();
-    view! {
-        <ul class="cart-lines">
-            {cart.lines.into_iter().map(|line| view! { <CartLineRow line/> }).collect_view()}
-        </ul>
-        <p class="cart-total">"Total " <strong data-testid="cart-total">{total.to_string()}</strong></p>
-        <PostForm action=state.place_order>
-            <input type="hidden" name="expected_total" value=total.minor.to_string()/>
-            <button type="submit" class="primary" data-testid="checkout" disabled=busy>
-                {move || if busy() { "Placing order…" } else { "Checkout" }}
-            </button>
-        </PostForm>
+/// What one cart line shows, as text. [`RowFields::template`] is the row the `pay` module
+/// copies for a line the page did not have: `{sku}` in its attributes stands for the
+/// line's sku, and the elements marked `data-field` get the line's texts.
+struct RowFields {
+    sku: String,
+    name: String,
+    unit_price: String,
+    quantity: String,
+    line_total: String,
+}
+
+impl RowFields {
+    /// The placeholder the `pay` module fills (`pay/src/cart.rs`, `SKU_PLACEHOLDER`).
+    fn template() -> RowFields {
+        RowFields {
+            sku: "{sku}".into(),
+            name: String::new(),
+            unit_price: String::new(),
+            quantity: "1".into(),
+            line_total: String::new(),
+        }
     }
-    .into_any()
+}
+
+impl From<CartLine> for RowFields {
+    fn from(line: CartLine) -> RowFields {
+        RowFields {
+            sku: line.sku.into(),
+            name: line.name,
+            unit_price: line.unit_price.to_string(),
+            quantity: line.quantity.to_string(),
+            line_total: line.line_total.to_string(),
+        }
+    }
 }
 
 #[component]
-fn CartLineRow(line: CartLine) -> impl IntoView {
-    let state = cart_state();
-    let CartLine {
+fn CartLineRow(line: RowFields) -> impl IntoView {
+    let RowFields {
         sku,
         name,
         unit_price,
@@ -445,14 +356,13 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
         testid("line-total"),
         testid("remove"),
     );
-    let sku = String::from(sku);
-    let remove_sku = sku.clone();
+    let (row_sku, quantity_sku) = (sku.clone(), sku.clone());
     view! {
-        <li class="cart-line" data-testid=line_id>
-            <span class="name">{name}</span>
-            <span class="unit">{unit_price.to_string()}</span>
-            <PostForm action=state.set_quantity class="quantity">
-                <input type="hidden" name="sku" value=sku/>
+        <li class="cart-line" data-testid=line_id data-sku=row_sku>
+            <span class="name" data-field="name">{name}</span>
+            <span class="unit" data-field="unit_price">{unit_price}</span>
+            <form method="post" action=SetQuantity::url() class="quantity" data-cart="change">
+                <input type="hidden" name="sku" value=quantity_sku/>
                 <label>
                     <span class="visually-hidden">"Quantity"</span>
                     <input
@@ -460,17 +370,18 @@ fn CartLineRow(line: CartLine) -> impl IntoView {
                         name="quantity"
                         min="1"
                         max="99"
-                        value=quantity.to_string()
+                        value=quantity
+                        data-field="quantity"
                         data-testid=quantity_id
                     />
                 </label>
                 <button type="submit" data-testid=update_id>"Update"</button>
-            </PostForm>
-            <span class="line-total" data-testid=total_id>{line_total.to_string()}</span>
-            <PostForm action=state.remove>
-                <input type="hidden" name="sku" value=remove_sku/>
+            </form>
+            <span class="line-total" data-testid=total_id data-field="line_total">{line_total}</span>
+            <form method="post" action=RemoveFromCart::url() data-cart="change">
+                <input type="hidden" name="sku" value=sku/>
                 <button type="submit" class="link" data-testid=remove_id>"Remove"</button>
-            </PostForm>
+            </form>
         </li>
     }
 }

@@ -1,4 +1,4 @@
-import { test, expect, type Page, type APIRequestContext } from "@playwright/test";
+import { test, expect, type Page, type APIRequestContext, type Route } from "@playwright/test";
 
 // Catalogue prices seeded by the first migration (USD cents).
 const MUG = { sku: "ferris-mug", price: 1250 };
@@ -68,6 +68,9 @@ test("removing a line updates the total", async ({ page }) => {
 test("answers to quick clicks that cross never undo the newer cart", async ({ page }) => {
   await page.goto("/");
   await hydrated(page);
+  // A shopper with a cart (its first change is sent alone: the next test).
+  await page.getByTestId(`add-to-cart-${STICKER.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(STICKER.price));
   // The first add's answer is held until the second's is on screen, then delivered.
   let firstFetched!: () => void;
   const fetched = new Promise<void>((resolve) => (firstFetched = resolve));
@@ -94,15 +97,41 @@ test("answers to quick clicks that cross never undo the newer cart", async ({ pa
   await page.getByTestId(`add-to-cart-${MUG.sku}`).click();
   await fetched; // the server has added the mug (its answer: the mug alone)
   await page.getByTestId(`add-to-cart-${TEE.sku}`).click();
-  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price + TEE.price));
+  const both = STICKER.price + MUG.price + TEE.price;
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(both));
   const stale = page.waitForResponse((r) => r.url().endsWith("/api/add_to_cart"));
   releaseFirst();
   await stale;
   // One more add, answered after the stale answer arrived.
   await page.getByTestId(`add-to-cart-${STICKER.sku}`).click();
-  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price + TEE.price + STICKER.price));
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(both + STICKER.price));
   const shown = await page.evaluate(() => (window as unknown as { totals: string[] }).totals);
-  expect(shown).toEqual([usd(MUG.price + TEE.price), usd(MUG.price + TEE.price + STICKER.price)]);
+  expect(shown).toEqual([usd(both), usd(both + STICKER.price)]);
+});
+
+test("quick clicks of a shopper without a cart yet fill one cart", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  // Three adds at once: the first one's answer brings the cart's cookie, and an add sent
+  // before it would start another cart. The adds the page sends within a second are let
+  // through together, as a slow network would deliver them.
+  let held: Route[] | null = [];
+  const letThrough = () => {
+    const routes = held ?? [];
+    held = null;
+    for (const route of routes) void route.continue();
+  };
+  await page.route("**/api/add_to_cart", async (route) => {
+    if (held === null) return route.continue();
+    held.push(route);
+    if (held.length === 1) setTimeout(letThrough, 1000);
+    if (held.length === 3) letThrough();
+  });
+  for (const item of [MUG, TEE, STICKER]) await page.getByTestId(`add-to-cart-${item.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price + TEE.price + STICKER.price));
+  await expect(page.getByTestId("cart-count")).toHaveText("3");
+  await page.reload();
+  await expect(page.getByTestId("cart-count")).toHaveText("3");
 });
 
 test("a bad quantity typed in the cart gets a clear message and changes nothing", async ({ page }) => {
@@ -118,6 +147,79 @@ test("a bad quantity typed in the cart gets a clear message and changes nothing"
   await page.getByTestId(`update-${MUG.sku}`).click();
   await expect(page.getByTestId("cart-error")).toContainText("Quantity must be a whole number from 1 to 99");
   await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price));
+});
+
+test("a row the page adds is the row the server renders", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByTestId(`add-to-cart-${MUG.sku}`).click();
+  await page.getByTestId(`add-to-cart-${TEE.sku}`).click();
+  await page.getByTestId(`add-to-cart-${MUG.sku}`).click();
+  await expect(page.getByTestId("cart-count")).toHaveText("3");
+  await expect(page.getByTestId(`line-total-${MUG.sku}`)).toHaveText(usd(2 * MUG.price));
+  const panel = async () => ({
+    // Leptos' server rendering leaves an empty comment after a list.
+    lines: (await page.locator(".cart-lines").innerHTML()).replace(/<!--.*?-->/g, ""),
+    total: await page.getByTestId("cart-total").textContent(),
+    expected: await page.locator('input[name="expected_total"]').getAttribute("value"),
+    quantity: await page.getByTestId(`quantity-${MUG.sku}`).inputValue(),
+  });
+  const written = await panel();
+  expect(written.lines).toContain(`data-testid="cart-line-${TEE.sku}"`);
+  expect(written.lines).not.toContain("{sku}");
+  await page.reload();
+  await hydrated(page);
+  expect(await panel()).toEqual(written);
+  // And the rows it wrote work: a quantity changed in one is the server's.
+  await page.getByTestId(`quantity-${TEE.sku}`).fill("2");
+  await page.getByTestId(`update-${TEE.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(2 * MUG.price + 2 * TEE.price));
+  await expect(page.getByTestId("cart-count")).toHaveText("4");
+});
+
+test("the cart's pages load no Leptos, only the small module", async ({ page }) => {
+  const fetched: string[] = [];
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith(".wasm")) fetched.push(path);
+  });
+  for (const path of ["/", "/cart"]) {
+    await page.goto(path);
+    await hydrated(page);
+  }
+  expect([...new Set(fetched)]).toEqual(["/pay/pay_bg.wasm"]);
+  expect(await page.locator("leptos-island").count()).toBe(0);
+});
+
+test("a double click on Checkout places one order", async ({ page }) => {
+  await page.goto("/");
+  await hydrated(page);
+  await page.getByTestId(`add-to-cart-${MUG.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price));
+  let checkouts = 0;
+  await page.route("**/api/checkout", async (route) => {
+    checkouts++;
+    await route.continue();
+  });
+  await page.getByTestId("checkout").dblclick();
+  await expect(page).toHaveURL(/\/checkout\/ord_[a-z0-9]{20}$/);
+  expect(checkouts).toBe(1);
+});
+
+test("without JavaScript the cart still works: plain forms, the server's redirects", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/");
+  await page.getByTestId(`add-to-cart-${MUG.sku}`).click();
+  await expect(page.getByTestId("cart-count")).toHaveText("1");
+  await page.getByTestId(`add-to-cart-${TEE.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price + TEE.price));
+  await page.getByTestId(`remove-${TEE.sku}`).click();
+  await expect(page.getByTestId("cart-total")).toHaveText(usd(MUG.price));
+  await page.getByTestId("checkout").click();
+  await expect(page).toHaveURL(/\/checkout\/ord_[a-z0-9]{20}$/);
+  await expect(page.getByTestId("order-total")).toHaveText(usd(MUG.price));
+  await context.close();
 });
 
 async function cart(request: APIRequestContext) {

@@ -1,8 +1,10 @@
-//! The checkout's payment form in the browser, without Leptos.
+//! The buying pages in the browser, without Leptos: the checkout's payment form (here)
+//! and the shop's and cart page's cart forms ([`cart`]).
 //!
 //! The checkout is the page a shopper waits on, so it loads this module only: about a
 //! third of the Leptos one (the reactive runtime and the view code of the other islands
-//! are not in it; see the README's benchmark table). The server renders the whole form
+//! are not in it; see the README's benchmark table). The shop and the cart load it too,
+//! and no Leptos: their cart forms need only a few DOM writes. The server renders the whole form
 //! (`app::payment_page`); [`pay_form`] takes it over: it mounts Stripe's card Element,
 //! asks for the order's PaymentIntent once the card form is ready, and confirms it with
 //! `confirmCardPayment` (3-D Secure included) through the `stripe-js` bindings. Every
@@ -13,14 +15,17 @@
 //! has one PaymentIntent (the server's), so a retry after a decline confirms the same one;
 //! a resolved `{error}` is shown as its specific reason, never taken for success.
 
+mod add_card;
+mod cart;
+
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use js_sys::{Reflect, JSON};
 use shop::error::ShopError;
-use shop::{PaymentFormSetup, PaymentStart};
+use shop::{PaymentFormSetup, PaymentStart, PaymentsConfig};
 use stripe_js::{
-    CardElement, CardOptions, Elements, ErrorType, PaymentError, PaymentIntentInfo,
+    CardChange, CardElement, CardOptions, Elements, ErrorType, PaymentError, PaymentIntentInfo,
     PaymentIntentStatus, Stripe,
 };
 use stripe_types::messages;
@@ -96,7 +101,7 @@ impl State {
 }
 
 /// Stripe.js objects of the mounted form (kept for the page's life).
-struct Card {
+pub(crate) struct Card {
     stripe: Stripe,
     card: CardElement,
     _elements: Elements,
@@ -221,7 +226,40 @@ async fn start(form: Rc<Form>) {
 }
 
 async fn mount_card(form: &Rc<Form>) -> Result<Card, &'static str> {
-    let config = &form.props.config;
+    let node = form
+        .part("card-element")
+        .ok_or(messages::FORM_NOT_STARTED)?;
+    let on_change = form.clone();
+    let on_ready = form.clone();
+    mount_card_element(
+        &form.props.config,
+        &node,
+        move |change| {
+            on_change.update(|s| {
+                s.complete = change.complete;
+                s.card_error = change.error.map(|e| e.message);
+            });
+        },
+        move || {
+            on_ready.update(|s| s.ready = true);
+            if !on_ready.asked.replace(true) {
+                let form = on_ready.clone();
+                spawn_local(async move { fetch_payment(&form).await });
+            }
+        },
+    )
+    .await
+}
+
+/// Loads Stripe.js (started from `<head>` already) and mounts a card Element in `node`:
+/// its changes go to `on_change`, and `on_ready` runs once the shopper can type (marked
+/// `card-ready` for the card-ready benchmark).
+pub(crate) async fn mount_card_element(
+    config: &PaymentsConfig,
+    node: &Element,
+    on_change: impl FnMut(CardChange) + 'static,
+    mut on_ready: impl FnMut() + 'static,
+) -> Result<Card, &'static str> {
     stripe_js::load(&config.js_url, LOAD_TIMEOUT_MS)
         .await
         .map_err(|e| e.customer_message())?;
@@ -231,28 +269,14 @@ async fn mount_card(form: &Rc<Form>) -> Result<Card, &'static str> {
     let card = elements
         .create_card(&CardOptions::default())
         .map_err(unavailable)?;
-    let on_change = form.clone();
-    card.on_change(move |change| {
-        on_change.update(|s| {
-            s.complete = change.complete;
-            s.card_error = change.error.map(|e| e.message);
-        });
-    });
-    let on_ready = form.clone();
+    card.on_change(on_change);
     card.on_ready(move || {
-        on_ready.update(|s| s.ready = true);
         if let Some(performance) = web_sys::window().and_then(|w| w.performance()) {
             let _ = performance.mark("card-ready");
         }
-        if !on_ready.asked.replace(true) {
-            let form = on_ready.clone();
-            spawn_local(async move { fetch_payment(&form).await });
-        }
+        on_ready();
     });
-    let node = form
-        .part("card-element")
-        .ok_or(messages::FORM_NOT_STARTED)?;
-    card.mount(&node).map_err(unavailable)?;
+    card.mount(node).map_err(unavailable)?;
     Ok(Card {
         stripe,
         card,
@@ -418,16 +442,21 @@ async fn start_payment(order_id: &str, pm: &str, save: &str) -> Result<PaymentSt
 
 /// A server function call: the arguments URL-encoded (`app::codec::Form`), the answer
 /// JSON; an error answer is the shop's error, in the shopper's words.
-async fn post(path: &str, args: &[(&str, &str)]) -> Result<JsValue, String> {
-    let unreachable = |_| messages::SHOP_UNREACHABLE.to_owned();
-    let internal = |_| messages::SHOP_INTERNAL.to_owned();
-    let params = web_sys::UrlSearchParams::new().map_err(internal)?;
+pub(crate) async fn post(path: &str, args: &[(&str, &str)]) -> Result<JsValue, String> {
+    let params = web_sys::UrlSearchParams::new().map_err(|_| messages::SHOP_INTERNAL.to_owned())?;
     for (name, value) in args {
         params.append(name, value);
     }
+    post_body(path, params.to_string().into()).await
+}
+
+/// [`post`] with the arguments URL-encoded already (a form's fields).
+pub(crate) async fn post_body(path: &str, body: String) -> Result<JsValue, String> {
+    let unreachable = |_| messages::SHOP_UNREACHABLE.to_owned();
+    let internal = |_| messages::SHOP_INTERNAL.to_owned();
     let init = web_sys::RequestInit::new();
     init.set_method("POST");
-    init.set_body(&JsValue::from(params.to_string()));
+    init.set_body(&JsValue::from(body));
     let headers = web_sys::Headers::new().map_err(internal)?;
     headers
         .set("content-type", "application/x-www-form-urlencoded")
@@ -456,13 +485,13 @@ async fn post(path: &str, args: &[(&str, &str)]) -> Result<JsValue, String> {
     }
 }
 
-fn part(root: &Element, testid: &str) -> Option<Element> {
+pub(crate) fn part(root: &Element, testid: &str) -> Option<Element> {
     root.query_selector(&format!("[data-testid=\"{testid}\"]"))
         .ok()
         .flatten()
 }
 
-fn set_text(root: &Element, testid: &str, text: Option<&str>) {
+pub(crate) fn set_text(root: &Element, testid: &str, text: Option<&str>) {
     if let Some(element) = part(root, testid) {
         if element.text_content().as_deref().unwrap_or("") != text.unwrap_or("") {
             element.set_text_content(text);
@@ -470,13 +499,13 @@ fn set_text(root: &Element, testid: &str, text: Option<&str>) {
     }
 }
 
-fn set_hidden(element: Option<Element>, hidden: bool) {
+pub(crate) fn set_hidden(element: Option<Element>, hidden: bool) {
     if let Some(element) = element {
         let _ = Reflect::set(&element, &"hidden".into(), &hidden.into());
     }
 }
 
-fn bool_text(value: bool) -> &'static str {
+pub(crate) fn bool_text(value: bool) -> &'static str {
     if value {
         "true"
     } else {
@@ -484,10 +513,14 @@ fn bool_text(value: bool) -> &'static str {
     }
 }
 
-fn on(target: &Element, event: &str, handler: impl FnMut(web_sys::Event) + 'static) {
+pub(crate) fn on(
+    target: &web_sys::EventTarget,
+    event: &str,
+    handler: impl FnMut(web_sys::Event) + 'static,
+) {
     let handler = Closure::<dyn FnMut(web_sys::Event)>::new(handler);
     let _ = target.add_event_listener_with_callback(event, handler.as_ref().unchecked_ref());
-    // The form lives as long as the page.
+    // The forms live as long as the page.
     handler.forget();
 }
 

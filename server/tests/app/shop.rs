@@ -381,6 +381,35 @@ async fn forms_post_without_javascript(app: &TestApp) {
     }
     let cart = app.call("cart", &[]).await;
     assert_eq!(cart.body["lines"][0]["quantity"], 2);
+
+    // The cart's page is plain forms, which the `pay` module takes over: no Leptos island.
+    let (_, page) = app.get("/cart").await;
+    assert!(page.contains(r#"data-wasm="cart""#), "{page}");
+    assert!(page.contains(r#"<form method="post" action="/api/checkout" data-cart="checkout">"#));
+    assert!(page.contains(r#"import("/pay/pay.js")"#));
+    assert!(!page.contains("leptos-island"));
+    // Checkout posted as a form goes on to the order's payment page.
+    let response = app
+        .client
+        .post(app.url("/api/checkout"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("accept", "text/html")
+        .header("referer", app.url("/cart"))
+        .body(format!("expected_total={}", 2 * 1250))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 302);
+    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let order_id = location.strip_prefix("/checkout/").unwrap_or_default();
+    assert!(shop::OrderId::parse(order_id).is_ok(), "{location}");
+    let (status, page) = app.get(&location).await;
+    assert_eq!(status, 200);
+    assert!(page.contains(r#"data-wasm="pay_form""#));
+    assert_eq!(
+        app.call("cart", &[]).await.body["lines"],
+        serde_json::json!([])
+    );
 }
 
 /// WASM chunks (and the checkout's `pay` module) are served as the files they are while
