@@ -1,9 +1,10 @@
 //! Account pages: sign up, sign in, the shopper's orders ("Buy again") and saved cards
 //! ("Add a card", remove, make default), and the account links in the header.
 //!
-//! Server-rendered; islands only where a click needs the browser (the auth forms, buy
-//! again). The cards page has none: its card actions are plain forms, and "Add a card"
-//! is run by the `pay` module (no Leptos), as the checkout's card form is. Every
+//! Server-rendered; an island only where a click needs Leptos in the browser (buy again).
+//! The sign-in, sign-up and cards pages have none: their forms are plain forms, which the
+//! `pay` crate's `shop` module (no Leptos) posts in place, and it runs "Add a card" as the
+//! checkout's module runs its card form. Every
 //! `/account/*` page other than sign-up and sign-in sends a guest to the sign-in page.
 
 use leptos::prelude::*;
@@ -28,21 +29,30 @@ fn to_sign_in(from: &str) -> impl IntoView {
 }
 
 /// Where to go after signing in: a local path from `?next=`, else the shop.
-fn next_path(next: Option<String>) -> String {
+pub(crate) fn next_path(next: Option<String>) -> String {
     next.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
         .unwrap_or_else(|| "/".to_owned())
+}
+
+/// The other auth page (`page`), still going on to `next` afterwards.
+fn with_next(page: &str, next: &str) -> String {
+    if next == "/" {
+        return page.to_owned();
+    }
+    let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    format!("{page}?next={next}")
 }
 
 #[component]
 pub fn SignUpPage() -> impl IntoView {
     let query = use_query_map();
     let next = next_path(query.read_untracked().get("next"));
+    let other = with_next("/account/sign-in", &next);
     view! {
         <section class="auth">
             <h1>"Create an account"</h1>
-            <PreloadIsland island="auth_form"/>
             <AuthForm sign_up=true next/>
-            <p>"Already have one? " <a href="/account/sign-in">"Sign in"</a></p>
+            <p>"Already have one? " <a href=other>"Sign in"</a></p>
         </section>
     }
 }
@@ -51,40 +61,33 @@ pub fn SignUpPage() -> impl IntoView {
 pub fn SignInPage() -> impl IntoView {
     let query = use_query_map();
     let next = next_path(query.read_untracked().get("next"));
+    let other = with_next("/account/sign-up", &next);
     view! {
         <section class="auth">
             <h1>"Sign in"</h1>
-            <PreloadIsland island="auth_form"/>
             <AuthForm sign_up=false next/>
-            <p>"New here? " <a href="/account/sign-up">"Create an account"</a></p>
+            <p>"New here? " <a href=other>"Create an account"</a></p>
         </section>
     }
 }
 
-/// The email and password form; on success, a full page load of `next` (the header and
-/// cart change with the session). One server function for both modes (`authenticate`),
-/// and nothing to decode on success: a small island.
-#[island(lazy)]
+/// The email and password form: a plain form posting to `authenticate` (one server
+/// function for both modes), rendered whole here. Without JavaScript the server sends
+/// the shopper on to `next`, or back here with the reason it refused. In the browser the
+/// `pay` crate's `shop` module (no Leptos; `pay/src/auth.rs`) posts it itself and, on
+/// success, loads `next` (the header and cart change with the session).
+#[component]
 fn AuthForm(sign_up: bool, next: String) -> impl IntoView {
-    crate::pages::island_hydrated();
-    let action = ServerAction::<Authenticate>::new();
-    let error = RwSignal::new(None::<String>);
-    let busy = move || action.pending().get();
-    Effect::new(move |_| match action.value().get() {
-        Some(Ok(())) => {
-            let _ = window().location().set_href(&next);
-        }
-        Some(Err(e)) => error.set(Some(e.customer_message())),
-        None => {}
-    });
     let (mode, testid, label, autocomplete) = if sign_up {
         ("sign_up", "sign-up", "Create account", "new-password")
     } else {
         ("sign_in", "sign-in", "Sign in", "current-password")
     };
+    let go_to = next.clone();
     view! {
-        <PostForm action class="auth-form">
+        <form method="post" action=Authenticate::url() class="auth-form" data-wasm="auth_form" data-next=go_to>
             <input type="hidden" name="mode" value=mode/>
+            <input type="hidden" name="next" value=next/>
             <label>"Email"
                 <input type="email" name="email" autocomplete="email" required=true/>
             </label>
@@ -93,11 +96,9 @@ fn AuthForm(sign_up: bool, next: String) -> impl IntoView {
                     autocomplete=autocomplete/>
             </label>
             {sign_up.then_some(view! { <p class="hint">"10 to 128 characters."</p> })}
-            <p class="error" role="alert" aria-live="polite" data-testid="auth-error">
-                {move || error.get()}
-            </p>
-            <button type="submit" class="primary" data-testid=testid disabled=busy>{label}</button>
-        </PostForm>
+            <p class="error" role="alert" aria-live="polite" data-testid="auth-error"></p>
+            <button type="submit" class="primary" data-testid=testid>{label}</button>
+        </form>
     }
 }
 
@@ -308,6 +309,19 @@ fn AddCard(config: shop::PaymentsConfig) -> impl IntoView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_other_auth_page_keeps_where_to_go_next() {
+        assert_eq!(with_next("/account/sign-up", "/"), "/account/sign-up");
+        assert_eq!(
+            with_next("/account/sign-up", "/account/cards"),
+            "/account/sign-up?next=%2Faccount%2Fcards"
+        );
+        assert_eq!(
+            with_next("/account/sign-in", "/a?b=1&c"),
+            "/account/sign-in?next=%2Fa%3Fb%3D1%26c"
+        );
+    }
 
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {

@@ -241,16 +241,26 @@ pub async fn sign_in(email: String, password: String) -> Result<(), ApiError> {
 }
 
 /// The sign-up and sign-in forms' one server function (`mode` = `sign_up` or `sign_in`):
-/// one client stub in the WASM instead of two.
+/// one client stub instead of two. A form posted without JavaScript goes on to `next` (a
+/// local path, else the shop).
 #[server(endpoint = "authenticate", input = FormPost, output = JsonPost)]
-pub async fn authenticate(mode: String, email: String, password: String) -> Result<(), ApiError> {
-    respond(match mode.as_str() {
+pub async fn authenticate(
+    mode: String,
+    email: String,
+    password: String,
+    #[server(default)] next: String,
+) -> Result<(), ApiError> {
+    let done = match mode.as_str() {
         "sign_up" => edge::sign_up(&email, &password).await,
         "sign_in" => edge::sign_in(&email, &password).await,
         _ => Err(ShopError::BadRequest(
             "mode must be sign_up or sign_in".into(),
         )),
-    })
+    };
+    if done.is_ok() {
+        leptos_axum::redirect(&crate::account_pages::next_path(Some(next)));
+    }
+    respond(done)
 }
 
 /// Signs out: the session is revoked on the server and the cookie cleared.

@@ -24,9 +24,9 @@ pub fn HydrationScripts(options: LeptosOptions) -> impl IntoView {
     if let Some(context) = Owner::current_shared_context() {
         context.set_is_hydrating(false);
     }
-    let (js, wasm, script, split) = if runs_pay_module() {
-        let js = format!("/{PAY_MODULE}/{PAY_MODULE}.js");
-        let wasm = format!("/{PAY_MODULE}/{}", pay_wasm_file());
+    let (js, wasm, script, split) = if let Some(module) = page_module() {
+        let js = format!("/{PAY_MODULE}/{module}.js");
+        let wasm = format!("/{PAY_MODULE}/{}", module_wasm_file(module));
         let script = pay_script(&js, &wasm);
         (js, wasm, script, None)
     } else {
@@ -54,46 +54,57 @@ pub fn HydrationScripts(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The `pay` crate's module, `/pay/pay.js` and `/pay/pay_bg.wasm`: the site directory
-/// scripts/pay.sh builds it into, and the path the server serves it under.
+/// The site directory scripts/pay.sh builds the `pay` crate's modules into, and the path
+/// the server serves them under (`/pay/`).
 pub const PAY_MODULE: &str = "pay";
 
-/// The `pay` module's WASM file in its directory (wasm-bindgen's `{name}_bg.wasm`): the
-/// page preloads it and the server checks at start that it is there.
-pub fn pay_wasm_file() -> String {
-    format!("{PAY_MODULE}_bg.wasm")
+/// The `pay` crate's modules (one per feature of the crate): `pay` runs the checkout's
+/// payment form, `shop` the other pages' forms (cart, "Add a card", sign-in, sign-up).
+pub const PAY_MODULES: [&str; 2] = ["pay", "shop"];
+
+/// A module's WASM file in its directory (wasm-bindgen's `{name}_bg.wasm`): the page
+/// preloads it and the server checks at start that it is there.
+pub fn module_wasm_file(module: &str) -> String {
+    format!("{module}_bg.wasm")
 }
 
-/// Whether this page runs the `pay` module instead of the Leptos one: the pages without
-/// a Leptos island, whose forms the module takes over (see `App`'s routes): the shop
-/// (`/`) and the cart (`/cart`), with the cart's forms, the shopper's cards
-/// (`/account/cards`), with "Add a card", and the checkout (`/checkout/{order_id}`), with
-/// the payment form, where the shopper waits. `<head>`
-/// renders before the route, so the path decides; any other path under `/checkout/` is
-/// the 404 page, with the Leptos module.
-fn runs_pay_module() -> bool {
+/// Which of the `pay` crate's modules this page runs instead of the Leptos one, if any:
+/// the pages without a Leptos island, whose forms the module takes over (see `App`'s
+/// routes). `<head>` renders before the route, so the path decides.
+fn page_module() -> Option<&'static str> {
     #[cfg(feature = "ssr")]
-    let pay = use_context::<http::request::Parts>()
-        .is_some_and(|parts| is_pay_module_page(parts.uri.path()));
+    let module =
+        use_context::<http::request::Parts>().and_then(|parts| module_of_page(parts.uri.path()));
     #[cfg(not(feature = "ssr"))]
-    let pay = false;
-    pay
+    let module = None;
+    module
 }
 
-/// `/`, `/cart`, `/account/cards`, or `/checkout/{one segment}` (the checkout route's own
-/// shape).
+/// `pay` for the checkout, `/checkout/{one segment}` (the route's own shape), where the
+/// shopper waits: its module carries the payment form only. `shop` for the shop (`/`) and
+/// the cart (`/cart`), with the cart's forms, the shopper's cards (`/account/cards`),
+/// with "Add a card", and the sign-in and sign-up pages. Any other path (one under
+/// `/checkout/` is the 404 page) runs the Leptos module.
 #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
-fn is_pay_module_page(path: &str) -> bool {
-    matches!(path, "/" | "/cart" | "/account/cards")
-        || path
-            .strip_prefix("/checkout/")
-            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+fn module_of_page(path: &str) -> Option<&'static str> {
+    if path
+        .strip_prefix("/checkout/")
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    {
+        return Some("pay");
+    }
+    matches!(
+        path,
+        "/" | "/cart" | "/account/cards" | "/account/sign-in" | "/account/sign-up"
+    )
+    .then_some("shop")
 }
 
 /// The `pay` module's script: import the glue, instantiate the WASM, and once the
 /// document is parsed hand each element the server marked `data-wasm` to the module's
-/// function of that name (`pay_form`: a payment form; `cart`: the cart and the page's
-/// cart forms; `add_card`: "Add a card"); then the page is hydrated. If the module cannot load (a deployment
+/// function of that name, if the module has it (`pay_form`: a payment form; `cart`: the
+/// cart and the page's cart forms; `add_card`: "Add a card"; `auth_form`: sign-in or
+/// sign-up); then the page is hydrated. If the module cannot load (a deployment
 /// without it, a network failure), a payment form says so instead of "Loading…" forever,
 /// and the pay button stays disabled; the cart's forms still post as plain forms.
 fn pay_script(js: &str, wasm: &str) -> String {
@@ -104,7 +115,7 @@ try{{
 const mod=await import({js});
 await mod.default({{module_or_path:{wasm}}});
 await parsed();
-const run={{pay_form:mod.pay_form,cart:mod.cart,add_card:mod.add_card}};
+const run={{pay_form:mod.pay_form,cart:mod.cart,add_card:mod.add_card,auth_form:mod.auth_form}};
 for(const el of document.querySelectorAll("[data-wasm]"))run[el.dataset.wasm]?.(el);
 }}catch(e){{
 await parsed();
@@ -221,17 +232,25 @@ mod tests {
         );
         assert!(parsed < forms && forms < hydrated);
         // Only the module's page functions, by name: not any export a page could name.
-        assert!(script
-            .contains("const run={pay_form:mod.pay_form,cart:mod.cart,add_card:mod.add_card}"));
+        assert!(script.contains(
+            "const run={pay_form:mod.pay_form,cart:mod.cart,add_card:mod.add_card,auth_form:mod.auth_form}"
+        ));
         // A module that cannot load leaves the shopper a reason, not "Loading…".
         assert!(script.contains("catch(e)"));
         assert!(script.contains(&js_string(stripe_types::messages::FORM_NOT_STARTED)));
     }
 
     #[test]
-    fn only_the_pages_without_islands_run_the_pay_module() {
-        for page in ["/checkout/ord_123", "/", "/cart", "/account/cards"] {
-            assert!(is_pay_module_page(page), "{page}");
+    fn the_checkout_runs_its_own_module_and_the_pages_without_islands_the_shops() {
+        assert_eq!(module_of_page("/checkout/ord_123"), Some("pay"));
+        for page in [
+            "/",
+            "/cart",
+            "/account/cards",
+            "/account/sign-in",
+            "/account/sign-up",
+        ] {
+            assert_eq!(module_of_page(page), Some("shop"), "{page}");
         }
         for other in [
             "/checkout/",
@@ -240,9 +259,13 @@ mod tests {
             "/cart/",
             "/orders/ord_1",
             "/account/orders",
+            "/merchant",
             "/x/checkout/ord_1",
         ] {
-            assert!(!is_pay_module_page(other), "{other}");
+            assert_eq!(module_of_page(other), None, "{other}");
+        }
+        for module in PAY_MODULES {
+            assert_eq!(module_wasm_file(module), format!("{module}_bg.wasm"));
         }
     }
 

@@ -23,7 +23,7 @@ mod merchant_pages;
 mod pages;
 pub use pages::DemoMerchant;
 mod hydration;
-pub use hydration::{pay_wasm_file, PAY_MODULE};
+pub use hydration::{module_wasm_file, PAY_MODULE, PAY_MODULES};
 mod payment_page;
 #[cfg(feature = "ssr")]
 pub mod security;

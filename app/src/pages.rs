@@ -399,6 +399,8 @@ pub fn OrderPage() -> impl IntoView {
         get_order,
     );
     view! {
+        // Outside the Suspense: a `<link>` rendered inside it does not reach `<head>`.
+        <PreloadIsland island="order_status_live"/>
         <section class="order">
             <Suspense fallback=|| view! { <p>"Loading your order…"</p> }>
                 {move || Suspend::new(async move {
@@ -419,7 +421,6 @@ pub fn OrderPage() -> impl IntoView {
 fn OrderDetails(order: OrderView) -> impl IntoView {
     view! {
         <h1>"Order " <code data-testid="order-id">{order.id.to_string()}</code></h1>
-        <PreloadIsland island="order_status_live"/>
         <OrderStatusLive id=order.id.into() status=order.status/>
         <OrderLines lines=order.lines total=order.total.to_string()/>
     }

@@ -2,8 +2,9 @@ import { test, expect, type Page } from "@playwright/test";
 import { newOrder, openCheckout } from "./support/checkout";
 
 // Each page loads only its own islands' WASM (lazy islands, `cargo leptos --split`): the
-// checkout needs only the `pay` module (the payment form without Leptos); another page's
-// lazy islands fetch their split modules, each preloaded by the page's <head>.
+// checkout needs only the `pay` module (the payment form without Leptos), the shop, cart,
+// cards and sign-in pages only the `shop` module; another page's lazy islands fetch their
+// split modules, each preloaded by the page's <head>.
 
 /** Every .wasm of the site (`/pkg/`: Leptos; `/pay/`: the checkout's) the page fetched. */
 function wasmFetches(page: Page): string[] {
@@ -31,8 +32,9 @@ test("the checkout fetches the pay module only, no Leptos module", async ({ page
 });
 
 test("a page's island modules are preloaded by its head, and only those are fetched", async ({ page }) => {
+  const orderId = await newOrder(page);
   const fetched = wasmFetches(page);
-  await page.goto("/account/sign-in");
+  await page.goto(`/orders/${orderId}`);
   await page.locator('body[data-hydrated="true"]').waitFor();
   const preloaded = await page
     .locator('head link[rel="preload"][as="fetch"]')
@@ -42,10 +44,33 @@ test("a page's island modules are preloaded by its head, and only those are fetc
   expect([...new Set(islandModules)].sort()).toEqual(
     preloaded.filter((p) => p !== "/pkg/checkout.wasm").sort(),
   );
-  // The form works once hydrated: a wrong password is answered in place.
+  expect(fetched.filter((p) => p.startsWith("/pay/"))).toEqual([]);
+  await expect(page.getByTestId("order-status")).toHaveText("pending");
+});
+
+test("the sign-in page runs the shop's module, no Leptos: a wrong password is answered in place", async ({ page }) => {
+  const fetched = wasmFetches(page);
+  await page.goto("/account/sign-in");
+  await page.locator('body[data-hydrated="true"]').waitFor();
+  expect(fetched).toEqual(["/pay/shop_bg.wasm"]);
   await page.locator('input[name="email"]').fill("nobody@example.com");
   await page.locator('input[name="password"]').fill("not the password 1");
   await page.getByTestId("sign-in").click();
   await expect(page.getByTestId("auth-error")).toContainText("email or password is wrong");
   await expect(page).toHaveURL(/\/account\/sign-in/);
+  await expect(page.getByTestId("sign-in")).toBeEnabled();
+});
+
+test("without JavaScript, signing up goes on to the page that asked for it", async ({ browser }) => {
+  const context = await browser.newContext({ javaScriptEnabled: false });
+  const page = await context.newPage();
+  await page.goto("/account/cards");
+  await expect(page).toHaveURL(/\/account\/sign-in\?next=\/account\/cards/);
+  await page.getByRole("link", { name: "Create an account" }).click();
+  await page.locator('input[name="email"]').fill(`nojs-${Date.now()}@example.com`);
+  await page.locator('input[name="password"]').fill("a long enough password");
+  await page.getByTestId("sign-up").click();
+  await expect(page).toHaveURL(/\/account\/cards$/);
+  await expect(page.getByRole("heading", { name: "Your cards" })).toBeVisible();
+  await context.close();
 });

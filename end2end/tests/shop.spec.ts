@@ -177,7 +177,7 @@ test("a row the page adds is the row the server renders", async ({ page }) => {
   await expect(page.getByTestId("cart-count")).toHaveText("4");
 });
 
-test("the cart's pages load no Leptos, only the small module", async ({ page }) => {
+test("the cart's pages load no Leptos, only the shop's small module", async ({ page }) => {
   const fetched: string[] = [];
   page.on("request", (request) => {
     const path = new URL(request.url()).pathname;
@@ -187,7 +187,7 @@ test("the cart's pages load no Leptos, only the small module", async ({ page }) 
     await page.goto(path);
     await hydrated(page);
   }
-  expect([...new Set(fetched)]).toEqual(["/pay/pay_bg.wasm"]);
+  expect([...new Set(fetched)]).toEqual(["/pay/shop_bg.wasm"]);
   expect(await page.locator("leptos-island").count()).toBe(0);
 });
 

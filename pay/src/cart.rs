@@ -21,11 +21,10 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 use web_sys::{
-    Element, FormData, HtmlButtonElement, HtmlElement, HtmlFormElement, HtmlInputElement,
-    HtmlTemplateElement, UrlSearchParams,
+    Element, HtmlButtonElement, HtmlElement, HtmlFormElement, HtmlInputElement, HtmlTemplateElement,
 };
 
-use crate::{on, part, post_body, set_hidden, set_text};
+use crate::{form_body, on, part, post_body, set_hidden, set_text};
 
 /// What the row template's attributes say in place of the line's sku (the server renders
 /// the template with it: `app::pages::RowFields::template`).
@@ -205,13 +204,6 @@ fn field_text(line: &CartLine, field: &str) -> Option<String> {
         "line_total" => line.line_total.to_string(),
         _ => return None,
     })
-}
-
-/// The form's fields, URL-encoded as the browser would post them.
-fn form_body(form: &HtmlFormElement) -> Option<String> {
-    let data = FormData::new_with_form(form).ok()?;
-    let params = UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?;
-    Some(params.to_string().into())
 }
 
 /// Add, change a quantity, remove: the server answers with the priced cart.

@@ -96,15 +96,18 @@ impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Application> {
         let store = Store::connect(&settings.database).await?;
         tracing::info!(database = ?settings.database, "database ready (migrations applied)");
-        let pay_module = std::path::Path::new(&settings.site_root)
-            .join(app::PAY_MODULE)
-            .join(app::pay_wasm_file());
-        if !pay_module.exists() {
-            // The checkout would say its form cannot start (app/src/hydration.rs).
-            tracing::warn!(
-                path = %pay_module.display(),
-                "the checkout's payment form module is missing: build it with scripts/pay.sh"
-            );
+        for module in app::PAY_MODULES {
+            let path = std::path::Path::new(&settings.site_root)
+                .join(app::PAY_MODULE)
+                .join(app::module_wasm_file(module));
+            if !path.exists() {
+                // The checkout would say its form cannot start, and the cart's forms would
+                // post without it (app/src/hydration.rs).
+                tracing::warn!(
+                    path = %path.display(),
+                    "a module of the pay crate is missing: build it with scripts/pay.sh"
+                );
+            }
         }
         let listener = tokio::net::TcpListener::bind(settings.site_addr)
             .await

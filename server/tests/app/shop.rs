@@ -382,11 +382,11 @@ async fn forms_post_without_javascript(app: &TestApp) {
     let cart = app.call("cart", &[]).await;
     assert_eq!(cart.body["lines"][0]["quantity"], 2);
 
-    // The cart's page is plain forms, which the `pay` module takes over: no Leptos island.
+    // The cart's page is plain forms, which the `shop` module takes over: no Leptos island.
     let (_, page) = app.get("/cart").await;
     assert!(page.contains(r#"data-wasm="cart""#), "{page}");
     assert!(page.contains(r#"<form method="post" action="/api/checkout" data-cart="checkout">"#));
-    assert!(page.contains(r#"import("/pay/pay.js")"#));
+    assert!(page.contains(r#"import("/pay/shop.js")"#));
     assert!(!page.contains("leptos-island"));
     // Checkout posted as a form goes on to the order's payment page.
     let response = app
