@@ -28,10 +28,17 @@ fn to_sign_in(from: &str) -> impl IntoView {
     view! { <p>"Please " <a href=target>"sign in"</a> " first."</p> }
 }
 
-/// Where to go after signing in: a local path from `?next=`, else the shop.
+/// Where to go after signing in: a local path from `?next=`, else the shop. Only
+/// visible ASCII: a browser drops tabs and newlines from a URL, so `/\t/evil.example`
+/// would become `//evil.example`, another site (and a newline cannot be a header).
 pub(crate) fn next_path(next: Option<String>) -> String {
-    next.filter(|p| p.starts_with('/') && !p.starts_with("//") && !p.contains('\\'))
-        .unwrap_or_else(|| "/".to_owned())
+    next.filter(|p| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p.contains('\\')
+            && p.chars().all(|c| c.is_ascii_graphic())
+    })
+    .unwrap_or_else(|| "/".to_owned())
 }
 
 /// The other auth page (`page`), still going on to `next` afterwards.
@@ -163,6 +170,10 @@ pub fn OrdersPage() -> impl IntoView {
                             <p data-testid="no-orders">"No orders yet. " <a href="/">"Visit the shop"</a></p>
                         }.into_any(),
                         Ok(list) => view! {
+                            // Once for every paid order's "Buy again".
+                            {list.iter().any(|o| o.status == shop::OrderStatus::Paid).then(|| view! {
+                                <PreloadIsland island="buy_again_button"/>
+                            })}
                             <ul class="order-list">
                                 {list.into_iter().map(|o| view! { <OrderRow order=o/> }).collect_view()}
                             </ul>
@@ -181,7 +192,7 @@ fn OrderRow(order: OrderSummary) -> impl IntoView {
     let paid = order.status == shop::OrderStatus::Paid;
     // One id per rendering of the button: a double click or a resent form is one order.
     let request_id = crate::pages::one_time_request_id();
-    let buy_again = paid.then(|| view! { <PreloadIsland island="buy_again_button"/><BuyAgainButton order_id=id.clone() request_id/> });
+    let buy_again = paid.then(|| view! { <BuyAgainButton order_id=id.clone() request_id/> });
     view! {
         <li class="order-row" data-testid="order-row" data-order=id.clone()>
             <a href=href><code>{id.clone()}</code></a>
@@ -326,7 +337,16 @@ mod tests {
     #[test]
     fn only_local_paths_are_followed_after_sign_in() {
         assert_eq!(next_path(Some("/account/cards".into())), "/account/cards");
-        for outside in ["//evil.example", "https://evil.example", "/\\evil", "cards"] {
+        for outside in [
+            "//evil.example",
+            "https://evil.example",
+            "/\\evil",
+            "cards",
+            "/\t/evil.example",
+            "/\n/evil.example",
+            "/ /evil.example",
+            "/caf\u{e9}",
+        ] {
             assert_eq!(next_path(Some(outside.into())), "/", "{outside}");
         }
         assert_eq!(next_path(None), "/");

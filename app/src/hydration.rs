@@ -83,8 +83,9 @@ fn page_module() -> Option<&'static str> {
 /// `pay` for the checkout, `/checkout/{one segment}` (the route's own shape), where the
 /// shopper waits: its module carries the payment form only. `shop` for the shop (`/`) and
 /// the cart (`/cart`), with the cart's forms, the shopper's cards (`/account/cards`),
-/// with "Add a card", and the sign-in and sign-up pages. Any other path (one under
-/// `/checkout/` is the 404 page) runs the Leptos module.
+/// with "Add a card", the sign-in and sign-up pages, and an order's page
+/// (`/orders/{one segment}`), with its status. Any other path (a deeper one under
+/// `/checkout/` or `/orders/` is the 404 page) runs the Leptos module.
 #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
 fn module_of_page(path: &str) -> Option<&'static str> {
     if path
@@ -93,10 +94,14 @@ fn module_of_page(path: &str) -> Option<&'static str> {
     {
         return Some("pay");
     }
-    matches!(
-        path,
-        "/" | "/cart" | "/account/cards" | "/account/sign-in" | "/account/sign-up"
-    )
+    let order_page = path
+        .strip_prefix("/orders/")
+        .is_some_and(|id| !id.is_empty() && !id.contains('/'));
+    (order_page
+        || matches!(
+            path,
+            "/" | "/cart" | "/account/cards" | "/account/sign-in" | "/account/sign-up"
+        ))
     .then_some("shop")
 }
 
@@ -104,7 +109,7 @@ fn module_of_page(path: &str) -> Option<&'static str> {
 /// document is parsed hand each element the server marked `data-wasm` to the module's
 /// function of that name, if the module has it (`pay_form`: a payment form; `cart`: the
 /// cart and the page's cart forms; `add_card`: "Add a card"; `auth_form`: sign-in or
-/// sign-up); then the page is hydrated. If the module cannot load (a deployment
+/// sign-up; `order_status`: the order page's status); then the page is hydrated. If the module cannot load (a deployment
 /// without it, a network failure), a payment form says so instead of "Loading…" forever,
 /// and the pay button stays disabled; the cart's forms still post as plain forms.
 fn pay_script(js: &str, wasm: &str) -> String {
@@ -115,7 +120,7 @@ try{{
 const mod=await import({js});
 await mod.default({{module_or_path:{wasm}}});
 await parsed();
-const run={{pay_form:mod.pay_form,cart:mod.cart,add_card:mod.add_card,auth_form:mod.auth_form}};
+const run={{pay_form:mod.pay_form,cart:mod.cart,add_card:mod.add_card,auth_form:mod.auth_form,order_status:mod.order_status}};
 for(const el of document.querySelectorAll("[data-wasm]"))run[el.dataset.wasm]?.(el);
 }}catch(e){{
 await parsed();
@@ -233,7 +238,7 @@ mod tests {
         assert!(parsed < forms && forms < hydrated);
         // Only the module's page functions, by name: not any export a page could name.
         assert!(script.contains(
-            "const run={pay_form:mod.pay_form,cart:mod.cart,add_card:mod.add_card,auth_form:mod.auth_form}"
+            "const run={pay_form:mod.pay_form,cart:mod.cart,add_card:mod.add_card,auth_form:mod.auth_form,order_status:mod.order_status}"
         ));
         // A module that cannot load leaves the shopper a reason, not "Loading…".
         assert!(script.contains("catch(e)"));
@@ -249,6 +254,7 @@ mod tests {
             "/account/cards",
             "/account/sign-in",
             "/account/sign-up",
+            "/orders/ord_123",
         ] {
             assert_eq!(module_of_page(page), Some("shop"), "{page}");
         }
@@ -257,7 +263,8 @@ mod tests {
             "/checkout",
             "/checkout/ord_1/x",
             "/cart/",
-            "/orders/ord_1",
+            "/orders/",
+            "/orders/ord_1/x",
             "/account/orders",
             "/merchant",
             "/x/checkout/ord_1",

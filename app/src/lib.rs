@@ -61,8 +61,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    #[cfg(feature = "ssr")]
-    provide_context(pages::PreloadedModules::default());
     // Routes render on the server only (islands): no client-side router ships as WASM;
     // links are plain page loads, fully rendered before they are sent.
     view! {

@@ -524,6 +524,8 @@ pub fn MerchantRefundsPage() -> impl IntoView {
                             <ConsoleNav/>
                             <h1>"Failed refunds"</h1>
                             {list.is_empty().then(|| view! { <p data-testid="no-failed-refunds">"No failed refund is waiting."</p> })}
+                            // Once for every row's island.
+                            {(!list.is_empty()).then(|| view! { <PreloadIsland island="failed_refund_actions"/> })}
                             <table class="ledger">
                                 <thead><tr><th>"Refund"</th><th>"Order"</th><th>"Amount"</th><th>"Status"</th><th>"Why"</th><th></th></tr></thead>
                                 <tbody>
@@ -557,7 +559,6 @@ fn FailedRefundRow(queued: QueuedRefund) -> impl IntoView {
             <td class=format!("status status-{}", refund.status.as_str())>{refund.status.as_str()}</td>
             <td>{why}</td>
             <td>
-                <PreloadIsland island="failed_refund_actions"/>
                 <FailedRefundActions refund_id=refund.id request_id/>
             </td>
         </tr>
@@ -601,6 +602,10 @@ pub fn MerchantFraudWarningsPage() -> impl IntoView {
                         <section class="merchant-fraud-warnings">
                             <ConsoleNav/>
                             <h1>"Early fraud warnings"</h1>
+                            // Once for every row's island.
+                            {list.iter().any(|w| w.actionable && w.order_id.is_some()).then(|| view! {
+                                <PreloadIsland island="refund_fraudulent_button"/>
+                            })}
                             <table class="ledger">
                                 <thead><tr><th>"Warning"</th><th>"Order"</th><th>"Fraud type"</th><th>"Actionable"</th><th>"Dispute"</th><th></th></tr></thead>
                                 <tbody>{list.into_iter().map(|w| view! { <FraudWarningRow w/> }).collect_view()}</tbody>
@@ -626,10 +631,7 @@ fn FraudWarningRow(w: FraudWarningView) -> impl IntoView {
         view! { <a href=href><code>{d}</code></a> }
     });
     let action = (w.actionable && w.order_id.is_some()).then(|| {
-        view! {
-            <PreloadIsland island="refund_fraudulent_button"/>
-            <RefundFraudulentButton warning_id=w.id.clone() request_id/>
-        }
+        view! { <RefundFraudulentButton warning_id=w.id.clone() request_id/> }
     });
     view! {
         <tr data-testid="efw-row" data-actionable=w.actionable.to_string() data-order=w.order_id.as_ref().map(|o| o.to_string()).unwrap_or_default()>

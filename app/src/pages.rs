@@ -1,10 +1,9 @@
 //! Pages and components: shop, cart, order.
 //!
-//! Islands architecture: pages render on the server; only the interactive parts are
-//! `#[island]`s hydrated in the browser (here, the order status that updates itself).
-//! The cart is plain HTML forms, which the `pay` module (a small WASM module without
-//! Leptos, as on the checkout) takes over on the shop and cart pages: those pages load
-//! no Leptos at all.
+//! Server-rendered with no island: the cart is plain HTML forms and the order page's
+//! status plain HTML, which the `pay` crate's `shop` module (a small WASM module without
+//! Leptos) takes over in the browser. These pages load no Leptos at all; islands live on
+//! the account's orders page and in the merchant console.
 
 use leptos::ev::SubmitEvent;
 use leptos::prelude::*;
@@ -106,21 +105,19 @@ fn FormPostError() -> impl IntoView {
     })
 }
 
-/// Asks the browser (a `<link rel="preload">` in `<head>`) for the WASM modules of the
-/// lazy island `island` (its function name in snake case) as soon as the page arrives:
-/// otherwise they are requested only when the island starts to hydrate. Server only.
+/// Asks the browser (a `<link rel="preload">` where the island is) for the WASM modules
+/// of the lazy island `island` (its function name in snake case) as soon as the page
+/// arrives: otherwise they are requested only when the island starts to hydrate. Plain
+/// elements where the island is (browsers honour a preload in the body; the page is sent
+/// whole, so they are found in the same parse). Server only.
 #[component]
 pub(crate) fn PreloadIsland(island: &'static str) -> impl IntoView {
-    // Each module once per page, however many islands share it.
+    // Not deduplicated across islands: a page's render state is no place for it (inside a
+    // `Suspense` the content renders twice and the second pass found every module "seen"
+    // and sent none). Call it once per island kind, before a list of them; a module two
+    // kinds share is listed twice and fetched once.
     #[cfg(feature = "ssr")]
-    let modules = {
-        let seen = use_context::<PreloadedModules>().unwrap_or_default();
-        let mut seen = seen.0.lock().unwrap_or_else(|e| e.into_inner());
-        crate::edge::island_modules(island)
-            .into_iter()
-            .filter(|href| seen.insert(href.clone()))
-            .collect::<Vec<_>>()
-    };
+    let modules = crate::edge::island_modules(island);
     #[cfg(not(feature = "ssr"))]
     let modules: Vec<String> = {
         let _ = island;
@@ -130,18 +127,11 @@ pub(crate) fn PreloadIsland(island: &'static str) -> impl IntoView {
         .into_iter()
         .map(|href| {
             view! {
-                <leptos_meta::Link rel="preload" href as_="fetch" type_="application/wasm" crossorigin="anonymous"/>
+                <link rel="preload" href=href r#as="fetch" r#type="application/wasm" crossorigin="anonymous"/>
             }
         })
         .collect_view()
 }
-
-/// The modules already preloaded by this page (provided per page render by [`crate::App`]).
-#[cfg(feature = "ssr")]
-#[derive(Clone, Default)]
-pub(crate) struct PreloadedModules(
-    std::sync::Arc<std::sync::Mutex<std::collections::HashSet<String>>>,
-);
 
 /// A one-time request id for a form rendered on the server (a double click or a resent
 /// form sends the same id: the server does the thing once). Empty in the browser, where
@@ -386,11 +376,6 @@ fn CartLineRow(line: RowFields) -> impl IntoView {
     }
 }
 
-/// How often the order page asks again while a payment awaits Stripe's confirmation.
-const ORDER_POLL: std::time::Duration = std::time::Duration::from_millis(1000);
-/// How many times a `pending` order is asked about before the page stops polling.
-const PENDING_POLLS: u32 = 5;
-
 #[component]
 pub fn OrderPage() -> impl IntoView {
     let params = use_params_map();
@@ -399,8 +384,6 @@ pub fn OrderPage() -> impl IntoView {
         get_order,
     );
     view! {
-        // Outside the Suspense: a `<link>` rendered inside it does not reach `<head>`.
-        <PreloadIsland island="order_status_live"/>
         <section class="order">
             <Suspense fallback=|| view! { <p>"Loading your order…"</p> }>
                 {move || Suspend::new(async move {
@@ -443,56 +426,27 @@ pub(crate) fn OrderLines(lines: Vec<CartLine>, total: String) -> impl IntoView {
     }
 }
 
-/// The order's status, kept current: while `processing` (and a few times while
-/// `pending`, in case the shopper just paid) it asks the server again, until the webhook
-/// (or a server-side retrieve) settles it; the page turns to `paid` without a reload.
-#[island(lazy)]
+/// The order's status, its note and "Pay now" (while the order takes a payment), as the
+/// server read them. In the browser the `pay` crate's `shop` module (no Leptos;
+/// `pay/src/order_status.rs`) keeps them current: while `processing` (and a few times
+/// while `pending`, in case the shopper just paid) it asks the server again, until the
+/// webhook (or a server-side retrieve) settles it; the page turns to `paid` without a
+/// reload.
+#[component]
 fn OrderStatusLive(id: String, status: OrderStatus) -> impl IntoView {
-    island_hydrated();
-    let status = RwSignal::new(status);
+    let label = status.as_str();
     let pay_href = format!("/checkout/{id}");
-    let polls = StoredValue::new(0u32);
-    Effect::new(move |_| {
-        let again = match status.get() {
-            OrderStatus::Processing => true,
-            OrderStatus::Pending => {
-                let n = polls.get_value();
-                polls.set_value(n + 1);
-                n < PENDING_POLLS
-            }
-            _ => false,
-        };
-        if !again {
-            return;
-        }
-        let id = id.clone();
-        let ask = move || {
-            leptos::task::spawn_local(async move {
-                // A failed ask leaves the status as it is; the next tick asks again.
-                let next = get_order(id).await.map(|o| o.status).ok();
-                let _ = status.try_update(|s| {
-                    if let Some(next) = next {
-                        *s = next;
-                    }
-                });
-            })
-        };
-        if let Ok(handle) = set_timeout_with_handle(ask, ORDER_POLL) {
-            on_cleanup(move || handle.clear());
-        }
-    });
-    let label = move || status.get().as_str();
     view! {
-        <p>
-            "Status: "
-            <span class=move || format!("status status-{}", label()) data-testid="order-status" aria-live="polite">
-                {label}
-            </span>
-        </p>
-        <p class="status-note">{move || status.get().describe()}</p>
-        {move || status.get().is_payable().then(|| view! {
-            <a href=pay_href.clone() class="button primary" data-testid="pay-now">"Pay now"</a>
-        })}
+        <div class="order-status" data-wasm="order_status" data-order=id data-status=label>
+            <p>
+                "Status: "
+                <span class=format!("status status-{label}") data-testid="order-status" aria-live="polite">
+                    {label}
+                </span>
+            </p>
+            <p class="status-note" data-testid="status-note">{status.describe()}</p>
+            <a href=pay_href class="button primary" data-testid="pay-now" hidden=!status.is_payable()>"Pay now"</a>
+        </div>
     }
 }
 

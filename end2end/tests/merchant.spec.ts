@@ -31,6 +31,24 @@ async function asMerchant(page: Page) {
   await expect(page.getByTestId("signed-in-as")).toHaveText(MERCHANT);
 }
 
+test("a console page's island modules are preloaded by the page, and only those are fetched", async ({ page, browser }) => {
+  const orderId = await paidOrder(browser);
+  await asMerchant(page);
+  const fetched: string[] = [];
+  page.on("request", (request) => {
+    const path = new URL(request.url()).pathname;
+    if (path.endsWith(".wasm")) fetched.push(path);
+  });
+  await openOrder(page, orderId);
+  const preloaded = await page
+    .locator('link[rel="preload"][as="fetch"]')
+    .evaluateAll((links) => links.map((l) => new URL((l as HTMLLinkElement).href).pathname));
+  const islandModules = [...new Set(fetched.filter((p) => p !== "/pkg/checkout.wasm"))];
+  expect(islandModules.length).toBeGreaterThan(0);
+  expect(fetched.filter((p) => p.startsWith("/pay/"))).toEqual([]);
+  expect(islandModules.sort()).toEqual(preloaded.filter((p) => p !== "/pkg/checkout.wasm").sort());
+});
+
 test("a guest or a shopper gets 404 from the console", async ({ page }) => {
   const response = await page.goto("/merchant/orders");
   expect(response?.status()).toBe(404);

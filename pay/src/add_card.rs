@@ -18,11 +18,10 @@ use shop::{PaymentsConfig, SetupStart};
 use stripe_js::SetupIntentStatus;
 use stripe_types::messages;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{HtmlButtonElement, HtmlElement};
+use web_sys::HtmlElement;
 
-use crate::{mount_card_element, on, part, post, set_hidden, set_text, Card};
+use crate::{button, mount_card_element, on, part, post, set_hidden, show_card_state, Card};
 
 /// Takes over the server-rendered "Add a card" block `root` (`<div data-wasm="add_card"
 /// data-props=…>`, the props being the [`PaymentsConfig`]). Called once by the page's
@@ -101,19 +100,13 @@ impl AddCard {
         let state = self.state.borrow();
         set_hidden(self.part("add-card"), state.open);
         set_hidden(self.root.query_selector("form").ok().flatten(), !state.open);
-        if let Some(element) = self.part("card-element") {
-            let _ = if state.ready {
-                element.set_attribute("data-ready", "true")
-            } else {
-                element.remove_attribute("data-ready")
-            };
-        }
-        set_text(&self.root, "card-error", state.card_error.as_deref());
-        set_text(&self.root, "payment-error", state.error.as_deref());
-        if let Some(button) = self
-            .part("save-new-card")
-            .and_then(|b| b.dyn_into::<HtmlButtonElement>().ok())
-        {
+        show_card_state(
+            &self.root,
+            state.ready,
+            state.card_error.as_deref(),
+            state.error.as_deref(),
+        );
+        if let Some(button) = button(&self.root, "save-new-card") {
             button.set_disabled(!state.can_save());
             let label = if state.saving {
                 "Saving…"

@@ -20,9 +20,12 @@ use stripe_types::messages;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
-use web_sys::{Element, HtmlButtonElement, HtmlElement, HtmlInputElement};
+use web_sys::{Element, HtmlElement, HtmlInputElement};
 
-use crate::{bool_text, mount_card_element, on, part, post, set_hidden, set_text, Card};
+use crate::{
+    bool_text, button, mount_card_element, on, part, post, set_hidden, set_text, show_card_state,
+    Card,
+};
 
 /// How long a paid shopper waits for the "submitted" hint before the order page.
 const SUBMITTED_WAIT_MS: u32 = 3_000;
@@ -137,19 +140,13 @@ impl Form {
         set_hidden(self.part("new-card"), !new_card);
         set_hidden(self.part("card-loading"), state.ready);
         set_hidden(self.part("stripe-connecting"), state.ready || new_card);
-        if let Some(element) = self.part("card-element") {
-            let _ = if state.ready {
-                element.set_attribute("data-ready", "true")
-            } else {
-                element.remove_attribute("data-ready")
-            };
-        }
-        set_text(&self.root, "card-error", state.card_error.as_deref());
-        set_text(&self.root, "payment-error", state.payment_error.as_deref());
-        if let Some(button) = self
-            .part("pay")
-            .and_then(|b| b.dyn_into::<HtmlButtonElement>().ok())
-        {
+        show_card_state(
+            &self.root,
+            state.ready,
+            state.card_error.as_deref(),
+            state.payment_error.as_deref(),
+        );
+        if let Some(button) = button(&self.root, "pay") {
             button.set_disabled(!state.can_pay());
             let _ = button.set_attribute("aria-busy", bool_text(state.paying));
             let was_paying = button.query_selector(".spinner").ok().flatten().is_some();

@@ -5,7 +5,7 @@
 //!   checkout is the page a shopper waits on, so its module carries that form only.
 //! - `shop.js` (the `shop` feature): the cart's forms on the shop and cart pages
 //!   ([`cart`]), "Add a card" on the cards page ([`add_card`]), the sign-in and sign-up
-//!   forms ([`auth`]).
+//!   forms ([`auth`]), the order page's status ([`order_status`]).
 //!
 //! `scripts/pay.sh` builds the crate once per feature; both are on by default, so that
 //! `cargo test` and clippy see all of it. What they share is here: the server function
@@ -19,6 +19,8 @@ mod auth;
 mod cart;
 #[cfg(feature = "checkout")]
 mod checkout;
+#[cfg(feature = "shop")]
+mod order_status;
 
 use js_sys::{Reflect, JSON};
 use shop::error::ShopError;
@@ -130,6 +132,31 @@ pub(crate) fn part(root: &Element, testid: &str) -> Option<Element> {
     root.query_selector(&format!("[data-testid=\"{testid}\"]"))
         .ok()
         .flatten()
+}
+
+/// Writes a card form's state into the server-rendered form `root` (the checkout's and
+/// "Add a card"'s share these parts): `data-ready` on the card element once it fired
+/// `ready`, the element's own validation message, and why the last attempt failed.
+pub(crate) fn show_card_state(
+    root: &Element,
+    ready: bool,
+    card_error: Option<&str>,
+    error: Option<&str>,
+) {
+    if let Some(element) = part(root, "card-element") {
+        let _ = if ready {
+            element.set_attribute("data-ready", "true")
+        } else {
+            element.remove_attribute("data-ready")
+        };
+    }
+    set_text(root, "card-error", card_error);
+    set_text(root, "payment-error", error);
+}
+
+/// The button with test id `testid` inside `root`.
+pub(crate) fn button(root: &Element, testid: &str) -> Option<web_sys::HtmlButtonElement> {
+    part(root, testid).and_then(|b| b.dyn_into().ok())
 }
 
 pub(crate) fn set_text(root: &Element, testid: &str, text: Option<&str>) {
