@@ -47,7 +47,7 @@ step "Stripe's own Node client against the sandbox (npm \`stripe\`)"
 cargo build -p stripe-sandbox --bin stripe-sandbox
 (cd stripe/sandbox/npm-check && SANDBOX_BIN="$CARGO_TARGET_DIR/debug/stripe-sandbox" node --test)
 
-step "cargo leptos build (server + WASM), then the checkout's pay module"
+step "cargo leptos build (server + WASM), then the pay crate's two modules"
 # shellcheck disable=SC2086
 cargo leptos build $LEPTOS_ARGS
 scripts/pay.sh
