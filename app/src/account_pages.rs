@@ -4,8 +4,8 @@
 //! Server-rendered; an island only where a click needs Leptos in the browser (buy again).
 //! The sign-in, sign-up and cards pages have none: their forms are plain forms, which the
 //! `pay` crate's `shop` module (no Leptos) posts in place, and it runs "Add a card" as the
-//! checkout's module runs its card form. Every
-//! `/account/*` page other than sign-up and sign-in sends a guest to the sign-in page.
+//! checkout's module runs its card form. Every `/account/*` page other than sign-up and
+//! sign-in sends a guest to the sign-in page.
 
 use leptos::prelude::*;
 use leptos::server_fn::ServerFn;

@@ -1,7 +1,8 @@
 //! What `<head>` asks the browser to fetch and run, server only: the WASM module that
 //! hydrates the islands (in place of Leptos' `<HydrationScripts islands=true/>`), or on
-//! the shop, cart and checkout pages the `pay` module (their forms without Leptos), and
-//! Stripe.js started before any WASM on the pages with a card form.
+//! the pages without an island one of the `pay` crate's modules (their forms without
+//! Leptos: [`module_of_page`]), and Stripe.js started before any WASM on the pages with a
+//! card form.
 //!
 //! Why not Leptos' own script: in islands mode it waits for `requestIdleCallback` before
 //! it even imports the JS that fetches the WASM, so an island hydrated (and a card form
@@ -88,16 +89,15 @@ fn page_module() -> Option<&'static str> {
 /// `/checkout/` or `/orders/` is the 404 page) runs the Leptos module.
 #[cfg_attr(not(feature = "ssr"), allow(dead_code))]
 fn module_of_page(path: &str) -> Option<&'static str> {
-    if path
-        .strip_prefix("/checkout/")
-        .is_some_and(|id| !id.is_empty() && !id.contains('/'))
-    {
+    // `{prefix}{one segment}`: the route's own shape.
+    let one_segment_under = |prefix: &str| {
+        path.strip_prefix(prefix)
+            .is_some_and(|id| !id.is_empty() && !id.contains('/'))
+    };
+    if one_segment_under("/checkout/") {
         return Some("pay");
     }
-    let order_page = path
-        .strip_prefix("/orders/")
-        .is_some_and(|id| !id.is_empty() && !id.contains('/'));
-    (order_page
+    (one_segment_under("/orders/")
         || matches!(
             path,
             "/" | "/cart" | "/account/cards" | "/account/sign-in" | "/account/sign-up"
@@ -105,13 +105,14 @@ fn module_of_page(path: &str) -> Option<&'static str> {
     .then_some("shop")
 }
 
-/// The `pay` module's script: import the glue, instantiate the WASM, and once the
+/// The `pay` crate's module script: import the glue, instantiate the WASM, and once the
 /// document is parsed hand each element the server marked `data-wasm` to the module's
 /// function of that name, if the module has it (`pay_form`: a payment form; `cart`: the
 /// cart and the page's cart forms; `add_card`: "Add a card"; `auth_form`: sign-in or
-/// sign-up; `order_status`: the order page's status); then the page is hydrated. If the module cannot load (a deployment
-/// without it, a network failure), a payment form says so instead of "Loading…" forever,
-/// and the pay button stays disabled; the cart's forms still post as plain forms.
+/// sign-up; `order_status`: the order page's status); then the page is hydrated. If the
+/// module cannot load (a deployment without it, a network failure), a payment form says
+/// so instead of "Loading…" forever, and the pay button stays disabled; the other forms
+/// still post as plain forms.
 fn pay_script(js: &str, wasm: &str) -> String {
     format!(
         r#"const parsed=()=>document.readyState==="loading"?new Promise(r=>document.addEventListener("DOMContentLoaded",r,{{once:true}})):null;

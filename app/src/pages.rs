@@ -93,7 +93,8 @@ pub fn LayoutWithOutlet() -> impl IntoView {
 }
 
 /// Why a form posted without JavaScript was refused (the server sent the shopper back to
-/// this page with it). Server-rendered only: with JavaScript the islands show their own.
+/// this page with it). Server-rendered only: with JavaScript the page's module or island
+/// shows its own.
 #[component]
 fn FormPostError() -> impl IntoView {
     #[cfg(feature = "ssr")]
@@ -267,10 +268,7 @@ fn CartPanel() -> impl IntoView {
     #[cfg(not(feature = "ssr"))]
     let cart = shop::CartView::default();
     let empty = cart.total.is_none();
-    let (total, expected) = cart
-        .total
-        .map(|t| (t.to_string(), t.minor.to_string()))
-        .unwrap_or_default();
+    let (total, expected) = cart.total_texts();
     view! {
         <section class="cart" aria-labelledby="cart-heading" data-wasm="cart" data-revision=cart.revision.to_string()>
             <h2 id="cart-heading">"Your cart"</h2>
@@ -293,9 +291,10 @@ fn CartPanel() -> impl IntoView {
     }
 }
 
-/// What one cart line shows, as text. [`RowFields::template`] is the row the `pay` module
-/// copies for a line the page did not have: `{sku}` in its attributes stands for the
-/// line's sku, and the elements marked `data-field` get the line's texts.
+/// What one cart row shows, as text: `CartLine::field_text` for each element marked
+/// `data-field`, which the `pay` module also uses for a row it adds.
+/// [`RowFields::template`] is the row it copies for that: `{sku}` in its attributes
+/// stands for the line's sku, and its texts are empty.
 struct RowFields {
     sku: String,
     name: String,
@@ -305,10 +304,9 @@ struct RowFields {
 }
 
 impl RowFields {
-    /// The placeholder the `pay` module fills (`pay/src/cart.rs`, `SKU_PLACEHOLDER`).
     fn template() -> RowFields {
         RowFields {
-            sku: "{sku}".into(),
+            sku: shop::CART_ROW_SKU_PLACEHOLDER.into(),
             name: String::new(),
             unit_price: String::new(),
             quantity: "1".into(),
@@ -319,12 +317,13 @@ impl RowFields {
 
 impl From<CartLine> for RowFields {
     fn from(line: CartLine) -> RowFields {
+        let text = |field| line.field_text(field).unwrap_or_default();
         RowFields {
+            name: text("name"),
+            unit_price: text("unit_price"),
+            quantity: text("quantity"),
+            line_total: text("line_total"),
             sku: line.sku.into(),
-            name: line.name,
-            unit_price: line.unit_price.to_string(),
-            quantity: line.quantity.to_string(),
-            line_total: line.line_total.to_string(),
         }
     }
 }
@@ -346,9 +345,9 @@ fn CartLineRow(line: RowFields) -> impl IntoView {
         testid("line-total"),
         testid("remove"),
     );
-    let (row_sku, quantity_sku) = (sku.clone(), sku.clone());
+    let quantity_sku = sku.clone();
     view! {
-        <li class="cart-line" data-testid=line_id data-sku=row_sku>
+        <li class="cart-line" data-testid=line_id>
             <span class="name" data-field="name">{name}</span>
             <span class="unit" data-field="unit_price">{unit_price}</span>
             <form method="post" action=SetQuantity::url() class="quantity" data-cart="change">

@@ -5,7 +5,8 @@
 //! takes them over: it posts a form's fields to its server function itself, and writes
 //! the priced cart it gets back into the panel and the header's count, so the page stays
 //! where it is. A line the page did not show is a copy of the panel's `<template>`, the
-//! row the server renders, filled in here ([`fill_row`]).
+//! row the server renders, filled in here ([`fill_row`]) with the texts the server
+//! renders (`CartLine::field_text`).
 //!
 //! Guarantees, as the Leptos islands gave them: answers to quick clicks can arrive in
 //! either order, and an older one never replaces a newer cart on screen
@@ -15,7 +16,7 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use shop::{CartLine, CartView};
+use shop::{CartLine, CartView, CART_ROW_SKU_PLACEHOLDER};
 use stripe_types::messages;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
@@ -25,10 +26,6 @@ use web_sys::{
 };
 
 use crate::{form_body, on, part, post_body, set_hidden, set_text};
-
-/// What the row template's attributes say in place of the line's sku (the server renders
-/// the template with it: `app::pages::RowFields::template`).
-pub const SKU_PLACEHOLDER: &str = "{sku}";
 
 /// Takes over the server-rendered cart panel `root` (`<section data-wasm="cart"
 /// data-revision=…>`) and every cart form of the page. Called once by the page's module
@@ -112,8 +109,7 @@ impl Cart {
         let empty = view.total.is_none();
         set_hidden(part(&self.root, "cart-empty"), !empty);
         set_hidden(part(&self.root, "cart-filled"), empty);
-        let total = view.total.map(|t| (t.to_string(), t.minor.to_string()));
-        let (total, expected) = total.unwrap_or_default();
+        let (total, expected) = view.total_texts();
         set_text(&self.root, "cart-total", Some(&total));
         if let Some(input) = self
             .root
@@ -153,7 +149,7 @@ impl Cart {
 }
 
 /// Puts `line` into a copy of the row template: its sku into every attribute that holds
-/// [`SKU_PLACEHOLDER`] (test ids, the forms' hidden `sku`), its texts into the elements
+/// [`CART_ROW_SKU_PLACEHOLDER`] (test ids, the forms' hidden `sku`), its texts into the elements
 /// marked `data-field` (an input's value for the quantity).
 fn fill_row(row: &Element, line: &CartLine) {
     let mut elements = vec![row.clone()];
@@ -172,7 +168,7 @@ fn fill_row(row: &Element, line: &CartLine) {
         }
         let Some(text) = element
             .get_attribute("data-field")
-            .and_then(|field| field_text(line, &field))
+            .and_then(|field| line.field_text(&field))
         else {
             continue;
         };
@@ -190,20 +186,8 @@ fn fill_row(row: &Element, line: &CartLine) {
 /// `None` when it holds none.
 fn with_sku(value: &str, sku: &str) -> Option<String> {
     value
-        .contains(SKU_PLACEHOLDER)
-        .then(|| value.replace(SKU_PLACEHOLDER, sku))
-}
-
-/// What the row's element marked `data-field="{field}"` shows for `line`: the texts the
-/// server renders (`app::pages::RowFields`).
-fn field_text(line: &CartLine, field: &str) -> Option<String> {
-    Some(match field {
-        "name" => line.name.clone(),
-        "unit_price" => line.unit_price.to_string(),
-        "quantity" => line.quantity.to_string(),
-        "line_total" => line.line_total.to_string(),
-        _ => return None,
-    })
+        .contains(CART_ROW_SKU_PLACEHOLDER)
+        .then(|| value.replace(CART_ROW_SKU_PLACEHOLDER, sku))
 }
 
 /// Add, change a quantity, remove: the server answers with the priced cart.
@@ -291,19 +275,6 @@ fn place_order(cart: Rc<Cart>, form: HtmlFormElement, path: String, body: String
 #[cfg(test)]
 mod tests {
     use super::*;
-    use shop::Sku;
-    use stripe_types::{Currency, Money};
-
-    fn line() -> CartLine {
-        let usd = |minor| Money::new(minor, Currency::USD);
-        CartLine {
-            sku: Sku::parse("ferris-mug").unwrap(),
-            name: "Ferris mug".into(),
-            unit_price: usd(1250),
-            quantity: 3,
-            line_total: usd(3750),
-        }
-    }
 
     #[test]
     fn a_new_row_gets_the_lines_sku_in_its_attributes_and_only_there() {
@@ -316,21 +287,5 @@ mod tests {
             Some("ferris-mug")
         );
         assert_eq!(with_sku("/api/set_quantity", "ferris-mug"), None);
-    }
-
-    #[test]
-    fn a_new_row_shows_the_texts_the_server_renders() {
-        let line = line();
-        assert_eq!(field_text(&line, "name").as_deref(), Some("Ferris mug"));
-        assert_eq!(
-            field_text(&line, "unit_price"),
-            Some(line.unit_price.to_string())
-        );
-        assert_eq!(field_text(&line, "quantity").as_deref(), Some("3"));
-        assert_eq!(
-            field_text(&line, "line_total"),
-            Some(line.line_total.to_string())
-        );
-        assert_eq!(field_text(&line, "sku"), None);
     }
 }

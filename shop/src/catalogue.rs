@@ -32,6 +32,26 @@ pub struct CartLine {
     pub line_total: Money,
 }
 
+/// What a cart row's attributes say in place of its sku in the row template the cart page
+/// carries (`app::pages::CartPanel`), which the browser's `pay` module copies for a line the
+/// page did not show.
+pub const CART_ROW_SKU_PLACEHOLDER: &str = "{sku}";
+
+impl CartLine {
+    /// What the cart row's element marked `data-field="{field}"` shows: the server renders
+    /// these texts, and the browser's `pay` module writes them into a row it adds, so both
+    /// show the same. `None` for a field the row does not have.
+    pub fn field_text(&self, field: &str) -> Option<String> {
+        Some(match field {
+            "name" => self.name.clone(),
+            "unit_price" => self.unit_price.to_string(),
+            "quantity" => self.quantity.to_string(),
+            "line_total" => self.line_total.to_string(),
+            _ => return None,
+        })
+    }
+}
+
 /// A cart as the server priced it. `total` is `None` only for an empty cart.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CartView {
@@ -53,6 +73,14 @@ impl CartView {
 
     pub fn item_count(&self) -> u32 {
         self.lines.iter().map(|l| l.quantity).sum()
+    }
+
+    /// The total as the cart shows it, and in minor units as the checkout form sends it
+    /// back (`expected_total`); both empty for an empty cart.
+    pub fn total_texts(&self) -> (String, String) {
+        self.total
+            .map(|t| (t.to_string(), t.minor.to_string()))
+            .unwrap_or_default()
     }
 
     /// The currency the cart is in, if it has any lines.
@@ -123,6 +151,29 @@ mod tests {
         assert_eq!(cart.total, Some(Money::new(4900, Currency::USD)));
         assert_eq!(cart.item_count(), 3);
         assert_eq!(cart.currency(), Some(Currency::USD));
+    }
+
+    #[test]
+    fn a_cart_row_shows_its_fields_and_the_total_as_the_page_and_the_form_want_them() {
+        let cart = price_cart(&[(product("mug", 1250, Currency::USD), 3)]).unwrap();
+        let line = &cart.lines[0];
+        assert_eq!(line.field_text("name").as_deref(), Some("MUG"));
+        assert_eq!(
+            line.field_text("unit_price"),
+            Some(line.unit_price.to_string())
+        );
+        assert_eq!(line.field_text("quantity").as_deref(), Some("3"));
+        assert_eq!(
+            line.field_text("line_total"),
+            Some(line.line_total.to_string())
+        );
+        assert_eq!(line.field_text("sku"), None);
+        let total = Money::new(3750, Currency::USD).to_string();
+        assert_eq!(cart.total_texts(), (total, "3750".to_owned()));
+        assert_eq!(
+            CartView::default().total_texts(),
+            (String::new(), String::new())
+        );
     }
 
     #[test]

@@ -59,7 +59,9 @@ pub use account::{
     AccountId, BuyAgain, Caller, Email, OrderSummary, Password, PaymentMethodId, PaymentOptions,
     RequestId, SavedCard, SetupStart, SignedIn,
 };
-pub use catalogue::{CartLine, CartView, Product, MAX_LINES, MAX_QUANTITY};
+pub use catalogue::{
+    CartLine, CartView, Product, CART_ROW_SKU_PLACEHOLDER, MAX_LINES, MAX_QUANTITY,
+};
 pub use error::ShopError;
 pub use ids::{CartId, OrderId, Quantity, Sku};
 pub use order::{OrderStatus, OrderView, PaymentFormSetup, PaymentStart, PaymentsConfig};
