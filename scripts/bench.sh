@@ -3,7 +3,8 @@
 # target (figures are reported, not asserted):
 #   1. create-PaymentIntent server function (POST /api/pay, embedded sandbox), 32 clients,
 #      beside the Node baseline (bench/node-baseline: Stripe's integration-guide route,
-#      express + stripe-node) on the same sandbox, in turns in the same run
+#      express + stripe-node) on the same sandbox, in turns in the same run; each turn
+#      ends once its webhooks are stored; a third turn with no server (the floor)
 #                                                         target >= 3x Node's requests/s
 #   2. webhook ingest (signed events into POST /webhook, stored before the 2xx, 10 %
 #      re-sends), SQLite; stored rows = distinct ids acknowledged  target >= 2,000/s
@@ -131,7 +132,7 @@ want() { [ -z "${BENCH_ONLY:-}" ] || [[ " $BENCH_ONLY " == *" $1 "* ]]; }
 if want 1; then
   step "1. create-PaymentIntent server function beside the Node baseline ($CONCURRENCY clients, ${SECONDS_PER_BENCH}s)"
   run_bench create-pi "$BENCH" create-pi -c "$CONCURRENCY" -d "$SECONDS_PER_BENCH" \
-    --node "$ROOT/bench/node-baseline"
+    --node "$ROOT/bench/node-baseline" --floor
 
   step "5. the same with 20 sign-ins/s beside it (Argon2id off the runtime)"
   run_bench create-pi-sign-ins "$BENCH" create-pi -c "$CONCURRENCY" -d "$SECONDS_PER_BENCH" \
@@ -265,6 +266,8 @@ row(`1. create-PI /api/pay (${c} clients)`, pi ? `${Math.round(pi.rps)} req/s` :
     (pi.node_rps ? `; Node p50 ${pi.node_p50_ms} ms, p99 ${pi.node_p99_ms} ms` : "") +
     (pi.node_cpu_us_per_request ? `; CPU per request: ours ${pi.cpu_us_per_request} us all in, ` +
       `Node's turn ${pi.node_cpu_us_per_request} us in node + ${pi.node_turn_here_cpu_us_per_request} us in the bench` : "") +
+    (pi.floor_cpu_us_per_request ? `; with no server (client, sandbox, webhooks) ${pi.floor_cpu_us_per_request} us, ` +
+      `so a server costing nothing would reach about ${((pi.node_cpu_us_per_request + pi.node_turn_here_cpu_us_per_request) / pi.floor_cpu_us_per_request).toFixed(2)}x` : "") +
     (r["create-pi-reuse"] ? `; reuse ${Math.round(r["create-pi-reuse"].rps)}/s p50 ${r["create-pi-reuse"].p50_ms} ms` : "") : "");
 const wh = r["webhook"];
 row(`2. webhook ingest (${c} clients, SQLite)`, wh ? `${Math.round(wh.rps)} events/s` : "-",

@@ -60,5 +60,5 @@ step "Drills, short (bench drill: two servers on one PostgreSQL; kill -9; 30 % s
 cargo build -p bench --bin bench
 SKIP_BUILD=1 DRILL_SHOPPERS=40 DRILL_DATABASE="$CHECKOUT_TEST_POSTGRES_URL" scripts/drill.sh
 
-step "Benchmark harness, short (bench create-pi beside the Node baseline: both answer, 0 errors)"
-"$CARGO_TARGET_DIR/debug/bench" create-pi -c 8 -n 200 --warmup 0.5 --reuse 0 --node "$ROOT/bench/node-baseline"
+step "Benchmark harness, short (bench create-pi beside the Node baseline and the floor: all answer, 0 errors, one webhook event per call)"
+"$CARGO_TARGET_DIR/debug/bench" create-pi -c 8 -n 200 --warmup 0.5 --reuse 0 --node "$ROOT/bench/node-baseline" --floor

@@ -11,6 +11,15 @@
 //! driven by the same client with the same connections. The two take turns (ours, Node,
 //! ours, Node; half the duration each) so that neither gets a quieter machine or a
 //! smaller sandbox; the ratio of their rates is printed.
+//!
+//! Every PaymentIntent created sends a `payment_intent.created` webhook to the shop.
+//! The sandbox sends them in as many lanes as there are clients (one at a time, its default, fell behind
+//! the payments, and one turn's webhooks came in during the next), and a turn ends once
+//! its webhooks are stored: that wait counts in its duration and its CPU time, and the
+//! events stored must be one per call. `--floor` adds a third turn with no server: the
+//! client creates PaymentIntents at the sandbox itself, the webhooks still come in. Its
+//! CPU per request is what every turn shares; Node's turn's CPU over it is the ratio a
+//! server costing nothing would reach.
 
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -38,6 +47,9 @@ pub struct Args {
     pub sign_ins: f64,
     /// The Node baseline's directory (`bench/node-baseline`), measured beside ours.
     pub node: Option<PathBuf>,
+    /// Also a turn with no server at all: the client creates PaymentIntents at the
+    /// sandbox itself (the webhooks still come in). What the shared work costs.
+    pub floor: bool,
 }
 
 /// The Node baseline's server, killed when dropped.
@@ -96,6 +108,7 @@ struct CpuUse {
     ours: Duration,
     node_turn_here: Duration,
     node: Duration,
+    floor: Duration,
     /// A sample could not be read (no `/proc`): no figures.
     unknown: bool,
 }
@@ -194,6 +207,52 @@ async fn node_calls(
     .await
 }
 
+/// `POST /v1/payment_intents` at the sandbox itself, as a server would send it (the
+/// floor turn: no server between the client and the sandbox); the client secret.
+async fn create_at_sandbox(client: &reqwest::Client, url: &str) -> Result<String, String> {
+    let request = client
+        .post(url)
+        .bearer_auth("sk_test_bench_floor_00000000000000")
+        .header(
+            "Idempotency-Key",
+            format!("floor-{:032x}", rand::random::<u128>()),
+        )
+        .form(&[
+            ("amount", "1250"),
+            ("currency", "usd"),
+            ("automatic_payment_methods[enabled]", "true"),
+        ]);
+    let (body, text) = json_answer(request).await?;
+    match body["client_secret"].as_str() {
+        Some(secret) if secret.starts_with("pi_") && secret.contains("_secret_") => {
+            Ok(secret.to_owned())
+        }
+        _ => Err(format!("unexpected answer: {text}")),
+    }
+}
+
+/// Calls to the sandbox itself until the window closes.
+async fn floor_calls(
+    client: &reqwest::Client,
+    url: &str,
+    window: Arc<Window>,
+    concurrency: usize,
+) -> anyhow::Result<Phase> {
+    run_workers(concurrency, window.clone(), || {
+        let (client, url, window) = (client.clone(), url.to_owned(), window.clone());
+        async move {
+            let mut out = WorkerResult::default();
+            while let Some(measured) = window.take() {
+                let t0 = Instant::now();
+                let outcome = create_at_sandbox(&client, &url).await.map(|_| ());
+                out.samples.record(measured, t0, outcome);
+            }
+            out
+        }
+    })
+    .await
+}
+
 /// Sign-ins of one account at a steady rate until `stop`; (succeeded, failed).
 async fn sign_in_load(
     client: reqwest::Client,
@@ -246,6 +305,85 @@ async fn sign_in_load(
         ok.load(Ordering::Relaxed) as u64,
         failed.load(Ordering::Relaxed) as u64,
     ))
+}
+
+/// Webhook events the shop has stored so far (`None` unless the server and the sandbox
+/// run in this process: only then does the bench wait for a turn's webhooks).
+async fn stored_events(target: &Target) -> Option<i64> {
+    target.app()?.stripe.sandbox.as_ref()?;
+    let store = target.store.as_ref()?;
+    sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM stripe_events")
+        .fetch_one(store.pool())
+        .await
+        .ok()
+}
+
+/// The embedded sandbox's deliveries: `lanes` at once per endpoint (Stripe sends
+/// concurrently; one at a time, the sandbox's default, could not keep up with the
+/// payments, and a turn's webhooks would come in during the next turn). Nothing without
+/// an embedded sandbox.
+async fn deliver_in_parallel(
+    client: &reqwest::Client,
+    target: &Target,
+    lanes: usize,
+) -> anyhow::Result<()> {
+    let Ok((_, sandbox)) = target.sandbox() else {
+        return Ok(());
+    };
+    let request = client
+        .post(format!("{sandbox}/_sandbox/webhooks"))
+        .json(&serde_json::json!({ "parallel": lanes }));
+    json_answer(request)
+        .await
+        .map_err(|e| anyhow::anyhow!("setting the sandbox's webhook lanes: {e}"))?;
+    Ok(())
+}
+
+/// Waits (up to 60 s) until the embedded sandbox has sent every webhook due; how long
+/// that took. A turn's events are stored within its turn, so its CPU time and duration
+/// hold them (zero without an embedded sandbox).
+async fn settle_webhooks(target: &Target) -> anyhow::Result<Duration> {
+    let Some(sandbox) = target.app().and_then(|app| app.stripe.sandbox.as_ref()) else {
+        return Ok(Duration::ZERO);
+    };
+    let t0 = Instant::now();
+    while !sandbox.sandbox().webhooks_settled() {
+        anyhow::ensure!(
+            t0.elapsed() < Duration::from_secs(60),
+            "the sandbox's webhooks were still going out after 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    Ok(t0.elapsed())
+}
+
+/// Prints a turn's calls, the webhook events stored during it, and how long its
+/// webhooks went on after its last answer. `false` when the events stored are not one
+/// per call (each call creates one PaymentIntent: one `payment_intent.created`).
+fn report_turn(
+    turn: &str,
+    phase: &Phase,
+    events: (Option<i64>, Option<i64>),
+    webhooks_after: Duration,
+) -> bool {
+    let calls: usize = phase.results.iter().map(|r| r.samples.count()).sum();
+    let (stored, consistent) = match events {
+        (Some(before), Some(after)) => (
+            format!("{} webhook events stored", after - before),
+            after - before == calls as i64,
+        ),
+        _ => ("webhook events not counted".to_owned(), true),
+    };
+    println!(
+        "  turn {turn}: {calls} calls, {stored}, the last {:.0} ms after the last answer{}",
+        webhooks_after.as_secs_f64() * 1e3,
+        if consistent {
+            ""
+        } else {
+            " (not one event per call)"
+        }
+    );
+    consistent
 }
 
 /// Orders per second provided for the warm-up (and the run, without a warm-up).
@@ -412,6 +550,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     );
     let client = harness::client(c.concurrency);
     let url = target.url("/api/pay");
+    deliver_in_parallel(&client, &target, c.concurrency).await?;
 
     // Warm-up: first calls too, on their own orders; their rate sizes the timed run's.
     let mut paid: Vec<(Order, String)> = Vec::new();
@@ -481,21 +620,30 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         }
         None => None,
     };
-    // Turns: ours alone, or ours and Node's in turn, twice, half the extent each.
-    let rounds: u32 = if node.is_some() { 2 } else { 1 };
+    // The floor turn's URL: the sandbox's own create-PaymentIntent.
+    let floor_url = match args.floor {
+        true => Some(format!("{}/v1/payment_intents", target.sandbox()?.1)),
+        false => None,
+    };
+    // The warm-ups' webhooks are in before the first turn.
+    settle_webhooks(&target).await?;
+    // Turns: ours alone, or ours and Node's (and the floor) in turn, twice, half the
+    // extent each.
+    let rounds: u32 = if node.is_some() || args.floor { 2 } else { 1 };
     let phase_duration = c.duration / rounds;
     let phase_requests = c.requests.map(|n| n.div_ceil(rounds as u64));
 
     let ran_out = Arc::new(AtomicBool::new(false));
     let next = Arc::new(AtomicUsize::new(0));
     let orders = Arc::new(orders);
-    let (mut ours, mut theirs) = (Tally::default(), Tally::default());
+    let (mut ours, mut theirs, mut floor) = (Tally::default(), Tally::default(), Tally::default());
     // CPU used in each turn: this process (client, sandbox, our server and the webhooks
     // into it), and Node's.
     let mut cpu = CpuUse::default();
     let node_pid = node.as_ref().map(|(node, _)| node.child.id());
     for _ in 0..rounds {
         let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
+        let events_before = stored_events(&target).await;
         let before = CpuSample::now(None);
         let mut phase = first_calls(
             &client,
@@ -507,23 +655,47 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             ran_out.clone(),
         )
         .await?;
+        let after = settle_webhooks(&target).await?;
         cpu.add(CpuSample::now(None).since(&before).0, |c| &mut c.ours);
+        let events = (events_before, stored_events(&target).await);
+        ok &= report_turn("ours", &phase, events, after);
         paid.extend(phase.take_paid());
         ours.add(
             phase.results.iter_mut().map(|r| &mut r.samples),
             phase.measure_from,
         );
+        ours.add_wait(after);
         if let Some((_, node_url)) = &node {
             let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
+            let events_before = stored_events(&target).await;
             let before = CpuSample::now(node_pid);
             let mut phase = node_calls(&client, node_url, window, c.concurrency).await?;
+            let after = settle_webhooks(&target).await?;
             let (here, node) = CpuSample::now(node_pid).since(&before);
+            let events = (events_before, stored_events(&target).await);
+            ok &= report_turn("node", &phase, events, after);
             cpu.add(here, |c| &mut c.node_turn_here);
             cpu.add(node, |c| &mut c.node);
             theirs.add(
                 phase.results.iter_mut().map(|r| &mut r.samples),
                 phase.measure_from,
             );
+            theirs.add_wait(after);
+        }
+        if let Some(floor_url) = &floor_url {
+            let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
+            let events_before = stored_events(&target).await;
+            let before = CpuSample::now(None);
+            let mut phase = floor_calls(&client, floor_url, window, c.concurrency).await?;
+            let after = settle_webhooks(&target).await?;
+            cpu.add(CpuSample::now(None).since(&before).0, |c| &mut c.floor);
+            let events = (events_before, stored_events(&target).await);
+            ok &= report_turn("floor", &phase, events, after);
+            floor.add(
+                phase.results.iter_mut().map(|r| &mut r.samples),
+                phase.measure_from,
+            );
+            floor.add_wait(after);
         }
     }
     let (summary, errors) = ours.finish();
@@ -585,6 +757,20 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
         json["node_errors"] = node_errors.into();
         json["ratio_to_node"] = ((ratio * 100.0).round() / 100.0).into();
         ok &= node_errors == 0;
+    }
+    if floor_url.is_some() {
+        let (floor, floor_errors) = floor.finish();
+        println!(
+            "create-pi-floor: {}; {floor_errors} errors (no server: the client creates PaymentIntents at the sandbox, the webhooks still come in)",
+            floor.human()
+        );
+        if let Some(us) = cpu.per_request(cpu.floor, floor.requests) {
+            println!("  CPU per request with no server: {us:.0} us (client, sandbox, webhooks)");
+            json["floor_cpu_us_per_request"] = us.round().into();
+        }
+        json["floor_rps"] = floor.rps().into();
+        json["floor_errors"] = floor_errors.into();
+        ok &= floor_errors == 0;
     }
     if let Some((signed_in, failed)) = sign_ins {
         let per_s = signed_in as f64 / summary.elapsed.as_secs_f64().max(1e-9);

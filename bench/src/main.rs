@@ -3,7 +3,7 @@
 //! ```text
 //! cargo build --release -p bench
 //! bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3] [--sign-ins 20]
-//!                 [--node bench/node-baseline] [--url http://127.0.0.1:3000] [--database postgres://…]
+//!                 [--node bench/node-baseline] [--floor] [--url http://127.0.0.1:3000] [--database postgres://…]
 //! bench webhook   [-c 32] [-d 10 | -n N] [--warmup 1] [--duplicates 0.1]
 //!                 [--url http://127.0.0.1:3000 --secret whsec_…] [--database postgres://…]
 //! bench console   [--orders 100000] [--events 300000] [-n 100] [--database postgres://…]
@@ -38,7 +38,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 const USAGE: &str = "usage:
-  bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3] [--sign-ins 0] [--node DIR] [--url URL] [--database URL]
+  bench create-pi [-c 32] [-d 10 | -n N] [--warmup 1] [--orders N] [--reuse 3] [--sign-ins 0] [--node DIR] [--floor] [--url URL] [--database URL]
   bench webhook   [-c 32] [-d 10 | -n N] [--warmup 1] [--duplicates 0.1] [--url URL --secret whsec_…] [--database URL]
   bench console   [--orders 100000] [--events 300000] [-n 100] [--database URL]
   bench reconcile [--events 10000] [-c 16] [--database URL]
@@ -118,6 +118,7 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
     let mut reuse = Duration::from_secs(3);
     let mut sign_ins = 0.0;
     let mut node = None;
+    let mut floor = false;
     let mut concurrency = None;
     let mut events = None;
     while let Some(flag) = it.next() {
@@ -141,6 +142,7 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
             ("create-pi", "--reuse") => reuse = seconds(&flag, &value()?)?,
             ("create-pi", "--sign-ins") => sign_ins = number(&flag, &value()?)?,
             ("create-pi", "--node") => node = Some(std::path::PathBuf::from(value()?)),
+            ("create-pi", "--floor") => floor = true,
             (_, "-h" | "--help") => return Err(String::new()),
             _ => return Err(format!("{command}: unknown argument `{flag}`")),
         }
@@ -148,8 +150,11 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
     if !(sign_ins >= 0.0 && f64::is_finite(sign_ins)) {
         return Err("--sign-ins must be a rate of 0 or more per second".into());
     }
-    if node.is_some() && (sign_ins > 0.0 || common.url.is_some()) {
-        return Err("--node measures against the embedded sandbox: no --sign-ins, no --url".into());
+    if (node.is_some() || floor) && (sign_ins > 0.0 || common.url.is_some()) {
+        return Err(
+            "--node and --floor measure against the embedded sandbox: no --sign-ins, no --url"
+                .into(),
+        );
     }
     common.concurrency = concurrency.unwrap_or(if command == "reconcile" { 16 } else { 32 });
     if common.concurrency == 0 {
@@ -168,6 +173,7 @@ fn parse(args: Vec<String>) -> Result<Command, String> {
             reuse,
             sign_ins,
             node,
+            floor,
         }),
         "webhook" => Command::Webhook(webhook::Args {
             common,

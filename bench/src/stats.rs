@@ -69,6 +69,11 @@ pub struct Samples {
 }
 
 impl Samples {
+    /// Measured requests recorded (successful or not).
+    pub fn count(&self) -> usize {
+        self.latencies.len()
+    }
+
     /// Records one request sent at `t0` that just ended with `outcome`.
     pub fn record<T>(&mut self, measured: bool, t0: Instant, outcome: Result<T, String>) {
         let end = Instant::now();
@@ -117,6 +122,12 @@ impl Tally {
             }
         }
         self.elapsed += last_end.map_or(Duration::ZERO, |t: Instant| t - measure_from);
+    }
+
+    /// Adds time the phase's work went on after its last answer (its webhooks still
+    /// coming in): counted in its duration.
+    pub fn add_wait(&mut self, wait: Duration) {
+        self.elapsed += wait;
     }
 
     /// The summary and the error count; the first error is printed.

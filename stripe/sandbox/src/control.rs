@@ -165,6 +165,7 @@ struct ControlsBody {
     duplicate: Option<bool>,
     delay_ms: Option<u64>,
     reverse: Option<bool>,
+    parallel: Option<u32>,
 }
 
 async fn get_controls(AxState(sb): AxState<Sandbox>) -> Response {
@@ -190,6 +191,9 @@ async fn set_controls(AxState(sb): AxState<Sandbox>, body: Bytes) -> Response {
         }
         if let Some(x) = b.reverse {
             c.reverse = x;
+        }
+        if let Some(x) = b.parallel {
+            c.parallel = x.clamp(1, 256);
         }
         st.dirty = true;
         serde_json::to_value(&st.webhook_controls).expect("json")

@@ -204,6 +204,16 @@ impl Sandbox {
         webhooks::dispatch_due(self).await
     }
 
+    /// No webhook delivery is due now or under way (retries scheduled for later do not
+    /// count): every event so far has had its attempt.
+    pub fn webhooks_settled(&self) -> bool {
+        let due_now = {
+            let st = self.shared.state.lock();
+            st.next_delivery_at().is_some_and(|t| t <= st.now())
+        };
+        !due_now && self.shared.dispatch_lock.try_lock().is_ok()
+    }
+
     /// Forgets every object, event, delivery and idempotency key (webhook endpoints stay).
     pub fn reset(&self) {
         self.shared.state.lock().reset(true);

@@ -217,13 +217,34 @@ impl Keyed for Delivery {
     }
 }
 
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct WebhookControls {
     pub paused: bool,
     pub duplicate: bool,
     pub delay_ms: u64,
     /// Deliver each batch of queued events in reverse order.
     pub reverse: bool,
+    /// Deliveries in flight at once per endpoint (1: one after another, in order). Stripe
+    /// itself sends concurrently and guarantees no order; a load test that must not be
+    /// held up by one delivery at a time raises this.
+    #[serde(default = "one_at_a_time")]
+    pub parallel: u32,
+}
+
+fn one_at_a_time() -> u32 {
+    1
+}
+
+impl Default for WebhookControls {
+    fn default() -> WebhookControls {
+        WebhookControls {
+            paused: false,
+            duplicate: false,
+            delay_ms: 0,
+            reverse: false,
+            parallel: one_at_a_time(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -64,10 +64,11 @@ struct Job {
 }
 
 /// Sends every due delivery (unless paused) and waits for the attempts. Deliveries of one
-/// endpoint go out one after another, oldest first (newest first when `reverse` is set).
+/// endpoint go out one after another, oldest first (newest first when `reverse` is set),
+/// or in `parallel` lanes at once.
 pub async fn dispatch_due(sb: &Sandbox) {
-    let _gate = sb.shared.dispatch_lock.lock().await;
-    let (jobs, duplicate, delay) = {
+    let gate = sb.shared.dispatch_lock.lock().await;
+    let (jobs, controls) = {
         let mut st = sb.shared.state.lock();
         if st.webhook_controls.paused {
             return;
@@ -104,8 +105,9 @@ pub async fn dispatch_due(sb: &Sandbox) {
         if controls.reverse {
             jobs.reverse();
         }
-        (jobs, controls.duplicate, controls.delay_ms)
+        (jobs, controls)
     };
+    let (duplicate, delay) = (controls.duplicate, controls.delay_ms);
     if jobs.is_empty() {
         return;
     }
@@ -113,26 +115,46 @@ pub async fn dispatch_due(sb: &Sandbox) {
     for j in jobs {
         by_endpoint.entry(j.url.clone()).or_default().push(j);
     }
+    // Each endpoint's deliveries in `parallel` lanes, dealt in turn: one lane keeps them
+    // in order.
+    let lanes = controls.parallel.max(1) as usize;
     let mut handles = Vec::new();
     for (_, jobs) in by_endpoint {
-        let sb = sb.clone();
-        handles.push(tokio::spawn(async move {
-            for job in jobs {
-                if delay > 0 {
-                    tokio::time::sleep(Duration::from_millis(delay)).await;
+        let mut lane_jobs: Vec<Vec<Job>> = (0..lanes.min(jobs.len())).map(|_| Vec::new()).collect();
+        for (i, job) in jobs.into_iter().enumerate() {
+            let n = lane_jobs.len();
+            lane_jobs[i % n].push(job);
+        }
+        for jobs in lane_jobs {
+            let sb = sb.clone();
+            handles.push(tokio::spawn(async move {
+                for job in jobs {
+                    if delay > 0 {
+                        tokio::time::sleep(Duration::from_millis(delay)).await;
+                    }
+                    let first = send(&sb, &job, false).await;
+                    if duplicate {
+                        let _ = send(&sb, &job, true).await;
+                    }
+                    record(&sb, &job.delivery, first);
                 }
-                let first = send(&sb, &job, false).await;
-                if duplicate {
-                    let _ = send(&sb, &job, true).await;
-                }
-                record(&sb, &job.delivery, first);
-            }
-        }));
+            }));
+        }
     }
     for h in handles {
         let _ = h.await;
     }
+    drop(gate);
     sb.changed(false);
+    // Events queued while this batch went out: the dispatcher looks again now rather
+    // than at its next tick.
+    let more = {
+        let st = sb.shared.state.lock();
+        next_due(&st).is_some_and(|t| t <= st.now())
+    };
+    if more {
+        sb.shared.dispatch_notify.notify_one();
+    }
 }
 
 /// One HTTP attempt; records it and returns the outcome.

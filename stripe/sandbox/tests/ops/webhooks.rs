@@ -166,7 +166,7 @@ async fn delivery_controls_pause_reverse_duplicate_delay() {
     let controls = sb.control_ok_with("/webhooks", unpause).await;
     assert_eq!(
         controls,
-        json!({"paused": false, "duplicate": false, "delay_ms": 0, "reverse": true})
+        json!({"paused": false, "duplicate": false, "delay_ms": 0, "reverse": true, "parallel": 1})
     );
     let hits = rx.wait_for(3).await;
     let names: Vec<String> = hits
@@ -201,6 +201,46 @@ async fn delivery_controls_pause_reverse_duplicate_delay() {
     // Flush is a no-op when nothing is due.
     let flushed = sb.control_ok("/webhooks/flush").await;
     assert_eq!(list_data(&flushed).len(), 4);
+}
+
+#[tokio::test]
+async fn parallel_lanes_send_an_endpoints_deliveries_at_once_and_settle() {
+    let (sb, rx) = TestSandbox::with_webhook_receiver("whsec_lanes").await;
+    let handle = sb.running.sandbox();
+    assert!(handle.webhooks_settled(), "nothing to send yet");
+    sb.control_ok("/webhooks/pause").await;
+    let names: Vec<String> = (0..8).map(|i| format!("lane {i}")).collect();
+    for name in &names {
+        sb.post_ok("/v1/customers", &[("name", name.as_str())])
+            .await;
+    }
+    assert!(!handle.webhooks_settled(), "8 deliveries due (paused)");
+    // Each delivery waits 300 ms first: one after another they would take 2.4 s.
+    let lanes = json!({"parallel": 8, "delay_ms": 300, "paused": false});
+    let controls = sb.control_ok_with("/webhooks", lanes).await;
+    assert_eq!(controls["parallel"], json!(8));
+    let t = Instant::now();
+    let hits = rx.wait_for(8).await;
+    assert!(
+        t.elapsed() < Duration::from_millis(1800),
+        "8 lanes at once, not one after another: {:?}",
+        t.elapsed()
+    );
+    let mut got: Vec<String> = hits
+        .iter()
+        .map(|h| str_at(&h.json(), "data.object.name"))
+        .collect();
+    got.sort();
+    assert_eq!(got, names, "every event once");
+    eventually(5, "the sandbox settled", || async {
+        handle.webhooks_settled().then_some(())
+    })
+    .await;
+    // 0 lanes is one lane.
+    let one = sb
+        .control_ok_with("/webhooks", json!({"parallel": 0}))
+        .await;
+    assert_eq!(one["parallel"], json!(1));
 }
 
 #[tokio::test]
