@@ -136,18 +136,26 @@ pub async fn remove_from_cart(sku: String) -> Result<CartView, ApiError> {
 
 /// Places an order: the cart becomes a `pending` order, and its id is returned.
 /// `expected_total` is the total (in minor units) the shopper saw; if the server's total
-/// differs, nothing is created.
+/// differs, nothing is created. `request_id` is the form's one-time id: the same form
+/// posted twice places one order, and both posts get it.
 #[server(endpoint = "checkout", input = FormPost, output = JsonPost)]
-pub async fn place_order(expected_total: String) -> Result<String, ApiError> {
+pub async fn place_order(
+    expected_total: String,
+    #[server(default)] request_id: String,
+) -> Result<String, ApiError> {
     respond(
         async move {
             let expected: i64 = expected_total.trim().parse().map_err(|_| {
                 ShopError::BadRequest("expected_total must be a whole number of minor units".into())
             })?;
+            let request = match request_id.as_str() {
+                "" => None,
+                id => Some(shop::RequestId::parse(id)?),
+            };
             let (caller, _) = edge::caller().await?;
             let cart = caller.cart().ok_or(ShopError::EmptyCart)?;
             let order: String = edge::store()?
-                .place_order(cart, caller.account.as_ref(), expected)
+                .place_order(cart, caller.account.as_ref(), expected, request.as_ref())
                 .await?
                 .into();
             // A form posted without JavaScript goes on to the checkout (a 302); a script's

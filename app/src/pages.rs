@@ -281,6 +281,7 @@ fn CartPanel() -> impl IntoView {
                 <p class="cart-total">"Total " <strong data-testid="cart-total">{total}</strong></p>
                 <form method="post" action=PlaceOrder::url() data-cart="checkout">
                     <input type="hidden" name="expected_total" value=expected data-field="expected_total"/>
+                    <input type="hidden" name="request_id" value=one_time_request_id()/>
                     <button type="submit" class="primary" data-testid="checkout">"Checkout"</button>
                 </form>
             </div>

@@ -389,18 +389,33 @@ async fn forms_post_without_javascript(app: &TestApp) {
     assert!(page.contains(r#"import("/pay/shop.js")"#));
     assert!(!page.contains("leptos-island"));
     // Checkout posted as a form goes on to the order's payment page.
-    let response = app
-        .client
-        .post(app.url("/api/checkout"))
-        .header("content-type", "application/x-www-form-urlencoded")
-        .header("accept", "text/html")
-        .header("referer", app.url("/cart"))
-        .body(format!("expected_total={}", 2 * 1250))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 302);
-    let location = response.headers()["location"].to_str().unwrap().to_owned();
+    let request_id = page
+        .split_once(r#"name="request_id" value=""#)
+        .and_then(|(_, after)| after.split_once('"'))
+        .map(|(id, _)| id.to_owned())
+        .expect("the checkout form's request id");
+    let checkout = |client: reqwest::Client, expected: i64| {
+        let body = format!("expected_total={expected}&request_id={request_id}");
+        async move {
+            let response = client
+                .post(app.url("/api/checkout"))
+                .header("content-type", "application/x-www-form-urlencoded")
+                .header("accept", "text/html")
+                .header("referer", app.url("/cart"))
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            let location = response
+                .headers()
+                .get("location")
+                .map(|l| l.to_str().unwrap().to_owned());
+            (response.status(), location)
+        }
+    };
+    let (status, location) = checkout(app.client.clone(), 2 * 1250).await;
+    assert_eq!(status, 302);
+    let location = location.unwrap();
     let order_id = location.strip_prefix("/checkout/").unwrap_or_default();
     assert!(shop::OrderId::parse(order_id).is_ok(), "{location}");
     let (status, page) = app.get(&location).await;
@@ -410,6 +425,44 @@ async fn forms_post_without_javascript(app: &TestApp) {
         app.call("cart", &[]).await.body["lines"],
         serde_json::json!([])
     );
+    // The same form again (a second click, a resend): the same order, not "empty cart".
+    let again = checkout(app.client.clone(), 2 * 1250).await;
+    assert_eq!(again, (reqwest::StatusCode::FOUND, Some(location.clone())));
+    // That form again on a cart filled since (the Back button): a new order.
+    let response = post("sku=crab-sticker&quantity=1").await.unwrap();
+    assert!(response.status().is_redirection());
+    let (status, newer) = checkout(app.client.clone(), 500).await;
+    assert_eq!(status, 302);
+    let newer = newer.unwrap();
+    assert!(
+        newer.starts_with("/checkout/ord_") && newer != location,
+        "{newer}"
+    );
+    // Another shopper's cart with that id: refused, nothing placed.
+    let other = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let added = other
+        .post(app.url("/api/add_to_cart"))
+        .form(&[("sku", "ferris-mug"), ("quantity", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert!(added.status().is_success(), "{}", added.status());
+    let (status, back) = checkout(other.clone(), 1250).await;
+    assert_eq!(status, 302, "back to the cart with the reason");
+    assert!(back.is_some_and(|b| b.contains("__err=")));
+    let lines = other
+        .post(app.url("/api/cart"))
+        .send()
+        .await
+        .unwrap()
+        .json::<serde_json::Value>()
+        .await
+        .unwrap();
+    assert_eq!(lines["lines"][0]["quantity"], 1, "{lines}");
 }
 
 /// WASM chunks (and the checkout's `pay` module) are served as the files they are while

@@ -34,6 +34,12 @@ impl Store {
     /// from the catalogue, and the cart is emptied, in one transaction.
     /// `expected_total_minor` is the total the shopper saw: if the server's differs (a
     /// price changed, or the request was tampered with), nothing is created.
+    ///
+    /// `request` is the checkout form's one-time id. The same form posted again (a double
+    /// click without JavaScript, a resent form) finds the cart emptied by the first post
+    /// and gets the order that post placed. A form from before that order, on a cart
+    /// filled again since (the Back button), places a new order. Another cart's id is
+    /// refused.
     // The cart id is the shopper's cookie (a bearer credential): never logged.
     #[tracing::instrument(level = "error", skip_all)]
     pub async fn place_order(
@@ -41,13 +47,32 @@ impl Store {
         cart: &CartId,
         account: Option<&AccountId>,
         expected_total_minor: i64,
+        request: Option<&RequestId>,
     ) -> Result<OrderId, StoreError> {
         let now = now_ms();
         let mut tx = self.pool.begin().await?;
+        // A write first (the cart's lock): the same form twice waits here, then finds the
+        // first one's order.
         if !Store::change_cart(&mut tx, cart, now, false).await? {
             return Err(ShopError::EmptyCart.into());
         }
         let priced = Store::priced_cart(&mut *tx, cart).await?;
+        let mut key = request;
+        if let Some(request) = request {
+            let placed = sqlx::query("SELECT id, cart_id FROM orders WHERE request_key = $1")
+                .bind(request.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if let Some(placed) = placed {
+                if placed.try_get::<String, _>("cart_id")? != cart.as_str() {
+                    return Err(ShopError::BadRequest("request_id already used".into()).into());
+                }
+                if priced.total.is_none() {
+                    return super::order_id(&placed.try_get::<String, _>("id")?);
+                }
+                key = None;
+            }
+        }
         let Some(total) = priced.total else {
             return Err(ShopError::EmptyCart.into());
         };
@@ -59,6 +84,13 @@ impl Store {
             .into());
         }
         let order_id = Store::insert_order(&mut tx, cart, account, &priced, now).await?;
+        if let Some(key) = key {
+            sqlx::query("UPDATE orders SET request_key = $1 WHERE id = $2")
+                .bind(key.as_str())
+                .bind(order_id.as_str())
+                .execute(&mut *tx)
+                .await?;
+        }
         sqlx::query("DELETE FROM cart_items WHERE cart_id = $1")
             .bind(cart.as_str())
             .execute(&mut *tx)
