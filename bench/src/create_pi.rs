@@ -178,16 +178,31 @@ async fn create_at_node(client: &reqwest::Client, url: &str) -> Result<String, S
         .post(url)
         .json(&serde_json::json!({ "items": [{ "id": orders::SKU, "amount": 1250 }] }));
     let (body, text) = json_answer(request).await?;
-    match body["clientSecret"].as_str() {
+    client_secret(&body["clientSecret"], &text)
+}
+
+/// A PaymentIntent's client secret from an answer, or what was wrong with the answer.
+fn client_secret(value: &serde_json::Value, answer: &str) -> Result<String, String> {
+    match value.as_str() {
         Some(secret) if secret.starts_with("pi_") && secret.contains("_secret_") => {
             Ok(secret.to_owned())
         }
-        _ => Err(format!("unexpected answer: {text}")),
+        _ => Err(format!("unexpected answer: {answer}")),
     }
 }
 
-/// Calls to the Node baseline until the window closes.
-async fn node_calls(
+/// Who the turns other than ours call.
+#[derive(Clone, Copy)]
+enum Other {
+    /// The Node baseline's `POST /create-payment-intent`.
+    Node,
+    /// The sandbox's own `POST /v1/payment_intents` (the floor: no server).
+    Sandbox,
+}
+
+/// Calls to the Node baseline or to the sandbox itself until the window closes.
+async fn other_calls(
+    other: Other,
     client: &reqwest::Client,
     url: &str,
     window: Arc<Window>,
@@ -199,7 +214,10 @@ async fn node_calls(
             let mut out = WorkerResult::default();
             while let Some(measured) = window.take() {
                 let t0 = Instant::now();
-                let outcome = create_at_node(&client, &url).await;
+                let outcome = match other {
+                    Other::Node => create_at_node(&client, &url).await,
+                    Other::Sandbox => create_at_sandbox(&client, &url).await,
+                };
                 out.samples.record(measured, t0, outcome);
             }
             out
@@ -224,34 +242,7 @@ async fn create_at_sandbox(client: &reqwest::Client, url: &str) -> Result<String
             ("automatic_payment_methods[enabled]", "true"),
         ]);
     let (body, text) = json_answer(request).await?;
-    match body["client_secret"].as_str() {
-        Some(secret) if secret.starts_with("pi_") && secret.contains("_secret_") => {
-            Ok(secret.to_owned())
-        }
-        _ => Err(format!("unexpected answer: {text}")),
-    }
-}
-
-/// Calls to the sandbox itself until the window closes.
-async fn floor_calls(
-    client: &reqwest::Client,
-    url: &str,
-    window: Arc<Window>,
-    concurrency: usize,
-) -> anyhow::Result<Phase> {
-    run_workers(concurrency, window.clone(), || {
-        let (client, url, window) = (client.clone(), url.to_owned(), window.clone());
-        async move {
-            let mut out = WorkerResult::default();
-            while let Some(measured) = window.take() {
-                let t0 = Instant::now();
-                let outcome = create_at_sandbox(&client, &url).await.map(|_| ());
-                out.samples.record(measured, t0, outcome);
-            }
-            out
-        }
-    })
-    .await
+    client_secret(&body["client_secret"], &text)
 }
 
 /// Sign-ins of one account at a steady rate until `stop`; (succeeded, failed).
@@ -603,7 +594,8 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             let (_, sandbox) = target.sandbox()?;
             let node = NodeBaseline::start(dir, &sandbox)?;
             let url = format!("{}/create-payment-intent", node.url);
-            let mut warm = node_calls(
+            let mut warm = other_calls(
+                Other::Node,
                 &client,
                 &url,
                 Arc::new(Window::new(
@@ -670,7 +662,8 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
             let events_before = stored_events(&target).await;
             let before = CpuSample::now(node_pid);
-            let mut phase = node_calls(&client, node_url, window, c.concurrency).await?;
+            let mut phase =
+                other_calls(Other::Node, &client, node_url, window, c.concurrency).await?;
             let after = settle_webhooks(&target).await?;
             let (here, node) = CpuSample::now(node_pid).since(&before);
             let events = (events_before, stored_events(&target).await);
@@ -691,7 +684,8 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
             let events_before = stored_events(&target).await;
             let before = CpuSample::now(None);
-            let mut phase = floor_calls(&client, floor_url, window, c.concurrency).await?;
+            let mut phase =
+                other_calls(Other::Sandbox, &client, floor_url, window, c.concurrency).await?;
             let after = settle_webhooks(&target).await?;
             cpu.add(CpuSample::now(None).since(&before).0, |c| &mut c.floor);
             let events = (events_before, stored_events(&target).await);
