@@ -4,7 +4,7 @@
 #   1. create-PaymentIntent server function (POST /api/pay, embedded sandbox), 32 clients,
 #      beside the Node baseline (bench/node-baseline: Stripe's integration-guide route,
 #      express + stripe-node) on the same sandbox, in turns in the same run; each turn
-#      ends once its webhooks are stored; a third turn with no server (the floor)
+#      ends once its webhooks are stored; then turns with no server (the floor)
 #                                                         target >= 3x Node's requests/s
 #   2. webhook ingest (signed events into POST /webhook, stored before the 2xx, 10 %
 #      re-sends), SQLite; stored rows = distinct ids acknowledged  target >= 2,000/s
