@@ -378,6 +378,45 @@ fn report_turn(
     consistent
 }
 
+/// A turn under way: the events stored and the CPU used when it started.
+struct Turn {
+    events: Option<i64>,
+    cpu: CpuSample,
+}
+
+impl Turn {
+    /// Before a turn's first call (`node`: Node's process id, when its CPU counts too).
+    async fn start(target: &Target, node: Option<u32>) -> Turn {
+        Turn {
+            events: stored_events(target).await,
+            cpu: CpuSample::now(node),
+        }
+    }
+
+    /// After its last answer: waits for the turn's webhooks, reports it, and adds its
+    /// samples and that wait to `tally`. Whether it stored one event per call, and the CPU
+    /// (this process, Node) it used.
+    async fn end(
+        self,
+        target: &Target,
+        name: &str,
+        phase: &mut Phase,
+        tally: &mut Tally,
+        node: Option<u32>,
+    ) -> anyhow::Result<(bool, (Option<Duration>, Option<Duration>))> {
+        let after = settle_webhooks(target).await?;
+        let used = CpuSample::now(node).since(&self.cpu);
+        let events = (self.events, stored_events(target).await);
+        let consistent = report_turn(name, phase, events, after);
+        tally.add(
+            phase.results.iter_mut().map(|r| &mut r.samples),
+            phase.measure_from,
+        );
+        tally.add_wait(after);
+        Ok((consistent, used))
+    }
+}
+
 /// Orders per second provided for the warm-up (and the run, without a warm-up).
 const PROVISION_RATE: f64 = 4000.0;
 
@@ -636,8 +675,7 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
     let node_pid = node.as_ref().map(|(node, _)| node.child.id());
     for _ in 0..rounds {
         let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
-        let events_before = stored_events(&target).await;
-        let before = CpuSample::now(None);
+        let turn = Turn::start(&target, None).await;
         let mut phase = first_calls(
             &client,
             &url,
@@ -648,53 +686,38 @@ pub async fn run(args: Args) -> anyhow::Result<bool> {
             ran_out.clone(),
         )
         .await?;
-        let after = settle_webhooks(&target).await?;
-        cpu.add(CpuSample::now(None).since(&before).0, |c| &mut c.ours);
-        let events = (events_before, stored_events(&target).await);
-        ok &= report_turn("ours", &phase, events, after);
         paid.extend(phase.take_paid());
-        ours.add(
-            phase.results.iter_mut().map(|r| &mut r.samples),
-            phase.measure_from,
-        );
-        ours.add_wait(after);
+        let (consistent, (here, _)) = turn
+            .end(&target, "ours", &mut phase, &mut ours, None)
+            .await?;
+        ok &= consistent;
+        cpu.add(here, |c| &mut c.ours);
         if let Some((_, node_url)) = &node {
             let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
-            let events_before = stored_events(&target).await;
-            let before = CpuSample::now(node_pid);
+            let turn = Turn::start(&target, node_pid).await;
             let mut phase =
                 other_calls(Other::Node, &client, node_url, window, c.concurrency).await?;
-            let after = settle_webhooks(&target).await?;
-            let (here, node) = CpuSample::now(node_pid).since(&before);
-            let events = (events_before, stored_events(&target).await);
-            ok &= report_turn("node", &phase, events, after);
+            let (consistent, (here, node)) = turn
+                .end(&target, "node", &mut phase, &mut theirs, node_pid)
+                .await?;
+            ok &= consistent;
             cpu.add(here, |c| &mut c.node_turn_here);
             cpu.add(node, |c| &mut c.node);
-            theirs.add(
-                phase.results.iter_mut().map(|r| &mut r.samples),
-                phase.measure_from,
-            );
-            theirs.add_wait(after);
         }
     }
     // The floor after the turns compared, as many turns: its events (several times
     // theirs) do not grow the database under them.
-    for _ in 0..rounds {
-        if let Some(floor_url) = &floor_url {
+    if let Some(floor_url) = &floor_url {
+        for _ in 0..rounds {
             let window = Arc::new(Window::new(Duration::ZERO, phase_duration, phase_requests));
-            let events_before = stored_events(&target).await;
-            let before = CpuSample::now(None);
+            let turn = Turn::start(&target, None).await;
             let mut phase =
                 other_calls(Other::Sandbox, &client, floor_url, window, c.concurrency).await?;
-            let after = settle_webhooks(&target).await?;
-            cpu.add(CpuSample::now(None).since(&before).0, |c| &mut c.floor);
-            let events = (events_before, stored_events(&target).await);
-            ok &= report_turn("floor", &phase, events, after);
-            floor.add(
-                phase.results.iter_mut().map(|r| &mut r.samples),
-                phase.measure_from,
-            );
-            floor.add_wait(after);
+            let (consistent, (here, _)) = turn
+                .end(&target, "floor", &mut phase, &mut floor, None)
+                .await?;
+            ok &= consistent;
+            cpu.add(here, |c| &mut c.floor);
         }
     }
     let (summary, errors) = ours.finish();

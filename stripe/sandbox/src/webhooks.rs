@@ -148,11 +148,7 @@ pub async fn dispatch_due(sb: &Sandbox) {
     sb.changed(false);
     // Events queued while this batch went out: the dispatcher looks again now rather
     // than at its next tick.
-    let more = {
-        let st = sb.shared.state.lock();
-        next_due(&st).is_some_and(|t| t <= st.now())
-    };
-    if more {
+    if due_now(sb) {
         sb.shared.dispatch_notify.notify_one();
     }
 }
@@ -243,6 +239,12 @@ fn next_timer(st: &State) -> Option<i64> {
 }
 
 /// Earliest time something scheduled happens (a delivery attempt, a dispute or refund timer).
+/// A delivery (unless paused) or a timer is due now.
+fn due_now(sb: &Sandbox) -> bool {
+    let st = sb.shared.state.lock();
+    next_due(&st).is_some_and(|t| t <= st.now())
+}
+
 fn next_due(st: &State) -> Option<i64> {
     let deliveries = if st.webhook_controls.paused {
         None
@@ -333,10 +335,7 @@ pub async fn run_dispatcher(sb: Sandbox) {
             break;
         }
         run_timers(&sb);
-        let due = {
-            let st = sb.shared.state.lock();
-            next_due(&st).is_some_and(|t| t <= st.now())
-        };
+        let due = due_now(&sb);
         // A batch already under way picks up nothing new; look again at the next tick.
         let busy = sb.shared.dispatch_lock.try_lock().is_err();
         if due && !busy {
